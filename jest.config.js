@@ -1,0 +1,12 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+  globalSetup: '<rootDir>/test/helpers/globalSetup.ts',
+  setupFiles: ['<rootDir>/test/helpers/quietRuntime.ts'],
+  // Each integration file starts its own Temporal server; two at a time fits 2 cores and keeps memory low.
+  maxWorkers: 2,
+  testTimeout: 60_000,
+};

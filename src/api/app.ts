@@ -1,0 +1,47 @@
+/** The Express app: thin handlers that parse, authenticate, validate and hand work to Temporal. */
+import express, { type Express, type Router } from 'express';
+import { pinoHttp } from 'pino-http';
+import type { Logger } from '../log';
+import { errorHandler, notFound } from './errors';
+import type { Readiness } from './readiness';
+
+export const BODY_LIMIT = '256kb';
+
+export interface AppDependencies {
+  logger: Logger;
+  readiness: () => Promise<Readiness>;
+  /** Feature routers mounted under the root (EHR ingress, sandbox, Twilio webhooks...). */
+  routers?: Router[];
+}
+
+export function createApp({ logger, readiness, routers = [] }: AppDependencies): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', true);
+  app.use(
+    pinoHttp({
+      logger,
+      // Method, path, status and timing only: bodies, queries and headers may carry patient data.
+      serializers: {
+        req: (req: { method: string; url: string }) => ({ method: req.method, path: req.url.split('?')[0] }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+    }),
+  );
+  app.use(express.json({ limit: BODY_LIMIT }));
+  app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT }));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const report = await readiness();
+    res.status(report.ready ? 200 : 503).json(report);
+  });
+  for (const router of routers) app.use(router);
+
+  app.use(notFound);
+  app.use(errorHandler(logger));
+  return app;
+}

@@ -1,0 +1,52 @@
+/** Errors the API turns into JSON answers: `{ "error": { "code", "message", "details"? } }`. */
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from '../log';
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export const notFound: RequestHandler = (req, res) => {
+  res.status(404).json({ error: { code: 'not_found', message: `No route for ${req.method} ${req.path}` } });
+};
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+  limit?: number;
+}
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    if (err instanceof HttpError) {
+      res.status(err.status).json({ error: { code: err.code, message: err.message, details: err.details } });
+      return;
+    }
+    const parserError = err as BodyParserError;
+    if (parserError.type === 'entity.too.large') {
+      res
+        .status(413)
+        .json({ error: { code: 'payload_too_large', message: `Body over ${parserError.limit} bytes` } });
+      return;
+    }
+    if (parserError.type === 'entity.parse.failed') {
+      res.status(400).json({ error: { code: 'invalid_json', message: 'Body is not valid JSON' } });
+      return;
+    }
+    if (typeof parserError.status === 'number' && parserError.status >= 400 && parserError.status < 500) {
+      res
+        .status(parserError.status)
+        .json({ error: { code: 'bad_request', message: (err as Error).message } });
+      return;
+    }
+    logger.error({ err, method: req.method, path: req.path }, 'unhandled API error');
+    res.status(500).json({ error: { code: 'internal', message: 'Internal error; see the server log' } });
+  };
+}

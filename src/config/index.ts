@@ -1,0 +1,75 @@
+/** Loads `.env` (never overriding real env vars), validates, and derives the runtime configuration. */
+import path from 'node:path';
+import { config as loadDotenv } from 'dotenv';
+import { projectRoot } from '../paths';
+import { crossFieldProblems, envFields, type Env } from './schema';
+
+export interface AppConfig {
+  readonly env: Env;
+  /** No Twilio credentials: texts go to the built-in Twilio-compatible sandbox. */
+  readonly sandbox: boolean;
+  readonly dataDir: string;
+  readonly publicBaseUrl: string;
+  readonly ehrApiKeys: readonly string[];
+  /** Start a Temporal dev server ourselves (no TEMPORAL_ADDRESS given). */
+  readonly embeddedTemporal: boolean;
+  readonly temporalAddress: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(
+      `Configuration has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n` +
+        problems.map((p) => `  - ${p}`).join('\n'),
+    );
+  }
+}
+
+export const SANDBOX_API_KEY = 'sandbox-key';
+
+const SECRET_NAME = /TOKEN|SECRET|PASSWORD|KEY/;
+
+function describe(name: string, message: string, value: string | undefined): string {
+  if (SECRET_NAME.test(name)) return `${name}: ${message}`;
+  const shown = value === undefined ? '' : ` (got "${value.length > 40 ? `${value.slice(0, 40)}…` : value}")`;
+  return `${name}: ${message}${shown}`;
+}
+
+/** Pure: turns an environment map into a config, or a ConfigError listing every problem at once. */
+export function parseConfig(source: Record<string, string | undefined>): AppConfig {
+  // Parse field by field so one bad variable does not hide the cross-field problems of the others.
+  const values: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [name, schema] of Object.entries(envFields.shape)) {
+    const result = schema.safeParse(source[name]);
+    if (result.success) values[name] = result.data;
+    else for (const issue of result.error.issues) problems.push(describe(name, issue.message, source[name]));
+  }
+  for (const { name, message } of crossFieldProblems(values as Partial<Env>)) {
+    problems.push(describe(name, message, source[name]));
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const env = envFields.parse(source);
+  const sandbox = !env.TWILIO_ACCOUNT_SID;
+  return {
+    env,
+    sandbox,
+    dataDir: path.resolve(projectRoot, env.DATA_DIR),
+    publicBaseUrl: (env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
+    ehrApiKeys: env.EHR_API_KEYS.length > 0 ? env.EHR_API_KEYS : sandbox ? [SANDBOX_API_KEY] : [],
+    embeddedTemporal: !env.TEMPORAL_ADDRESS,
+    temporalAddress: env.TEMPORAL_ADDRESS ?? `127.0.0.1:${env.TEMPORAL_DEV_SERVER_PORT}`,
+  };
+}
+
+let cached: AppConfig | undefined;
+
+/** Reads `.env` from the project root once, then process.env wins over it. */
+export function loadConfig(): AppConfig {
+  if (!cached) {
+    loadDotenv({ path: path.join(projectRoot, '.env'), quiet: true });
+    cached = parseConfig(process.env);
+  }
+  return cached;
+}

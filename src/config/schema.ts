@@ -1,0 +1,179 @@
+/**
+ * Every environment variable the service reads, validated in one place (ARCHITECTURE §7).
+ * Problems are collected and reported together so an operator fixes them in one pass.
+ */
+import { IANAZone } from 'luxon';
+import { isSupportedCountry } from 'libphonenumber-js';
+import { z } from 'zod';
+
+const HHMM = /^\d{4}$/;
+
+/** Reminder offsets: 4 digits HHMM where hours may exceed 24 (4800 = 48 h). */
+const offsetHhmm = z.string().check((ctx) => {
+  if (!HHMM.test(ctx.value))
+    ctx.issues.push({
+      code: 'custom',
+      input: ctx.value,
+      message: 'must be 4 digits HHMM, e.g. 4800 for 48 hours',
+    });
+  else if (Number(ctx.value.slice(2)) >= 60)
+    ctx.issues.push({ code: 'custom', input: ctx.value, message: 'minutes (last two digits) must be 00-59' });
+});
+
+/** Outreach window bounds: a time of day 0000-2400 (2400 = midnight at the end of the day). */
+const timeOfDay = z.string().check((ctx) => {
+  const v = ctx.value;
+  if (!HHMM.test(v) || Number(v.slice(2)) >= 60 || Number(v) > 2400) {
+    ctx.issues.push({
+      code: 'custom',
+      input: v,
+      message: 'must be a time of day HHMM between 0000 and 2400',
+    });
+  }
+});
+
+const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number like +15551234567');
+const port = z.coerce.number().int().min(1).max(65535);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const url = z.url({ message: 'must be an absolute http(s) URL', protocol: /^https?$/ });
+const optionalUrl = optionalString.pipe(url.optional());
+
+export const envFields = z.object({
+  NODE_ENV: z.string().default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  CUSTOMER_NAME: z.string().trim().min(1).max(60).default('Your clinic'),
+  CUSTOMER_CODE: z
+    .string()
+    .regex(/^[a-z0-9]+$/, 'must be lowercase letters and digits only (it names storage folders)')
+    .default('clinic'),
+  APPLICATION_PASSWORD: optionalString,
+  ADMINISTRATOR_PHONE: optionalString.pipe(e164.optional()),
+
+  REMINDER_OUTREACH_START: timeOfDay.default('0000'),
+  REMINDER_OUTREACH_FINISH: timeOfDay.default('2400'),
+  REMINDER_FIRST_TIMING: offsetHhmm.default('4800'),
+  REMINDER_SECOND_TIMING: offsetHhmm.default('2400'),
+  MAX_REMINDERS_PER_PHONE_PER_DAY: z.coerce.number().int().min(0).default(2),
+  APPOINTMENT_RETENTION_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 365)
+    .default(72),
+  MESSAGE_TEMPLATES_FILE: optionalString,
+
+  TWILIO_ACCOUNT_SID: optionalString.pipe(
+    z
+      .string()
+      .regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC followed by 32 hex characters')
+      .optional(),
+  ),
+  TWILIO_AUTH_TOKEN: optionalString,
+  TWILIO_PHONE_NUMBER: optionalString.pipe(e164.optional()),
+  TWILIO_MESSAGING_SERVICE_SID: optionalString.pipe(
+    z
+      .string()
+      .regex(/^MG[0-9a-fA-F]{32}$/, 'must look like MG followed by 32 hex characters')
+      .optional(),
+  ),
+  TWILIO_VERIFY_SERVICE_SID: optionalString,
+  PUBLIC_BASE_URL: optionalUrl,
+
+  EHR_API_KEYS: optionalString.transform((v) =>
+    v
+      ? v
+          .split(',')
+          .map((k) => k.trim())
+          .filter(Boolean)
+      : [],
+  ),
+  EHR_CALLBACK_URL: optionalUrl,
+  EHR_CALLBACK_SECRET: optionalString,
+
+  DEFAULT_COUNTRY: z
+    .string()
+    .trim()
+    .toUpperCase()
+    .refine((c) => isSupportedCountry(c), 'must be an ISO 3166 two-letter country code, e.g. US')
+    .default('US'),
+  DEFAULT_TIMEZONE: z
+    .string()
+    .trim()
+    .refine((zone) => IANAZone.isValidZone(zone), 'must be an IANA time zone name, e.g. America/Denver')
+    .default('UTC'),
+
+  GCS_BUCKET: optionalString,
+  GCS_API_ENDPOINT: optionalUrl,
+  GCS_KMS_KEY_NAME: optionalString,
+
+  TEMPORAL_ADDRESS: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port, e.g. temporal.example.org:7233')
+      .optional(),
+  ),
+  TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('appointments'),
+  TEMPORAL_DEV_SERVER_PORT: port.default(7233),
+  TEMPORAL_UI_PORT: port.default(8233),
+  TEMPORAL_CLI_PATH: optionalString,
+  TEMPORAL_TEST_SERVER_PATH: optionalString,
+
+  PORT: port.default(3000),
+  DATA_DIR: z.string().trim().min(1).default('.data'),
+  HL7_MLLP_PORT: optionalString
+    .transform((v) => (v === undefined ? undefined : Number(v)))
+    .pipe(z.number({ message: 'must be a port number' }).int().min(1).max(65535).optional()),
+});
+
+type EnvFields = z.output<typeof envFields>;
+
+/** Rules that relate several variables; each runs only when the variables it needs are valid. */
+export function crossFieldProblems(env: Partial<EnvFields>): Array<{ name: string; message: string }> {
+  const problems: Array<{ name: string; message: string }> = [];
+  const problem = (name: string, message: string): void => {
+    problems.push({ name, message });
+  };
+  const { REMINDER_OUTREACH_START: start, REMINDER_OUTREACH_FINISH: finish } = env;
+  if (start !== undefined && finish !== undefined && Number(start) >= Number(finish)) {
+    problem('REMINDER_OUTREACH_START', 'must be earlier than REMINDER_OUTREACH_FINISH');
+  }
+  const { REMINDER_FIRST_TIMING: first, REMINDER_SECOND_TIMING: second } = env;
+  if (first !== undefined && Number(first) === 0) problem('REMINDER_FIRST_TIMING', 'must be more than 0000');
+  if (
+    first !== undefined &&
+    second !== undefined &&
+    Number(second) !== 0 &&
+    Number(first) <= Number(second)
+  ) {
+    problem('REMINDER_FIRST_TIMING', 'must be longer than REMINDER_SECOND_TIMING (or set SECOND to 0000)');
+  }
+  const twilioCreds = [env.TWILIO_ACCOUNT_SID, env.TWILIO_AUTH_TOKEN].filter(Boolean).length;
+  if (twilioCreds === 1) {
+    problem('TWILIO_AUTH_TOKEN', 'TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set together');
+  }
+  if (twilioCreds === 2) {
+    if (!env.TWILIO_PHONE_NUMBER && !env.TWILIO_MESSAGING_SERVICE_SID) {
+      problem(
+        'TWILIO_PHONE_NUMBER',
+        'set TWILIO_PHONE_NUMBER or TWILIO_MESSAGING_SERVICE_SID to send through Twilio',
+      );
+    }
+    if (!env.PUBLIC_BASE_URL)
+      problem('PUBLIC_BASE_URL', 'is required with Twilio: webhooks are signed against it');
+    if (env.EHR_API_KEYS?.length === 0) {
+      problem('EHR_API_KEYS', 'is required outside sandbox mode (comma-separated bearer keys)');
+    }
+  }
+  if (env.EHR_CALLBACK_URL && !env.EHR_CALLBACK_SECRET) {
+    problem('EHR_CALLBACK_SECRET', 'is required when EHR_CALLBACK_URL is set (callbacks are HMAC-signed)');
+  }
+  return problems;
+}
+
+export type Env = EnvFields;

@@ -1,0 +1,110 @@
+/**
+ * `npm start`: the whole system on one machine. Starts the Temporal dev server (unless
+ * TEMPORAL_ADDRESS points at a cluster), the worker and the API; on Ctrl-C or SIGTERM drains the
+ * worker first, then closes the API and stops the dev server, leaving no process behind.
+ */
+import { ConfigError, loadConfig, type AppConfig } from './config';
+import { logger } from './log';
+import { startApi, type ApiServer } from './api/server';
+import { binaryVersion, resolveTemporalBinary, TemporalBinaryNotFound } from './temporal/binaries';
+import {
+  connectWithRetry,
+  connectWorkerWithRetry,
+  createClient,
+  ensureSearchAttributes,
+} from './temporal/connection';
+import { startDevServer, type DevServer } from './temporal/devServer';
+import { createWorker } from './worker';
+import type { Worker } from '@temporalio/worker';
+
+async function main(): Promise<void> {
+  let config: AppConfig;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const { env } = config;
+
+  let devServer: DevServer | undefined;
+  let worker: Worker | undefined;
+  let api: ApiServer | undefined;
+  let stopping = false;
+
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: draining worker, then API, then Temporal dev server');
+    try {
+      if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+      await workerDone;
+      await api?.close();
+      await devServer?.stop();
+    } finally {
+      logger.info('stopped');
+      process.exit(0);
+    }
+  };
+  let workerDone: Promise<void> = Promise.resolve();
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  try {
+    if (config.embeddedTemporal) {
+      const binary = resolveTemporalBinary('cli');
+      logger.info({ binary, version: binaryVersion(binary) }, 'starting Temporal dev server');
+      devServer = startDevServer({
+        binary,
+        dataDir: config.dataDir,
+        port: env.TEMPORAL_DEV_SERVER_PORT,
+        uiPort: env.TEMPORAL_UI_PORT,
+        namespace: env.TEMPORAL_NAMESPACE,
+      });
+      devServer.process.once('exit', (code) => {
+        if (!stopping) {
+          logger.fatal({ code, log: devServer?.logFile }, 'Temporal dev server exited unexpectedly');
+          void shutdown('dev-server-exit');
+        }
+      });
+    }
+    const connection = await connectWithRetry(config.temporalAddress, { logger });
+    const added = await ensureSearchAttributes(connection, env.TEMPORAL_NAMESPACE);
+    if (added.length > 0) logger.info({ added }, 'registered search attributes');
+
+    const workerConnection = await connectWorkerWithRetry(config.temporalAddress);
+    worker = await createWorker(config, workerConnection);
+    workerDone = worker.run().then(
+      () => workerConnection.close(),
+      (err: unknown) => {
+        logger.fatal({ err }, 'worker failed');
+        void shutdown('worker-failed');
+      },
+    );
+    api = await startApi(config, createClient(connection, env.TEMPORAL_NAMESPACE));
+
+    const lines = [
+      `API:          ${api.url}  (health ${api.url}/healthz, ready ${api.url}/readyz)`,
+      `Admin console: ${api.url}/admin`,
+      devServer
+        ? `Temporal UI:  ${devServer.uiUrl}  (namespace ${env.TEMPORAL_NAMESPACE})`
+        : `Temporal:     ${config.temporalAddress} (namespace ${env.TEMPORAL_NAMESPACE})`,
+      config.sandbox
+        ? `Sandbox mode: no Twilio credentials; texts stay local. EHR API key: ${config.ehrApiKeys[0]}`
+        : 'Twilio mode: texts are sent through Twilio',
+      `Data:         ${config.dataDir}`,
+      'Press Ctrl-C to stop.',
+    ];
+    console.log(`\nAppointment messaging is running\n  ${lines.join('\n  ')}\n`);
+  } catch (err) {
+    if (err instanceof TemporalBinaryNotFound) console.error(err.message);
+    else logger.fatal({ err }, 'start-up failed');
+    await shutdown('startup-failed');
+    process.exit(1);
+  }
+}
+
+void main();

@@ -1,0 +1,72 @@
+/** Connecting to Temporal, waiting for it to come up, and registering our search attributes. */
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
+import { SEARCH_ATTRIBUTES } from '../shared/temporal';
+import type { Logger } from '../log';
+
+const INDEXED_VALUE_TYPE: Record<string, temporal.api.enums.v1.IndexedValueType> = {
+  KEYWORD: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  DATETIME: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+  TEXT: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
+  INT: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
+  DOUBLE: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
+  BOOL: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+  KEYWORD_LIST: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+};
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Retries until the frontend answers, so start-up tolerates a dev server or cluster still booting. */
+export async function connectWithRetry(
+  address: string,
+  { timeoutMs = 60_000, logger }: { timeoutMs?: number; logger?: Logger } = {},
+): Promise<Connection> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  let attempt = 0;
+  while (Date.now() < deadline) {
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 2_000 });
+      await connection.workflowService.getSystemInfo({});
+      return connection;
+    } catch (err) {
+      lastError = err;
+      attempt += 1;
+      if (attempt % 10 === 0) logger?.info({ address }, 'still waiting for Temporal');
+      await sleep(500);
+    }
+  }
+  throw new Error(`Temporal at ${address} did not answer within ${timeoutMs / 1000}s: ${String(lastError)}`);
+}
+
+export async function connectWorkerWithRetry(address: string, timeoutMs = 60_000): Promise<NativeConnection> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await NativeConnection.connect({ address });
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await sleep(500);
+    }
+  }
+}
+
+/** Adds any of our search attributes the namespace lacks (a cluster we did not start, or an old dev DB). */
+export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
+  const existing = await connection.operatorService.listSearchAttributes({ namespace });
+  const known = new Set(Object.keys(existing.customAttributes ?? {}));
+  const missing: Record<string, temporal.api.enums.v1.IndexedValueType> = {};
+  for (const key of Object.values(SEARCH_ATTRIBUTES)) {
+    const type = INDEXED_VALUE_TYPE[key.type];
+    if (!known.has(key.name) && type !== undefined) missing[key.name] = type;
+  }
+  if (Object.keys(missing).length > 0) {
+    await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: missing });
+  }
+  return Object.keys(missing);
+}
+
+export function createClient(connection: Connection, namespace: string): Client {
+  return new Client({ connection, namespace });
+}

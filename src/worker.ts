@@ -1,0 +1,56 @@
+/**
+ * The Temporal worker: runs appointment and phone workflows and their activities.
+ * `npm run worker` runs it alone (for the multi-process topology); `npm start` runs it in-process.
+ */
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities } from './activities';
+import { loadConfig, type AppConfig } from './config';
+import { logger } from './log';
+import { connectWithRetry, connectWorkerWithRetry, ensureSearchAttributes } from './temporal/connection';
+
+export async function createWorker(config: AppConfig, connection: NativeConnection): Promise<Worker> {
+  return Worker.create({
+    connection,
+    namespace: config.env.TEMPORAL_NAMESPACE,
+    taskQueue: config.env.TEMPORAL_TASK_QUEUE,
+    workflowsPath: require.resolve('./workflows'),
+    activities: createActivities(config),
+    // Lets in-flight activities (an SMS send, an EHR POST) finish before the process exits.
+    shutdownGraceTime: '10s',
+  });
+}
+
+/** A standalone worker may be the first process on a new cluster: make sure operators can filter. */
+async function registerSearchAttributes(config: AppConfig): Promise<void> {
+  const connection = await connectWithRetry(config.temporalAddress, { logger });
+  try {
+    const added = await ensureSearchAttributes(connection, config.env.TEMPORAL_NAMESPACE);
+    if (added.length > 0) logger.info({ added }, 'registered search attributes');
+  } catch (err) {
+    // Temporal Cloud and locked-down clusters register attributes out of band (tcld / temporal operator).
+    logger.warn({ err }, 'could not register search attributes; register them with your cluster tooling');
+  } finally {
+    await connection.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  await registerSearchAttributes(config);
+  const connection = await connectWorkerWithRetry(config.temporalAddress);
+  const worker = await createWorker(config, connection);
+  logger.info(
+    { taskQueue: config.env.TEMPORAL_TASK_QUEUE, address: config.temporalAddress },
+    'worker started',
+  );
+  // The SDK installs SIGINT/SIGTERM handlers that drain the worker; run() resolves once it has stopped.
+  await worker.run();
+  await connection.close();
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    logger.fatal({ err }, 'worker failed');
+    process.exit(1);
+  });
+}

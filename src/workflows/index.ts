@@ -1,0 +1,2 @@
+/** The worker's workflowsPath: one workflow per file, re-exported here. */
+export {};

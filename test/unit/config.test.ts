@@ -1,0 +1,125 @@
+import { ConfigError, parseConfig, SANDBOX_API_KEY } from '../../src/config';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    parseConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return [...err.problems];
+    throw err;
+  }
+  return [];
+}
+
+describe('configuration', () => {
+  test('no variables at all gives the embedded sandbox defaults', () => {
+    const config = parseConfig({});
+    expect(config.sandbox).toBe(true);
+    expect(config.embeddedTemporal).toBe(true);
+    expect(config.ehrApiKeys).toEqual([SANDBOX_API_KEY]);
+    expect(config.env).toMatchObject({
+      PORT: 3000,
+      REMINDER_OUTREACH_START: '0000',
+      REMINDER_OUTREACH_FINISH: '2400',
+      REMINDER_FIRST_TIMING: '4800',
+      REMINDER_SECOND_TIMING: '2400',
+      MAX_REMINDERS_PER_PHONE_PER_DAY: 2,
+      DEFAULT_COUNTRY: 'US',
+      TEMPORAL_NAMESPACE: 'default',
+    });
+    expect(config.temporalAddress).toBe('127.0.0.1:7233');
+    expect(config.publicBaseUrl).toBe('http://localhost:3000');
+  });
+
+  test('every problem is reported at once, naming the variable', () => {
+    const problems = problemsOf({
+      REMINDER_OUTREACH_START: '9am',
+      CUSTOMER_CODE: 'Main Clinic',
+      PORT: '99999',
+      DEFAULT_TIMEZONE: 'Mars/Olympus',
+      DEFAULT_COUNTRY: 'XX',
+      REMINDER_FIRST_TIMING: '2400',
+    });
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(
+      [
+        'CUSTOMER_CODE',
+        'DEFAULT_COUNTRY',
+        'DEFAULT_TIMEZONE',
+        'PORT',
+        'REMINDER_FIRST_TIMING',
+        'REMINDER_OUTREACH_START',
+      ].sort(),
+    );
+    expect(problems.join('\n')).toContain('must be longer than REMINDER_SECOND_TIMING');
+  });
+
+  test.each([
+    ['4800', true],
+    ['0130', true],
+    ['9999', false],
+    ['480', false],
+    ['48h0', false],
+    ['0060', false],
+  ])('reminder timing %s valid=%s (HHMM, hours may exceed 24)', (value, valid) => {
+    const problems = problemsOf({ REMINDER_FIRST_TIMING: value, REMINDER_SECOND_TIMING: '0000' });
+    expect(problems.length === 0).toBe(valid);
+  });
+
+  test.each([
+    ['0800', '2000', true],
+    ['0000', '2400', true],
+    ['2000', '0800', false],
+    ['0800', '0800', false],
+    ['0800', '2401', false],
+    ['0860', '2000', false],
+  ])('outreach window %s-%s valid=%s', (start, finish, valid) => {
+    const problems = problemsOf({ REMINDER_OUTREACH_START: start, REMINDER_OUTREACH_FINISH: finish });
+    expect(problems.length === 0).toBe(valid);
+  });
+
+  test('SECOND=0000 turns the second reminder off and is not compared with FIRST', () => {
+    expect(problemsOf({ REMINDER_FIRST_TIMING: '0100', REMINDER_SECOND_TIMING: '0000' })).toEqual([]);
+  });
+
+  test('CUSTOMER_CODE accepts only lowercase letters and digits', () => {
+    expect(problemsOf({ CUSTOMER_CODE: 'stmarys2' })).toEqual([]);
+    expect(problemsOf({ CUSTOMER_CODE: 'st-marys' })).toHaveLength(1);
+  });
+
+  test('Twilio mode needs a sender, a public URL and EHR keys', () => {
+    const problems = problemsOf({ TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}`, TWILIO_AUTH_TOKEN: 'secret' });
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(
+      ['EHR_API_KEYS', 'PUBLIC_BASE_URL', 'TWILIO_PHONE_NUMBER'].sort(),
+    );
+  });
+
+  test('a complete Twilio configuration leaves sandbox mode', () => {
+    const config = parseConfig({
+      TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}`,
+      TWILIO_AUTH_TOKEN: 'secret',
+      TWILIO_PHONE_NUMBER: '+15005550006',
+      PUBLIC_BASE_URL: 'https://sms.example.org/',
+      EHR_API_KEYS: 'k1, k2',
+    });
+    expect(config.sandbox).toBe(false);
+    expect(config.ehrApiKeys).toEqual(['k1', 'k2']);
+    expect(config.publicBaseUrl).toBe('https://sms.example.org');
+  });
+
+  test('secret values are never echoed in problems', () => {
+    const problems = problemsOf({ TWILIO_AUTH_TOKEN: 'super-secret-token' });
+    expect(problems.join('\n')).not.toContain('super-secret-token');
+  });
+
+  test('a callback URL needs its signing secret', () => {
+    expect(problemsOf({ EHR_CALLBACK_URL: 'https://ehr.example.org/hook' })).toEqual([
+      'EHR_CALLBACK_SECRET: is required when EHR_CALLBACK_URL is set (callbacks are HMAC-signed)',
+    ]);
+  });
+
+  test('TEMPORAL_ADDRESS switches off the embedded dev server', () => {
+    const config = parseConfig({ TEMPORAL_ADDRESS: 'temporal.internal:7233' });
+    expect(config.embeddedTemporal).toBe(false);
+    expect(config.temporalAddress).toBe('temporal.internal:7233');
+    expect(problemsOf({ TEMPORAL_ADDRESS: 'http://temporal' })).toHaveLength(1);
+  });
+});
