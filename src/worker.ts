@@ -3,7 +3,7 @@
  * `npm run worker` runs it alone (for the multi-process topology); `npm start` runs it in-process.
  */
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createActivities } from './activities';
+import { activityDepsFromConfig, createActivities } from './activities';
 import { loadConfig, type AppConfig } from './config';
 import { logger } from './log';
 import { connectWithRetry, connectWorkerWithRetry, ensureSearchAttributes } from './temporal/connection';
@@ -14,7 +14,7 @@ export async function createWorker(config: AppConfig, connection: NativeConnecti
     namespace: config.env.TEMPORAL_NAMESPACE,
     taskQueue: config.env.TEMPORAL_TASK_QUEUE,
     workflowsPath: require.resolve('./workflows'),
-    activities: createActivities(config),
+    activities: createActivities(activityDepsFromConfig(config)),
     // Lets in-flight activities (an SMS send, an EHR POST) finish before the process exits.
     shutdownGraceTime: '10s',
   });

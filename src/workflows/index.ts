@@ -1,2 +1,2 @@
 /** The worker's workflowsPath: one workflow per file, re-exported here. */
-export {};
+export { appointmentWorkflow } from './appointment';

@@ -1,0 +1,303 @@
+/**
+ * The `sendSms` activity: renders a message template and sends it with the Twilio SDK.
+ *
+ * Failure semantics (the workflow's retry policy relies on them):
+ * - Twilio refusals that can never succeed (invalid or unreachable number, opted-out recipient 21610, sender not
+ *   allowed, malformed request...) → non-retryable ApplicationFailure `SmsPermanentFailure`, details `{ code, httpStatus }`.
+ * - Rate limits, Twilio 5xx, a full sender queue, timeouts and network errors → retryable `SmsTransientFailure`.
+ * - A template that cannot render → non-retryable `SmsRenderFailure` (the same input fails the same way).
+ * Failure messages are ours, never Twilio's: Twilio's texts can contain the phone number, and failure messages are
+ * stored in workflow history unencrypted.
+ *
+ * No double texts: when an attempt fails after Twilio accepted the message (e.g. the response was lost), the retry
+ * first looks for that message (same number, identical body, created since the first attempt was scheduled) and
+ * returns it instead of sending again.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import twilio from 'twilio';
+import TwilioServiceException from 'twilio/lib/base/TwilioServiceException';
+import type { MessageInstance } from 'twilio/lib/rest/api/v2010/account/message';
+import {
+  mergeTemplates,
+  parseTemplateOverrides,
+  renderMessage,
+  TemplateOverridesError,
+} from '../domain/messages/render';
+import type { RenderContext, RenderedMessage } from '../domain/messages/render';
+import type { SmsEncoding } from '../domain/messages/segments';
+import { DEFAULT_TEMPLATES, type MessageKind, type TemplateCatalog } from '../domain/messages/templates';
+import type { Logger } from '../log';
+import { projectRoot } from '../paths';
+import type { Twilio } from './twilioClient';
+
+export interface SendSmsInput {
+  /** Stable id of this logical text (e.g. `workflowId:eventId:BOOKED`), for logs and tracing; logged, so no PHI. */
+  messageKey: string;
+  appointmentId: string;
+  /** E.164 */
+  to: string;
+  kind: MessageKind;
+  context: Omit<RenderContext, 'customerName'>;
+}
+
+export interface SendSmsResult {
+  sid: string;
+  /** Twilio's status when we learned of the message (`queued`, `accepted`, `sent`, `delivered`...). */
+  status: string;
+  /** Segments and encoding of the rendered body, as we count them. */
+  segments: number;
+  encoding: SmsEncoding;
+  /** True when an earlier attempt had already sent this text and this attempt returned it instead of sending. */
+  deduplicated: boolean;
+}
+
+export interface SmsActivityDeps {
+  client: Twilio;
+  /** The Messaging Service wins when both are set. */
+  sender: { from?: string; messagingServiceSid?: string };
+  /** Our `POST /v1/twilio/status` URL; Twilio reports delivery there. */
+  statusCallbackUrl?: string;
+  templates: TemplateCatalog;
+  customerName: string;
+  logger: Logger;
+}
+
+export const SMS_PERMANENT_FAILURE = 'SmsPermanentFailure';
+export const SMS_TRANSIENT_FAILURE = 'SmsTransientFailure';
+export const SMS_RENDER_FAILURE = 'SmsRenderFailure';
+
+/**
+ * Twilio create-time error codes that no retry can fix, with a description free of patient data.
+ * (30003-30008 are delivery failures: they arrive later in status callbacks, not from this call.)
+ */
+export const PERMANENT_TWILIO_ERRORS: Readonly<Record<number, string>> = {
+  20404: 'the Twilio resource (account or service) was not found',
+  21211: "invalid 'To' phone number",
+  21212: "invalid 'From' phone number",
+  21408: 'SMS to this region is not enabled on the account',
+  21602: 'message body is required',
+  21603: "a 'From' number or Messaging Service is required",
+  21604: "a 'To' phone number is required",
+  21606: "the 'From' number cannot send SMS for this account",
+  21610: 'the recipient has opted out (replied STOP)',
+  21612: "the 'To' number is not reachable by SMS from this sender",
+  21614: "the 'To' number is not a mobile number",
+  21617: 'the message body exceeds 1600 characters',
+  21701: 'the Messaging Service does not exist',
+};
+
+/**
+ * Error codes worth retrying although Twilio answers them with a 4xx: rate limits, a full sender queue, and
+ * authentication (20003), which an operator fixes by correcting credentials; the pending retries then go out.
+ */
+export const TRANSIENT_TWILIO_ERROR_CODES: ReadonlySet<number> = new Set([14107, 20003, 20429, 21611]);
+
+/** Clock skew allowed between our worker and Twilio when matching an earlier attempt's message. */
+const CLOCK_SKEW_MS = 60_000;
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Statuses of a message that never left Twilio: a retry may send it again. */
+const NEVER_SENT_STATUSES: ReadonlySet<string> = new Set(['failed', 'canceled']);
+
+export function createSmsActivities(deps: SmsActivityDeps) {
+  const { client, sender, statusCallbackUrl, templates, customerName, logger } = deps;
+  if (!sender.messagingServiceSid && !sender.from) {
+    throw new Error('createSmsActivities: the sender needs a from number or a messagingServiceSid');
+  }
+  const senderParams = sender.messagingServiceSid
+    ? { messagingServiceSid: sender.messagingServiceSid }
+    : { from: sender.from };
+
+  async function sendSms(input: SendSmsInput): Promise<SendSmsResult> {
+    const { info } = Context.current();
+    const logFields = {
+      appointmentId: input.appointmentId,
+      messageKey: input.messageKey,
+      kind: input.kind,
+      attempt: info.attempt,
+    };
+    const rendered = render(input, customerName, templates);
+    const resultOf = (message: MessageInstance, deduplicated: boolean): SendSmsResult => ({
+      sid: message.sid,
+      status: message.status,
+      segments: rendered.segments,
+      encoding: rendered.encoding,
+      deduplicated,
+    });
+
+    try {
+      if (info.attempt > 1) {
+        const earlier = await findEarlierSend(client, input.to, rendered.body, info.scheduledTimestampMs);
+        if (earlier !== undefined) {
+          logger.info(
+            { ...logFields, sid: earlier.sid },
+            'sms already sent by an earlier attempt; not sending again',
+          );
+          return resultOf(earlier, true);
+        }
+      }
+      const message = await client.messages.create({
+        to: input.to,
+        body: rendered.body,
+        ...senderParams,
+        ...(statusCallbackUrl === undefined ? {} : { statusCallback: statusCallbackUrl }),
+        attempt: info.attempt,
+      });
+      logger.info({ ...logFields, sid: message.sid, segments: rendered.segments }, 'sms sent');
+      return resultOf(message, false);
+    } catch (error) {
+      const failure = classifyTwilioError(error);
+      logger.warn(
+        { ...logFields, code: twilioErrorCode(error), retryable: !failure.nonRetryable },
+        'sms send failed',
+      );
+      throw failure;
+    }
+  }
+
+  return { sendSms };
+}
+
+export type SmsActivities = ReturnType<typeof createSmsActivities>;
+
+function render(input: SendSmsInput, customerName: string, templates: TemplateCatalog): RenderedMessage {
+  try {
+    return renderMessage(input.kind, { ...input.context, customerName }, templates);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw ApplicationFailure.nonRetryable(
+      `Cannot render the ${input.kind} text: ${reason}`,
+      SMS_RENDER_FAILURE,
+    );
+  }
+}
+
+/**
+ * The message an earlier attempt of this activity already sent: same number, identical body, created at or after
+ * the first attempt was scheduled (less clock skew), oldest first. Twilio filters by send date, so we ask from
+ * the start of that UTC day and filter precisely here. A failed lookup throws: better retry than risk a double text.
+ */
+async function findEarlierSend(
+  client: Twilio,
+  to: string,
+  body: string,
+  firstScheduledMs: number,
+): Promise<MessageInstance | undefined> {
+  const earliest = firstScheduledMs - CLOCK_SKEW_MS;
+  const dayStart = new Date(Math.floor(earliest / DAY_MS) * DAY_MS);
+  const recent = await client.messages.list({ to, dateSentAfter: dayStart, limit: 50 });
+  return recent
+    .filter(
+      (message) =>
+        message.body === body &&
+        !NEVER_SENT_STATUSES.has(message.status) &&
+        new Date(message.dateCreated).getTime() >= earliest,
+    )
+    .sort((a, b) => new Date(a.dateCreated).getTime() - new Date(b.dateCreated).getTime())[0];
+}
+
+/** Maps anything a Twilio call threw to the ApplicationFailure the retry policy acts on (see the module comment). */
+export function classifyTwilioError(error: unknown): ApplicationFailure {
+  if (error instanceof ApplicationFailure) return error;
+  const answer = twilioErrorAnswer(error);
+  if (answer === undefined) {
+    // No HTTP answer (connection refused/reset, timeout): the message may or may not have gone; retry and dedupe.
+    const kind = error instanceof Error ? error.name : typeof error;
+    return ApplicationFailure.retryable(
+      `Twilio request failed without an answer (${kind})`,
+      SMS_TRANSIENT_FAILURE,
+    );
+  }
+  const { httpStatus, code } = answer;
+  const details = { code: code ?? null, httpStatus };
+  const codeText = code === undefined ? `HTTP ${httpStatus}` : `code ${code}`;
+  if (isTransient(httpStatus, code)) {
+    return ApplicationFailure.retryable(
+      `Twilio is temporarily refusing the text (${codeText})`,
+      SMS_TRANSIENT_FAILURE,
+      details,
+    );
+  }
+  const description = (code === undefined ? undefined : PERMANENT_TWILIO_ERRORS[code]) ?? 'request rejected';
+  // No `cause`: Twilio's own message may contain the phone number, and the cause would be stored with the failure.
+  return ApplicationFailure.nonRetryable(
+    `Twilio refused the text permanently (${codeText}: ${description})`,
+    SMS_PERMANENT_FAILURE,
+    details,
+  );
+}
+
+/** 408, 429, 5xx and the codes listed as transient; a 4xx otherwise means the request itself is wrong. */
+function isTransient(httpStatus: number, code: number | undefined): boolean {
+  if (code !== undefined && TRANSIENT_TWILIO_ERROR_CODES.has(code)) return true;
+  return httpStatus === 408 || httpStatus === 429 || httpStatus >= 500 || httpStatus < 400;
+}
+
+/** Twilio answered with an error: the legacy RestException, or the RFC 9457 exception of newer Twilio APIs. */
+function twilioErrorAnswer(error: unknown): { httpStatus: number; code?: number } | undefined {
+  if (error instanceof twilio.RestException || error instanceof TwilioServiceException) {
+    return { httpStatus: error.status, ...(typeof error.code === 'number' ? { code: error.code } : {}) };
+  }
+  return undefined;
+}
+
+function twilioErrorCode(error: unknown): number | undefined {
+  return twilioErrorAnswer(error)?.code;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Templates file
+// ---------------------------------------------------------------------------------------------------------------
+
+export class TemplatesFileError extends Error {
+  override readonly name = 'TemplatesFileError';
+  constructor(
+    readonly file: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`MESSAGE_TEMPLATES_FILE ${file}: ${reason}`, options);
+  }
+}
+
+/**
+ * The template catalog: the defaults, with the overrides of MESSAGE_TEMPLATES_FILE when given (JSON shaped
+ * `{ "en": { "REMINDER": "..." }, "fr": {...} }`, validated by parseTemplateOverrides). A relative path is
+ * resolved against the project root, like DATA_DIR. Throws TemplatesFileError naming the file and every problem.
+ */
+export function loadTemplates(file?: string): TemplateCatalog {
+  if (file === undefined || file.trim() === '') return DEFAULT_TEMPLATES;
+  const resolved = path.resolve(projectRoot, file.trim());
+  let text: string;
+  try {
+    text = readFileSync(resolved, 'utf8');
+  } catch (error) {
+    throw new TemplatesFileError(
+      resolved,
+      `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+      {
+        cause: error,
+      },
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new TemplatesFileError(resolved, `is not valid JSON (${(error as Error).message})`, {
+      cause: error,
+    });
+  }
+  try {
+    return mergeTemplates(DEFAULT_TEMPLATES, parseTemplateOverrides(json));
+  } catch (error) {
+    if (error instanceof TemplateOverridesError) {
+      throw new TemplatesFileError(resolved, `has invalid templates:\n- ${error.problems.join('\n- ')}`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * The `writeSnapshot` activity: the appointment workflow calls it after every state change.
+ * Logs ids, version and outcome only — a snapshot's state holds patient data and is never logged.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { Logger } from '../../log';
+import {
+  type AppointmentSnapshot,
+  InvalidSnapshotError,
+  SnapshotConflictError,
+  type SnapshotStore,
+  type SnapshotWriteOutcome,
+} from './port';
+
+export type SnapshotActivityLogger = Pick<Logger, 'info' | 'warn'>;
+
+export interface SnapshotActivityDeps {
+  store: SnapshotStore;
+  customerCode: string;
+  logger: SnapshotActivityLogger;
+}
+
+/** `ApplicationFailure.type` of the non-retryable failures `writeSnapshot` throws. */
+export const SNAPSHOT_FAILURE_TYPES = {
+  invalid: 'InvalidSnapshot',
+  conflict: 'SnapshotConflict',
+} as const;
+
+export function createSnapshotActivities(deps: SnapshotActivityDeps) {
+  const { store, customerCode, logger } = deps;
+  return {
+    /**
+     * Records `snapshot` in history and makes it current unless a newer or equal version already is.
+     * `'stale'` is a normal answer (a retried or late write). Invalid snapshots and a version that already
+     * exists with different content fail non-retryably; storage errors are thrown for Temporal to retry.
+     */
+    async writeSnapshot(snapshot: AppointmentSnapshot): Promise<SnapshotWriteOutcome> {
+      const fields = { customerCode, appointmentId: snapshot.appointmentId, version: snapshot.version };
+      try {
+        const outcome = await store.write(customerCode, snapshot);
+        logger.info({ ...fields, outcome }, 'snapshot write');
+        return outcome;
+      } catch (error) {
+        const failureType =
+          error instanceof InvalidSnapshotError
+            ? SNAPSHOT_FAILURE_TYPES.invalid
+            : error instanceof SnapshotConflictError
+              ? SNAPSHOT_FAILURE_TYPES.conflict
+              : undefined;
+        // Store errors name keys and ids, never snapshot contents, so their message is safe to log.
+        const errorName = error instanceof Error ? error.name : typeof error;
+        const errorMessage = error instanceof Error ? error.message : undefined;
+        const errorCode = errorCodeOf(error);
+        logger.warn(
+          { ...fields, errorName, errorCode, errorMessage, retryable: failureType === undefined },
+          'snapshot write failed',
+        );
+        if (failureType !== undefined && error instanceof Error) {
+          throw ApplicationFailure.create({
+            message: error.message,
+            type: failureType,
+            nonRetryable: true,
+            cause: error,
+          });
+        }
+        throw error;
+      }
+    },
+  };
+}
+
+export type SnapshotActivities = ReturnType<typeof createSnapshotActivities>;
+
+function errorCodeOf(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') {
+    return error.code;
+  }
+  return undefined;
+}

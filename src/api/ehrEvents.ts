@@ -1,0 +1,40 @@
+/** POST /v1/ehr/events (canonical JSON) and GET /v1/appointments/:appointment_id (ARCHITECTURE §3). */
+import { Router } from 'express';
+import { parseCanonicalEvent } from '../domain/events/canonicalEvent';
+import type { AppointmentGateway } from '../ingest/appointmentGateway';
+import { HttpError } from './errors';
+
+export interface EhrEventsDeps {
+  gateway: AppointmentGateway;
+  defaultCountry: string;
+  auth: import('express').RequestHandler;
+}
+
+export function ehrEventsRouter({ gateway, defaultCountry, auth }: EhrEventsDeps): Router {
+  const router = Router();
+
+  router.post('/v1/ehr/events', auth, async (req, res) => {
+    if (!req.is('application/json')) {
+      throw new HttpError(415, 'unsupported_media_type', 'Send the event as Content-Type: application/json');
+    }
+    const parsed = parseCanonicalEvent(req.body, { defaultCountry, receivedAt: new Date().toISOString() });
+    if (!parsed.ok) {
+      throw new HttpError(
+        400,
+        'invalid_event',
+        `${parsed.problems.length} invalid field(s)`,
+        parsed.problems,
+      );
+    }
+    const result = await gateway.submit(parsed.event);
+    res.status(result.duplicate ? 200 : 202).json(result);
+  });
+
+  router.get('/v1/appointments/:appointment_id', auth, async (req, res) => {
+    const view = await gateway.view(String(req.params.appointment_id));
+    if (!view) throw new HttpError(404, 'appointment_not_found', 'No appointment with that id');
+    res.json(view);
+  });
+
+  return router;
+}

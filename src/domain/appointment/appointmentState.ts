@@ -1,0 +1,381 @@
+/**
+ * The appointment's state machine: which EHR events apply, which texts they call for, which
+ * reminders are due. Pure (the current instant is a parameter) so every rule is unit-tested; the
+ * workflow only wires signals, timers and activities around it.
+ */
+import { planReminders } from '../reminders/planReminders';
+import { formatInstantInZone } from '../time/zone';
+import type {
+  AppointmentEvent,
+  AppointmentStateData,
+  AppointmentView,
+  EventEnvelope,
+  MessageRecord,
+  OutboundKind,
+  ReminderRecord,
+} from '../../shared/appointment';
+
+/** Enough to recognise an EHR's resend of recent events; older duplicates are also caught as stale. */
+const MAX_SEEN_EVENT_IDS = 500;
+const MAX_IGNORED_EVENTS = 50;
+const HOUR_MS = 3_600_000;
+
+export type ApplyOutcome = 'applied' | 'duplicate' | 'stale';
+
+const ACTIVE = new Set(['BOOKED', 'CONFIRMED', 'CANCEL_REQUESTED']);
+
+export function initialStateData(appointmentId: string): AppointmentStateData {
+  return {
+    appointmentId,
+    details: null,
+    policy: null,
+    status: 'BOOKED',
+    optedOut: false,
+    lastEventAt: '',
+    seenEventIds: [],
+    generation: 0,
+    reminders: [],
+    messages: [],
+    ignoredEvents: [],
+    version: 0,
+  };
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** Orders ISO instants by time, not by text: `…00Z` and `…00.500Z` or an offset spelling compare correctly. */
+function isEarlier(a: string, b: string): boolean {
+  const aMs = Date.parse(a);
+  const bMs = Date.parse(b);
+  return Number.isNaN(aMs) || Number.isNaN(bMs) ? a < b : aMs < bMs;
+}
+
+export class AppointmentState {
+  constructor(readonly data: AppointmentStateData) {}
+
+  hasSeen(eventId: string): boolean {
+    return this.data.seenEventIds.includes(eventId);
+  }
+
+  /** Applies one EHR event: idempotent by event id, ordered by the EHR's event time. */
+  applyEvent({ event, policy }: EventEnvelope, nowMs: number): ApplyOutcome {
+    if (this.hasSeen(event.eventId)) return 'duplicate';
+    this.remember(event.eventId);
+    if (this.data.lastEventAt && isEarlier(event.eventAt, this.data.lastEventAt)) {
+      this.data.ignoredEvents.push({
+        eventId: event.eventId,
+        eventType: event.eventType,
+        eventAt: event.eventAt,
+        reason: 'STALE',
+      });
+      if (this.data.ignoredEvents.length > MAX_IGNORED_EVENTS) this.data.ignoredEvents.shift();
+      this.bump();
+      return 'stale';
+    }
+    const previous = this.data.details;
+    // Opt-in/opt-out events carry the appointment's details but book nothing: until an appointment
+    // event has been applied (which plans, or sets a non-initial status) the appointment is new.
+    const isNew = this.data.generation === 0 && this.data.status === 'BOOKED';
+    const wasActive = !isNew && ACTIVE.has(this.data.status);
+    const closed = !isNew && !wasActive;
+    const startChanged = previous === null || previous.start !== event.start;
+    const generationBefore = this.data.generation;
+    this.data.details = event;
+    this.data.policy = policy;
+    this.data.lastEventAt = event.eventAt;
+
+    switch (event.eventType) {
+      case 'BOOKED':
+        if (!wasActive) {
+          this.data.status = 'BOOKED';
+          this.replan(nowMs);
+          this.queueEventText('BOOKED', event, nowMs);
+        } else if (startChanged) {
+          // A re-sent booking with a new time is a reschedule in all but name.
+          this.data.status = 'BOOKED';
+          this.replan(nowMs);
+          this.queueEventText('RESCHEDULED', event, nowMs);
+        }
+        break;
+      case 'RESCHEDULED':
+        // A confirmation was for the old time: the new time needs its own.
+        this.data.status = 'BOOKED';
+        this.replan(nowMs);
+        this.queueEventText('RESCHEDULED', event, nowMs);
+        break;
+      case 'MODIFIED':
+        // Only a booking or reschedule reopens a canceled or no-show appointment; a modify just updates details.
+        if (closed) break;
+        // A confirmation was for the old time: a modify that moves the appointment needs a new one.
+        if (!wasActive || startChanged) this.data.status = 'BOOKED';
+        if (startChanged || !wasActive) this.replan(nowMs);
+        this.queueEventText('MODIFIED', event, nowMs);
+        break;
+      case 'CONFIRMED':
+        if (closed) break;
+        if (isNew) this.replan(nowMs);
+        if (this.data.status !== 'CONFIRMED') {
+          this.data.status = 'CONFIRMED';
+          this.queueEventText('CONFIRMED', event, nowMs);
+        }
+        break;
+      case 'CANCELED':
+        if (this.data.status !== 'CANCELED') {
+          this.data.status = 'CANCELED';
+          this.stopReminders('APPOINTMENT_CANCELED');
+          this.skipPendingTexts('SUPERSEDED', 'CANCELED', 'APPOINTMENT_CANCELED');
+          this.queueEventText('CANCELED', event, nowMs);
+        }
+        break;
+      case 'NOSHOWED':
+        if (this.data.status !== 'NOSHOWED') {
+          this.data.status = 'NOSHOWED';
+          this.stopReminders('APPOINTMENT_NOSHOWED');
+          this.skipPendingTexts('SUPERSEDED', 'CANCELED', 'APPOINTMENT_NOSHOWED');
+          this.queueEventText('NOSHOWED', event, nowMs);
+        }
+        break;
+      case 'OPTED-OUT':
+        this.data.optedOut = true;
+        this.stopReminders('OPTED_OUT');
+        // Nothing more goes to a patient who opted out, including texts decided but not yet sent.
+        this.skipPendingTexts('OPTED_OUT', 'SUPPRESSED', 'OPTED_OUT');
+        break;
+      case 'OPTED-IN':
+        if (this.data.optedOut) {
+          this.data.optedOut = false;
+          if (wasActive) this.replan(nowMs);
+        }
+        break;
+    }
+    // Every event carries the appointment time: one that moved it without a plan of its own (a
+    // CONFIRMED or opt event with a new start) must not leave reminders timed for the old start.
+    if (
+      startChanged &&
+      wasActive &&
+      ACTIVE.has(this.data.status) &&
+      this.data.generation === generationBefore
+    ) {
+      this.replan(nowMs);
+    }
+    this.bump();
+    return 'applied';
+  }
+
+  /** Texts decided but not yet handed to Twilio, oldest first. */
+  pendingMessages(): MessageRecord[] {
+    return this.data.messages.filter((m) => m.status === 'PENDING');
+  }
+
+  /** Turns every reminder whose send time has come into a pending text (or a suppressed one). */
+  queueDueReminders(nowMs: number): number {
+    let queued = 0;
+    for (const reminder of this.data.reminders) {
+      if (reminder.status !== 'PENDING' || reminder.sendAt === null || Date.parse(reminder.sendAt) > nowMs)
+        continue;
+      const key = `${this.data.appointmentId}:g${reminder.generation}:${reminder.kind}`;
+      const startMs = this.data.details ? Date.parse(this.data.details.start) : Number.NaN;
+      if (nowMs >= startMs) {
+        // The timer fired late (worker down): a reminder for an appointment that has begun helps nobody.
+        reminder.status = 'SKIPPED';
+        reminder.note = 'APPOINTMENT_PASSED';
+      } else if (this.data.optedOut) {
+        reminder.status = 'SUPPRESSED';
+        reminder.note = 'OPTED_OUT';
+      } else {
+        reminder.status = 'QUEUED';
+        this.data.messages.push({
+          key,
+          kind: 'REMINDER',
+          reminder: reminder.kind,
+          reminderGeneration: reminder.generation,
+          status: 'PENDING',
+          createdAt: iso(nowMs),
+        });
+        queued += 1;
+      }
+      this.bump();
+    }
+    return queued;
+  }
+
+  recordSent(key: string, result: { sid: string; status: string }, nowMs: number): void {
+    const message = this.message(key);
+    message.sid = result.sid;
+    message.status = result.status.toUpperCase();
+    message.sentAt = iso(nowMs);
+    const reminder = this.reminderOf(message);
+    if (reminder) reminder.status = 'SENT';
+    this.bump();
+  }
+
+  recordFailed(key: string, error: { type: string; code?: number; message: string }): void {
+    const message = this.message(key);
+    message.status = 'FAILED';
+    message.error = error;
+    const reminder = this.reminderOf(message);
+    if (reminder) {
+      reminder.status = 'FAILED';
+      reminder.note = error.code ? `${error.type}:${error.code}` : error.type;
+    }
+    this.bump();
+  }
+
+  /** Workflow-visible wake-up time: the next reminder, else the end of retention. */
+  nextWakeAtMs(): number | undefined {
+    const next = this.nextReminderAtMs();
+    const retentionEnd = this.retentionEndsAtMs();
+    if (next === undefined) return retentionEnd;
+    return retentionEnd === undefined ? next : Math.min(next, retentionEnd);
+  }
+
+  nextReminderAtMs(): number | undefined {
+    const times = this.data.reminders
+      .filter((r) => r.status === 'PENDING' && r.sendAt !== null)
+      .map((r) => Date.parse(r.sendAt as string));
+    return times.length > 0 ? Math.min(...times) : undefined;
+  }
+
+  retentionEndsAtMs(): number | undefined {
+    const { details, policy } = this.data;
+    if (!details || !policy) return undefined;
+    return Date.parse(details.start) + policy.retentionHours * HOUR_MS;
+  }
+
+  /** Past retention with nothing left to send: the workflow may complete. */
+  isFinished(nowMs: number): boolean {
+    const end = this.retentionEndsAtMs();
+    return end !== undefined && nowMs >= end && this.pendingMessages().length === 0;
+  }
+
+  complete(): void {
+    if (ACTIVE.has(this.data.status)) this.data.status = 'COMPLETED';
+    this.stopReminders('APPOINTMENT_COMPLETED');
+    this.bump();
+  }
+
+  view(): AppointmentView {
+    const { details } = this.data;
+    return {
+      appointmentId: this.data.appointmentId,
+      status: this.data.status,
+      // Operators read local times: the start carries the appointment zone's offset.
+      start: details ? formatInstantInZone(details.start, details.timeZone) : '',
+      timeZone: details?.timeZone ?? '',
+      localStart: details?.localStart ?? '',
+      optedOut: this.data.optedOut,
+      reminders: this.data.reminders.map(({ kind, dueAt, sendAt, status, note, skipReason }) => ({
+        kind,
+        dueAt,
+        sendAt,
+        status,
+        ...(note || skipReason ? { note: note ?? skipReason } : {}),
+      })),
+      messages: this.data.messages.map((m) => ({
+        kind: m.kind,
+        sid: m.sid ?? null,
+        status: m.status,
+        sentAt: m.sentAt ?? null,
+        ...(m.error ? { error: m.error.code ? `${m.error.type}:${m.error.code}` : m.error.type } : {}),
+        ...(m.skipReason ? { error: m.skipReason } : {}),
+      })),
+      ignoredEvents: [...this.data.ignoredEvents],
+      lastEventAt: this.data.lastEventAt,
+      version: this.data.version,
+    };
+  }
+
+  private replan(nowMs: number): void {
+    const { details, policy } = this.data;
+    if (!details || !policy) return;
+    this.stopReminders('REPLANNED');
+    this.data.generation += 1;
+    const plan = planReminders({
+      start: details.start,
+      zone: details.timeZone,
+      plannedAt: iso(nowMs),
+      policy,
+    });
+    const generation = this.data.generation;
+    // Plans of earlier generations stay in the record only if something happened to them.
+    this.data.reminders = this.data.reminders.filter((r) => ['QUEUED', 'SENT', 'FAILED'].includes(r.status));
+    for (const planned of plan) {
+      const suppressed = this.data.optedOut && planned.status === 'PENDING';
+      this.data.reminders.push({
+        ...planned,
+        status: suppressed ? 'SUPPRESSED' : planned.status,
+        ...(suppressed ? { note: 'OPTED_OUT' } : {}),
+        generation,
+      });
+    }
+  }
+
+  private stopReminders(note: string): void {
+    for (const reminder of this.data.reminders) {
+      if (reminder.status === 'PENDING') {
+        reminder.status = 'CANCELED';
+        reminder.note = note;
+      }
+    }
+  }
+
+  /**
+   * A cancellation makes unsent booking/confirmation texts wrong, and an opt-out forbids them: drop them
+   * rather than send them late. A dropped reminder text takes its reminder out of QUEUED too.
+   */
+  private skipPendingTexts(
+    skipReason: string,
+    reminderStatus: 'CANCELED' | 'SUPPRESSED',
+    reminderNote: string,
+  ): void {
+    for (const message of this.pendingMessages()) {
+      message.status = 'SKIPPED';
+      message.skipReason = skipReason;
+      const reminder = this.reminderOf(message);
+      if (reminder?.status === 'QUEUED') {
+        reminder.status = reminderStatus;
+        reminder.note = reminderNote;
+      }
+    }
+  }
+
+  private queueEventText(kind: OutboundKind, event: AppointmentEvent, nowMs: number): void {
+    const key = `${this.data.appointmentId}:${event.eventId}:${kind}`;
+    // An event id that fell out of seenEventIds and came back must not make a second record with this
+    // key: recordSent/recordFailed find the first, so the second would stay PENDING for ever.
+    if (this.data.messages.some((m) => m.key === key)) return;
+    const record: MessageRecord = { key, kind, status: 'PENDING', createdAt: iso(nowMs) };
+    const appointmentPassed = Date.parse(event.start) <= nowMs;
+    if (this.data.optedOut) {
+      record.status = 'SKIPPED';
+      record.skipReason = 'OPTED_OUT';
+    } else if (appointmentPassed && kind !== 'NOSHOWED') {
+      // Telling a patient about a past appointment's booking or cancellation helps nobody.
+      record.status = 'SKIPPED';
+      record.skipReason = 'APPOINTMENT_PASSED';
+    }
+    this.data.messages.push(record);
+  }
+
+  private reminderOf(message: MessageRecord): ReminderRecord | undefined {
+    if (!message.reminder) return undefined;
+    return this.data.reminders.find(
+      (r) => r.kind === message.reminder && r.generation === message.reminderGeneration,
+    );
+  }
+
+  private message(key: string): MessageRecord {
+    const message = this.data.messages.find((m) => m.key === key);
+    if (!message) throw new Error(`unknown message ${key}`);
+    return message;
+  }
+
+  private remember(eventId: string): void {
+    this.data.seenEventIds.push(eventId);
+    if (this.data.seenEventIds.length > MAX_SEEN_EVENT_IDS) this.data.seenEventIds.shift();
+  }
+
+  private bump(): void {
+    this.data.version += 1;
+  }
+}

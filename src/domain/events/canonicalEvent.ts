@@ -1,0 +1,211 @@
+/**
+ * The canonical JSON appointment event (ARCHITECTURE §3): field names an integration engine
+ * already sends. Parses untrusted input into an AppointmentEvent or a list of every bad field.
+ */
+import { createHash } from 'node:crypto';
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import { z } from 'zod';
+import { EHR_EVENT_TYPES, type AppointmentEvent } from '../../shared/appointment';
+import { localToInstant, parseAppointmentZone } from '../time/zone';
+
+const text = (max: number) =>
+  z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+const optionalText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max, `must be at most ${max} characters`)
+    .optional()
+    .nullable()
+    .transform((v) => (v ? v : undefined));
+
+/** EHR ids end up in workflow ids and storage paths: printable, no slashes, bounded. */
+const identifier = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(128, 'must be at most 128 characters')
+  .regex(/^[A-Za-z0-9._:@-]+$/, 'may contain only letters, digits and . _ : @ -');
+
+const LOCAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/;
+
+export const canonicalEventSchema = z.object({
+  event_type: z
+    .string()
+    .trim()
+    .toUpperCase()
+    .pipe(z.enum(EHR_EVENT_TYPES, { message: `must be one of ${EHR_EVENT_TYPES.join(', ')}` })),
+  event_id: identifier.optional(),
+  event_datetime_utc: z.iso
+    .datetime({ offset: false, message: 'must be ISO 8601 UTC ending in Z, e.g. 2026-12-01T15:30:00Z' })
+    .optional(),
+  appointment_id: identifier,
+  appointment_datetime: z
+    .string()
+    .trim()
+    .regex(LOCAL_DATE_TIME, 'must be local wall-clock time without offset, e.g. 2026-12-01T15:30:00'),
+  appointment_timezone: z.string().trim().min(1, 'is required'),
+  appointment_location: optionalText(200),
+  patient_id: identifier,
+  patient_first_name: optionalText(100),
+  patient_last_name: optionalText(100),
+  patient_phone: text(40),
+  patient_language: optionalText(35),
+  provider_id: optionalText(128),
+  provider_first_name: optionalText(100),
+  provider_last_name: optionalText(100),
+  provider_callback_phone: optionalText(40),
+});
+
+export type CanonicalEventBody = z.input<typeof canonicalEventSchema>;
+
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+export type ParseResult = { ok: true; event: AppointmentEvent } | { ok: false; problems: FieldProblem[] };
+
+export interface ParseContext {
+  defaultCountry: string;
+  /** ISO instant of receipt; the default event time. */
+  receivedAt: string;
+}
+
+/** Normalises a phone number to E.164, reading national formats in the default country. */
+export function normalisePhone(raw: string, defaultCountry: string): string | undefined {
+  const parsed = parsePhoneNumberFromString(raw, defaultCountry as CountryCode);
+  return parsed?.isValid() ? parsed.number : undefined;
+}
+
+const BCP47 = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
+
+/** A stable id for an event the EHR sent without one: same body, same id, so a resend is a duplicate. */
+export function deriveEventId(body: Record<string, unknown>): string {
+  const canonical = JSON.stringify(
+    Object.keys(body)
+      .filter((k) => k !== 'event_id' && body[k] !== undefined && body[k] !== null && body[k] !== '')
+      .sort()
+      .map((k) => [k, body[k]]),
+  );
+  return `sha256-${createHash('sha256').update(canonical).digest('hex').slice(0, 32)}`;
+}
+
+export function parseCanonicalEvent(input: unknown, context: ParseContext): ParseResult {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    return { ok: false, problems: [{ field: '(body)', message: 'must be a JSON object' }] };
+  }
+  const raw = input as Record<string, unknown>;
+  const parsed = canonicalEventSchema.safeParse(withoutBlankOptionals(raw));
+  const problems: FieldProblem[] = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => ({
+        field: issue.path.join('.') || '(body)',
+        // zod 4 leaves `issue.input` unset unless asked, so look at the body: a wrong type is not a missing field.
+        message:
+          issue.code === 'invalid_type' && isMissing(raw, issue.path[0]) ? 'is required' : issue.message,
+      }));
+
+  // Cross-field checks also run when other fields are bad, so one answer lists every problem.
+  const zoneText = typeof raw.appointment_timezone === 'string' ? raw.appointment_timezone.trim() : '';
+  const zone = zoneText ? parseAppointmentZone(zoneText) : undefined;
+  if (zoneText && !zone) {
+    problems.push({
+      field: 'appointment_timezone',
+      message: 'must be an IANA zone (America/Denver) or a fixed offset ±HHMM (-0700)',
+    });
+  }
+  const phoneText = typeof raw.patient_phone === 'string' ? raw.patient_phone.trim() : '';
+  const phone = phoneText ? normalisePhone(phoneText, context.defaultCountry) : undefined;
+  if (phoneText && !phone) {
+    problems.push({
+      field: 'patient_phone',
+      message: `is not a valid phone number (E.164, or national in ${context.defaultCountry})`,
+    });
+  }
+  const callbackText =
+    typeof raw.provider_callback_phone === 'string' ? raw.provider_callback_phone.trim() : '';
+  if (callbackText && !normalisePhone(callbackText, context.defaultCountry)) {
+    problems.push({ field: 'provider_callback_phone', message: 'is not a valid phone number' });
+  }
+  const language = typeof raw.patient_language === 'string' ? raw.patient_language.trim() : '';
+  if (language && !BCP47.test(language)) {
+    problems.push({ field: 'patient_language', message: 'must be a BCP 47 language tag, e.g. en or es-MX' });
+  }
+  // Checked whenever the text has the right shape, so an impossible date is listed beside other problems.
+  const localText = typeof raw.appointment_datetime === 'string' ? raw.appointment_datetime.trim() : '';
+  let start: string | undefined;
+  if (zone && LOCAL_DATE_TIME.test(localText)) {
+    const result = localToInstant(localText, zone);
+    if (result.ok) start = result.instant;
+    else problems.push({ field: 'appointment_datetime', message: result.reason });
+  }
+  if (!parsed.success || problems.length > 0 || !zone || !phone || !start) {
+    return { ok: false, problems: dedupe(problems) };
+  }
+
+  const body = parsed.data;
+  const callbackPhone = callbackText ? normalisePhone(callbackText, context.defaultCountry) : undefined;
+  const hasProvider =
+    body.provider_id || body.provider_first_name || body.provider_last_name || callbackPhone;
+  return {
+    ok: true,
+    event: {
+      eventId: body.event_id ?? deriveEventId(raw),
+      eventType: body.event_type,
+      eventAt: body.event_datetime_utc ? new Date(body.event_datetime_utc).toISOString() : context.receivedAt,
+      receivedAt: context.receivedAt,
+      appointmentId: body.appointment_id,
+      start,
+      localStart: body.appointment_datetime,
+      timeZone: zone,
+      location: body.appointment_location,
+      patient: {
+        id: body.patient_id,
+        firstName: body.patient_first_name,
+        lastName: body.patient_last_name,
+        phone,
+        language: language || 'en',
+      },
+      ...(hasProvider
+        ? {
+            provider: {
+              id: body.provider_id,
+              firstName: body.provider_first_name,
+              lastName: body.provider_last_name,
+              callbackPhone,
+            },
+          }
+        : {}),
+    },
+  };
+}
+
+/** True when a required field is absent: not sent, or sent as null. */
+function isMissing(raw: Record<string, unknown>, key: PropertyKey | undefined): boolean {
+  if (typeof key !== 'string') return false;
+  return !Object.prototype.hasOwnProperty.call(raw, key) || raw[key] === undefined || raw[key] === null;
+}
+
+/**
+ * `event_id` and `event_datetime_utc` are optional: null or blank means "not sent" (as for the other
+ * optional fields), so the id is derived and the event time defaults instead of the body being refused.
+ */
+function withoutBlankOptionals(raw: Record<string, unknown>): Record<string, unknown> {
+  const copy: Record<string, unknown> = { ...raw };
+  for (const key of ['event_id', 'event_datetime_utc']) {
+    const value = copy[key];
+    if (value === null || (typeof value === 'string' && value.trim() === '')) delete copy[key];
+  }
+  return copy;
+}
+
+function dedupe(problems: FieldProblem[]): FieldProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.field}|${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,0 +1,551 @@
+/**
+ * A Twilio-compatible sandbox: the part of Twilio's REST API (2010-04-01 Messages) that the real `twilio` SDK uses
+ * to send, list and fetch SMS, answering with Twilio's JSON shapes and error codes, plus simulated delivery with
+ * signed status callbacks. Messages persist in a SandboxMessageStore. Sandbox mode only: it accepts any Basic auth.
+ *
+ * Simulated outcomes, by number (see the tables below):
+ * - Twilio's test-credential magic `To` numbers fail at create with HTTP 400: +15005550001 → 21211 (invalid To),
+ *   +15005550002 → 21612 (not reachable by SMS), +15005550003 → 21408 (region not enabled),
+ *   +15005550004 → 21610 (unsubscribed recipient), +15005550009 → 21614 (not a mobile number).
+ * - Transient failures (sandbox-only numbers): +15005550429 → 429 / 20429, +15005550500 → 500 / 20500,
+ *   +15005550503 → 503 / 20503. Nothing is stored for a failed create, as with Twilio.
+ * - Magic `From` numbers: +15005550001 → 21212 (invalid From), +15005550007 → 21606 (not your number),
+ *   +15005550008 → 21611 (sender queue full; a 400 that is worth retrying).
+ * - Accepted, then `undelivered` with an ErrorCode in the status callback (sandbox-only): +15005553003 → 30003,
+ *   +15005553005 → 30005, +15005553006 → 30006 (landline), +15005553007 → 30007 (carrier filtering).
+ * Every other E.164 number is accepted (`queued`, or `accepted` when sent through a Messaging Service without From),
+ * then becomes `sent` and `delivered` after short delays.
+ */
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import twilio from 'twilio';
+import { z } from 'zod';
+import { SANDBOX_AUTH_TOKEN, SANDBOX_FROM_NUMBER, SANDBOX_TWILIO_PATH } from '../activities/twilioClient';
+import { logger as defaultLogger, type Logger } from '../log';
+import type { SandboxMessage, SandboxMessageStatus, SandboxMessageStore } from './messageStore';
+
+const API_VERSION = '2010-04-01';
+
+export interface TwilioError {
+  status: number;
+  code: number;
+  message: string;
+}
+
+/** Failures at create time by recipient (Twilio's magic test numbers, plus sandbox-only transient ones). */
+export const SANDBOX_REJECTED_RECIPIENTS: Readonly<Record<string, TwilioError>> = {
+  '+15005550001': {
+    status: 400,
+    code: 21211,
+    message: "The 'To' number +15005550001 is not a valid phone number.",
+  },
+  '+15005550002': {
+    status: 400,
+    code: 21612,
+    message: "The 'To' phone number: +15005550002, is not currently reachable via SMS.",
+  },
+  '+15005550003': {
+    status: 400,
+    code: 21408,
+    message: "Permission to send an SMS has not been enabled for the region indicated by the 'To' number.",
+  },
+  '+15005550004': { status: 400, code: 21610, message: 'Attempt to send to unsubscribed recipient' },
+  '+15005550009': { status: 400, code: 21614, message: "'To' number is not a valid mobile number" },
+  '+15005550429': { status: 429, code: 20429, message: 'Too Many Requests' },
+  '+15005550500': { status: 500, code: 20500, message: 'An internal server error has occurred' },
+  '+15005550503': { status: 503, code: 20503, message: 'Service Unavailable' },
+};
+
+/** Failures at create time by sender (Twilio's magic From numbers). */
+export const SANDBOX_REJECTED_SENDERS: Readonly<Record<string, TwilioError>> = {
+  '+15005550001': {
+    status: 400,
+    code: 21212,
+    message:
+      "The 'From' number +15005550001 is not a valid phone number, shortcode, or alphanumeric sender ID.",
+  },
+  '+15005550007': {
+    status: 400,
+    code: 21606,
+    message: "The 'From' phone number provided is not a valid message-capable Twilio phone number.",
+  },
+  '+15005550008': {
+    status: 400,
+    code: 21611,
+    message: "This 'From' number has exceeded the maximum number of queued messages",
+  },
+};
+
+/** Recipients whose messages are accepted and then reported `undelivered` with this error code. */
+export const SANDBOX_UNDELIVERABLE_RECIPIENTS: Readonly<Record<string, number>> = {
+  '+15005553003': 30003,
+  '+15005553005': 30005,
+  '+15005553006': 30006,
+  '+15005553007': 30007,
+};
+
+export interface TwilioSandboxOptions {
+  store: SandboxMessageStore;
+  logger?: Logger;
+  /** Milliseconds before a new message becomes `sent`, then `delivered`. Defaults 300 and 700; use 0 in tests. */
+  deliveryDelaysMs?: { sent?: number; delivered?: number };
+  /** Path prefix the router answers under; defaults to SANDBOX_TWILIO_PATH (`/sandbox/twilio`). */
+  basePath?: string;
+}
+
+export type TwilioSandboxRouter = Router & {
+  /** Resolves once every delivery simulation started so far (status updates and callbacks) has finished. */
+  deliveriesSettled(): Promise<void>;
+};
+
+const E164 = /^\+[1-9]\d{6,14}$/;
+const ACCOUNT_SID = /^AC[0-9a-fA-F]{32}$/;
+const MESSAGING_SERVICE_SID = /^MG[0-9a-fA-F]{32}$/;
+const MAX_BODY_CHARS = 1600;
+const CALLBACK_TIMEOUT_MS = 5_000;
+
+/** Form fields of a create request; urlencoded values arrive as strings (or arrays when repeated, which we refuse). */
+const createMessageForm = z.object({
+  To: z.string().trim().optional(),
+  From: z.string().trim().optional(),
+  MessagingServiceSid: z.string().trim().optional(),
+  Body: z.string().optional(),
+  StatusCallback: z.string().trim().optional(),
+});
+
+const listMessagesQuery = z.object({
+  To: z.string().optional(),
+  From: z.string().optional(),
+  DateSent: z.string().optional(),
+  'DateSent>': z.string().optional(),
+  'DateSent<': z.string().optional(),
+  PageSize: z.coerce.number().int().min(1).max(1000).default(50),
+  Page: z.coerce.number().int().min(0).default(0),
+});
+
+/**
+ * The Twilio REST emulation. Mount it at the app root (it prefixes its own routes with `basePath`) and point a
+ * sandbox SDK client (createSandboxTwilioClient) at `<origin><basePath>`.
+ */
+export function createTwilioSandboxRouter(options: TwilioSandboxOptions): TwilioSandboxRouter {
+  const { store } = options;
+  const log = (options.logger ?? defaultLogger).child({ component: 'twilio-sandbox' });
+  const delays = {
+    sent: options.deliveryDelaysMs?.sent ?? 300,
+    delivered: options.deliveryDelaysMs?.delivered ?? 700,
+  };
+  const pendingDeliveries = new Set<Promise<void>>();
+
+  const api = express.Router();
+  api.use(express.urlencoded({ extended: false, limit: '64kb' }));
+
+  api.post('/2010-04-01/Accounts/:AccountSid/Messages.json', async (req, res) => {
+    const accountSid = req.params.AccountSid;
+    if (!ACCOUNT_SID.test(accountSid)) return sendTwilioError(res, notFound(req.originalUrl));
+    const form = createMessageForm.safeParse(req.body ?? {});
+    if (!form.success) return sendTwilioError(res, invalidParameter(form.error));
+    const request = validateCreate(form.data);
+    if ('code' in request) return sendTwilioError(res, request);
+    const { to, from, body, messagingServiceSid, statusCallback } = request;
+
+    const message = await store.add({
+      to,
+      from: from ?? SANDBOX_FROM_NUMBER,
+      body,
+      direction: 'outbound-api',
+      // Twilio answers `accepted` while a Messaging Service picks the sender, `queued` otherwise.
+      status: from === undefined ? 'accepted' : 'queued',
+      ...(messagingServiceSid === undefined ? {} : { messagingServiceSid }),
+      ...(statusCallback === undefined ? {} : { statusCallback }),
+    });
+    res.status(201).json(toTwilioMessage(message, accountSid));
+
+    const delivery = simulateDelivery(
+      message,
+      accountSid,
+      basicAuthPassword(req) ?? SANDBOX_AUTH_TOKEN,
+    ).catch((error: unknown) =>
+      log.warn({ sid: message.sid, err: error }, 'sandbox delivery simulation failed'),
+    );
+    pendingDeliveries.add(delivery);
+    void delivery.finally(() => pendingDeliveries.delete(delivery));
+  });
+
+  api.get('/2010-04-01/Accounts/:AccountSid/Messages.json', async (req, res) => {
+    const accountSid = req.params.AccountSid;
+    if (!ACCOUNT_SID.test(accountSid)) return sendTwilioError(res, notFound(req.originalUrl));
+    const query = listMessagesQuery.safeParse(req.query);
+    if (!query.success) return sendTwilioError(res, invalidParameter(query.error));
+    const range = parseDateSentRange(query.data);
+    if ('code' in range) return sendTwilioError(res, range);
+
+    const matching = (await store.list({ to: query.data.To, from: query.data.From }))
+      .filter((message) => inRange(dateSentOrCreated(message), range))
+      .reverse(); // Twilio lists the most recent first
+    res.json(toTwilioPage(matching, accountSid, query.data));
+  });
+
+  api.get('/2010-04-01/Accounts/:AccountSid/Messages/:Sid.json', async (req, res) => {
+    const message = ACCOUNT_SID.test(req.params.AccountSid) ? await store.get(req.params.Sid) : undefined;
+    if (message === undefined) return sendTwilioError(res, notFound(req.originalUrl));
+    res.json(toTwilioMessage(message, req.params.AccountSid));
+  });
+
+  api.use((req: Request, res: Response) => sendTwilioError(res, notFound(req.originalUrl)));
+  api.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    log.error({ err: error }, 'sandbox Twilio API failed');
+    sendTwilioError(res, { status: 500, code: 20500, message: 'An internal server error has occurred' });
+  });
+
+  async function simulateDelivery(
+    message: SandboxMessage,
+    accountSid: string,
+    authToken: string,
+  ): Promise<void> {
+    const undeliveredCode = SANDBOX_UNDELIVERABLE_RECIPIENTS[message.to];
+    const steps: Array<{ status: SandboxMessageStatus; afterMs: number; errorCode?: number }> = [
+      { status: 'sent', afterMs: delays.sent },
+      undeliveredCode === undefined
+        ? { status: 'delivered', afterMs: delays.delivered }
+        : { status: 'undelivered', afterMs: delays.delivered, errorCode: undeliveredCode },
+    ];
+    for (const step of steps) {
+      await sleep(step.afterMs);
+      const updated = await store.updateStatus(message.sid, step.status, step.errorCode);
+      if (updated?.statusCallback !== undefined) {
+        await postStatusCallback(updated, accountSid, authToken, log);
+      }
+    }
+  }
+
+  const router = express.Router();
+  router.use(options.basePath ?? SANDBOX_TWILIO_PATH, api);
+  return Object.assign(router, {
+    async deliveriesSettled(): Promise<void> {
+      while (pendingDeliveries.size > 0) await Promise.allSettled([...pendingDeliveries]);
+    },
+  });
+}
+
+/** `GET /v1/sandbox/messages` → `[{sid,to,from,body,status,createdAt}]`, oldest first (ARCHITECTURE §6). */
+export function createSandboxPublicRouter(store: SandboxMessageStore): Router {
+  const query = z.object({ to: z.string().optional(), from: z.string().optional() });
+  const router = express.Router();
+  router.get('/v1/sandbox/messages', async (req, res) => {
+    const filter = query.safeParse(req.query);
+    if (!filter.success) {
+      res.status(400).json({ error: 'to and from must be single values' });
+      return;
+    }
+    const messages = await store.list(filter.data);
+    res.json(
+      messages.map(({ sid, to, from, body, status, createdAt }) => ({
+        sid,
+        to,
+        from,
+        body,
+        status,
+        createdAt,
+      })),
+    );
+  });
+  return router;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Create validation
+// ---------------------------------------------------------------------------------------------------------------
+
+interface ValidCreateRequest {
+  to: string;
+  /** Absent when only a Messaging Service was given. */
+  from?: string;
+  body: string;
+  messagingServiceSid?: string;
+  statusCallback?: string;
+}
+
+/** Twilio's checks with its error codes, or the request with empty fields dropped. */
+function validateCreate(form: z.output<typeof createMessageForm>): ValidCreateRequest | TwilioError {
+  const to = form.To || undefined;
+  const from = form.From || undefined;
+  const messagingServiceSid = form.MessagingServiceSid || undefined;
+  const body = form.Body || undefined;
+  const statusCallback = form.StatusCallback || undefined;
+  if (to === undefined) return { status: 400, code: 21604, message: "A 'To' phone number is required." };
+  if (from === undefined && messagingServiceSid === undefined) {
+    return { status: 400, code: 21603, message: "A 'From' phone number is required." };
+  }
+  if (body === undefined) return { status: 400, code: 21602, message: 'Message body is required.' };
+  if (body.length > MAX_BODY_CHARS) {
+    return {
+      status: 400,
+      code: 21617,
+      message: 'The concatenated message body exceeds the 1600 character limit.',
+    };
+  }
+  if (messagingServiceSid !== undefined && !MESSAGING_SERVICE_SID.test(messagingServiceSid)) {
+    return { status: 400, code: 21701, message: 'The Messaging Service does not exist' };
+  }
+  if (from !== undefined) {
+    const senderRejection = SANDBOX_REJECTED_SENDERS[from];
+    if (senderRejection !== undefined) return senderRejection;
+    if (!E164.test(from)) {
+      return { status: 400, code: 21212, message: `The 'From' number ${from} is not a valid phone number.` };
+    }
+  }
+  const recipientRejection = SANDBOX_REJECTED_RECIPIENTS[to];
+  if (recipientRejection !== undefined) return recipientRejection;
+  if (!E164.test(to)) {
+    return { status: 400, code: 21211, message: `The 'To' number ${to} is not a valid phone number.` };
+  }
+  if (statusCallback !== undefined && !isHttpUrl(statusCallback)) {
+    return { status: 400, code: 21609, message: 'The StatusCallback URL is not a valid URL.' };
+  }
+  return {
+    to,
+    body,
+    ...(from === undefined ? {} : { from }),
+    ...(messagingServiceSid === undefined ? {} : { messagingServiceSid }),
+    ...(statusCallback === undefined ? {} : { statusCallback }),
+  };
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+function invalidParameter(error: z.ZodError): TwilioError {
+  const names = [...new Set(error.issues.map((issue) => issue.path.map(String).join('.')))];
+  return { status: 400, code: 20001, message: `Invalid parameter: ${names.join(', ')}` };
+}
+
+function notFound(path: string): TwilioError {
+  return { status: 404, code: 20404, message: `The requested resource ${path.split('?')[0]} was not found` };
+}
+
+function sendTwilioError(res: Response, error: TwilioError): void {
+  res.status(error.status).json({
+    code: error.code,
+    message: error.message,
+    more_info: `https://www.twilio.com/docs/errors/${error.code}`,
+    status: error.status,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// DateSent filters
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Inclusive bounds in epoch milliseconds. */
+interface DateRange {
+  from?: number;
+  to?: number;
+}
+
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Twilio's `DateSent` (that UTC day), `DateSent>` (on or after) and `DateSent<` (on or before). A date-only value
+ * means whole UTC days (`DateSent<=2024-05-01` includes all of May 1); a date-time value is an exact instant.
+ */
+function parseDateSentRange(query: {
+  DateSent?: string | undefined;
+  'DateSent>'?: string | undefined;
+  'DateSent<'?: string | undefined;
+}): DateRange | TwilioError {
+  const range: DateRange = {};
+  const bounds: Array<[string, string | undefined, (instant: number, dateOnly: boolean) => void]> = [
+    [
+      'DateSent',
+      query.DateSent,
+      (instant) => {
+        const dayStart = instant - (instant % DAY_MS);
+        range.from = Math.max(range.from ?? -Infinity, dayStart);
+        range.to = Math.min(range.to ?? Infinity, dayStart + DAY_MS - 1);
+      },
+    ],
+    [
+      'DateSent>',
+      query['DateSent>'],
+      (instant) => {
+        range.from = Math.max(range.from ?? -Infinity, instant);
+      },
+    ],
+    [
+      'DateSent<',
+      query['DateSent<'],
+      (instant, dateOnly) => {
+        range.to = Math.min(range.to ?? Infinity, dateOnly ? instant + DAY_MS - 1 : instant);
+      },
+    ],
+  ];
+  for (const [name, value, apply] of bounds) {
+    if (value === undefined || value === '') continue;
+    const dateOnly = DATE_ONLY.test(value);
+    const instant = Date.parse(dateOnly ? `${value}T00:00:00Z` : value);
+    if (Number.isNaN(instant)) {
+      return {
+        status: 400,
+        code: 20001,
+        message: `Invalid ${name}: expected YYYY-MM-DD or an ISO 8601 date-time`,
+      };
+    }
+    apply(instant, dateOnly);
+  }
+  return range;
+}
+
+/** Sandbox leniency: a message not yet `sent` is dated by its creation, so a just-created message is listable. */
+function dateSentOrCreated(message: SandboxMessage): number {
+  return Date.parse(message.sentAt ?? message.createdAt);
+}
+
+function inRange(instant: number, range: DateRange): boolean {
+  return (
+    (range.from === undefined || instant >= range.from) && (range.to === undefined || instant <= range.to)
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Twilio JSON shapes
+// ---------------------------------------------------------------------------------------------------------------
+
+/** RFC 2822 as Twilio writes it: `Tue, 02 Dec 2025 15:30:00 +0000`. */
+function rfc2822(iso: string | undefined): string | null {
+  return iso === undefined ? null : new Date(iso).toUTCString().replace(/GMT$/, '+0000');
+}
+
+function messagesUri(accountSid: string): string {
+  return `/${API_VERSION}/Accounts/${accountSid}/Messages`;
+}
+
+export function toTwilioMessage(message: SandboxMessage, accountSid: string): Record<string, unknown> {
+  const uri = `${messagesUri(accountSid)}/${message.sid}`;
+  return {
+    account_sid: accountSid,
+    api_version: API_VERSION,
+    body: message.body,
+    date_created: rfc2822(message.createdAt),
+    date_sent: rfc2822(message.sentAt),
+    date_updated: rfc2822(message.updatedAt),
+    direction: message.direction,
+    error_code: message.errorCode ?? null,
+    error_message: null,
+    from: message.from,
+    messaging_service_sid: message.messagingServiceSid ?? null,
+    num_media: '0',
+    num_segments: String(message.numSegments),
+    price: null,
+    price_unit: 'USD',
+    sid: message.sid,
+    status: message.status,
+    subresource_uris: { media: `${uri}/Media.json`, feedback: `${uri}/Feedback.json` },
+    to: message.to,
+    uri: `${uri}.json`,
+  };
+}
+
+function toTwilioPage(
+  messages: readonly SandboxMessage[],
+  accountSid: string,
+  query: z.output<typeof listMessagesQuery>,
+): Record<string, unknown> {
+  const { Page: page, PageSize: pageSize } = query;
+  const start = page * pageSize;
+  const pageMessages = messages.slice(start, start + pageSize);
+  const pageUri = (pageNumber: number): string => {
+    const params = new URLSearchParams();
+    for (const name of ['To', 'From', 'DateSent', 'DateSent>', 'DateSent<'] as const) {
+      const value = query[name];
+      if (value !== undefined) params.set(name, value);
+    }
+    params.set('PageSize', String(pageSize));
+    params.set('Page', String(pageNumber));
+    return `${messagesUri(accountSid)}.json?${params.toString()}`;
+  };
+  return {
+    first_page_uri: pageUri(0),
+    end: start + Math.max(pageMessages.length - 1, 0),
+    previous_page_uri: page > 0 ? pageUri(page - 1) : null,
+    messages: pageMessages.map((message) => toTwilioMessage(message, accountSid)),
+    uri: pageUri(page),
+    page_size: pageSize,
+    start,
+    // The SDK follows next_page_uri (through the sandbox client) when a list spans pages.
+    next_page_uri: start + pageSize < messages.length ? pageUri(page + 1) : null,
+    page,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Status callbacks
+// ---------------------------------------------------------------------------------------------------------------
+
+/** POSTs Twilio's status callback form, signed like Twilio so the real webhook validation accepts it. Best effort. */
+async function postStatusCallback(
+  message: SandboxMessage,
+  accountSid: string,
+  authToken: string,
+  log: Logger,
+): Promise<void> {
+  if (message.statusCallback === undefined) return;
+  const params: Record<string, string> = {
+    AccountSid: accountSid,
+    ApiVersion: API_VERSION,
+    From: message.from,
+    MessageSid: message.sid,
+    MessageStatus: message.status,
+    SmsSid: message.sid,
+    SmsStatus: message.status,
+    To: message.to,
+    ...(message.messagingServiceSid === undefined
+      ? {}
+      : { MessagingServiceSid: message.messagingServiceSid }),
+    ...(message.errorCode === undefined ? {} : { ErrorCode: String(message.errorCode) }),
+  };
+  const signature = twilio.getExpectedTwilioSignature(authToken, message.statusCallback, params);
+  try {
+    const response = await fetch(message.statusCallback, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/x-www-form-urlencoded',
+        'X-Twilio-Signature': signature,
+        'User-Agent': 'TwilioProxy/1.1',
+      },
+      body: new URLSearchParams(params),
+      signal: AbortSignal.timeout(CALLBACK_TIMEOUT_MS),
+    });
+    await response.arrayBuffer(); // drain, so the connection is released
+    if (!response.ok) {
+      log.warn(
+        { sid: message.sid, messageStatus: message.status, httpStatus: response.status },
+        'sandbox status callback was refused',
+      );
+    }
+  } catch (error) {
+    log.warn(
+      { sid: message.sid, messageStatus: message.status, err: error },
+      'sandbox status callback failed',
+    );
+  }
+}
+
+/** The password of a Basic Authorization header: the auth token of the account that sent (Twilio signs with it). */
+function basicAuthPassword(req: Request): string | undefined {
+  const header = req.headers.authorization;
+  const match = header === undefined ? null : /^Basic\s+(\S+)$/i.exec(header);
+  if (match?.[1] === undefined) return undefined;
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const separator = decoded.indexOf(':');
+  return separator < 0 || separator === decoded.length - 1 ? undefined : decoded.slice(separator + 1);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,175 @@
+/**
+ * The appointment workflow's contract: the canonical event it accepts, the state it exposes, and
+ * its signal and queries. Imported by the API, the activities and the workflow (types only, plus
+ * tiny definitions, so the workflow bundle stays small).
+ */
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { PlannedReminder, ReminderKind, ReminderPolicy } from '../domain/reminders/planReminders';
+
+export const EHR_EVENT_TYPES = [
+  'BOOKED',
+  'RESCHEDULED',
+  'MODIFIED',
+  'CONFIRMED',
+  'CANCELED',
+  'NOSHOWED',
+  'OPTED-IN',
+  'OPTED-OUT',
+] as const;
+export type EhrEventType = (typeof EHR_EVENT_TYPES)[number];
+
+/** One EHR event after parsing and normalisation, whatever format it arrived in. */
+export interface AppointmentEvent {
+  eventId: string;
+  eventType: EhrEventType;
+  /** ISO instant (UTC) the EHR says the event happened; orders events. */
+  eventAt: string;
+  /** ISO instant we received it. */
+  receivedAt: string;
+  appointmentId: string;
+  /** ISO instant (UTC) of the appointment start. */
+  start: string;
+  /** Wall-clock time as the EHR sent it, e.g. 2026-12-01T15:30:00. */
+  localStart: string;
+  /** luxon zone: IANA name or fixed offset (UTC-7). */
+  timeZone: string;
+  location?: string;
+  patient: {
+    id: string;
+    firstName?: string;
+    lastName?: string;
+    /** E.164. */
+    phone: string;
+    /** BCP 47, e.g. en, es. */
+    language: string;
+  };
+  provider?: {
+    id?: string;
+    firstName?: string;
+    lastName?: string;
+    callbackPhone?: string;
+  };
+}
+
+export type AppointmentStatus =
+  'BOOKED' | 'CONFIRMED' | 'CANCEL_REQUESTED' | 'CANCELED' | 'NOSHOWED' | 'COMPLETED';
+
+/** PENDING/SKIPPED from the planner; QUEUED once due and handed to the outbox; then SENT or FAILED. */
+export type ReminderStatus =
+  PlannedReminder['status'] | 'QUEUED' | 'SENT' | 'FAILED' | 'CANCELED' | 'SUPPRESSED';
+
+export interface ReminderRecord extends Omit<PlannedReminder, 'status'> {
+  status: ReminderStatus;
+  /** Why it was suppressed or failed, e.g. OPTED_OUT, APPOINTMENT_CANCELED, SmsPermanentFailure:21211. */
+  note?: string;
+  /** Reschedules restart the allowance; the generation tells plans apart in the message key. */
+  generation: number;
+}
+
+export type OutboundKind =
+  'BOOKED' | 'RESCHEDULED' | 'MODIFIED' | 'CONFIRMED' | 'CANCELED' | 'NOSHOWED' | 'REMINDER';
+
+export interface MessageRecord {
+  /** Stable id of the logical text: a retry or replay reuses it, so a patient is never texted twice. */
+  key: string;
+  kind: OutboundKind;
+  reminder?: ReminderKind;
+  /** The plan generation of that reminder. */
+  reminderGeneration?: number;
+  /** Twilio message SID once accepted. */
+  sid?: string;
+  status: 'PENDING' | 'QUEUED' | 'SENT' | 'DELIVERED' | 'UNDELIVERED' | 'FAILED' | 'SKIPPED' | string;
+  /** ISO instant the text was handed to Twilio. */
+  sentAt?: string;
+  /** ISO instant it was decided. */
+  createdAt: string;
+  error?: { type: string; code?: number; message: string };
+  skipReason?: string;
+}
+
+export interface IgnoredEvent {
+  eventId: string;
+  eventType: EhrEventType;
+  eventAt: string;
+  reason: 'STALE';
+}
+
+/** What GET /v1/appointments/:appointment_id returns (ARCHITECTURE §3). */
+export interface AppointmentView {
+  appointmentId: string;
+  status: AppointmentStatus;
+  start: string;
+  timeZone: string;
+  localStart: string;
+  optedOut: boolean;
+  reminders: Array<{
+    kind: ReminderKind;
+    dueAt: string;
+    sendAt: string | null;
+    status: ReminderStatus;
+    note?: string;
+  }>;
+  messages: Array<{
+    kind: OutboundKind;
+    sid: string | null;
+    status: string;
+    sentAt: string | null;
+    error?: string;
+  }>;
+  ignoredEvents: IgnoredEvent[];
+  lastEventAt: string;
+  version: number;
+}
+
+/** An event with the reminder settings in force when it arrived (a reschedule plans with today's settings). */
+export interface EventEnvelope {
+  event: AppointmentEvent;
+  policy: AppointmentPolicy;
+}
+
+export const ehrEventSignal = defineSignal<[EventEnvelope]>('ehrEvent');
+export const appointmentViewQuery = defineQuery<AppointmentView>('appointmentView');
+/** Lets the API answer `duplicate: true` without sending the event again. */
+export const hasSeenEventQuery = defineQuery<boolean, [string]>('hasSeenEvent');
+
+/** Workflow ids carry the EHR's appointment id only: never names or phone numbers. */
+export function appointmentWorkflowId(appointmentId: string): string {
+  return `appointment-${appointmentId}`;
+}
+
+export interface AppointmentPolicy extends ReminderPolicy {
+  /** Hours the workflow stays open after the appointment for late events (no-shows). */
+  retentionHours: number;
+  customerCode: string;
+}
+
+export interface AppointmentWorkflowInput {
+  appointmentId: string;
+  /**
+   * Upsert search attributes (default true). Only the time-skipping test server turns it off: it
+   * implements no operator service, so our attributes cannot be registered there.
+   */
+  indexSearchAttributes?: boolean;
+  /** State carried across continue-as-new; absent on a fresh start. */
+  carried?: AppointmentStateData;
+}
+
+/** The whole workflow state: JSON, so it can be carried across continue-as-new and snapshotted. */
+export interface AppointmentStateData {
+  appointmentId: string;
+  /** Latest appointment/patient/provider details (from the newest applied event). */
+  details: AppointmentEvent | null;
+  policy: AppointmentPolicy | null;
+  status: AppointmentStatus;
+  optedOut: boolean;
+  lastEventAt: string;
+  /** Most recent event ids, bounded: idempotency without unbounded memory. */
+  seenEventIds: string[];
+  /** Bumped by each (re)plan, so reminder message keys of a new plan differ from the old one's. */
+  generation: number;
+  reminders: ReminderRecord[];
+  messages: MessageRecord[];
+  ignoredEvents: IgnoredEvent[];
+  /** Bumped on every state change; snapshots never go backwards. */
+  version: number;
+}

@@ -1,0 +1,170 @@
+/**
+ * One workflow per appointment, alive from the first EHR event until the retention period after
+ * the appointment. It applies events (via AppointmentState), sends the texts they call for, and
+ * sleeps until the next reminder on a timer that any new event wakes early.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+  log,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { AppointmentState, initialStateData } from '../domain/appointment/appointmentState';
+import {
+  appointmentViewQuery,
+  ehrEventSignal,
+  hasSeenEventQuery,
+  type AppointmentView,
+  type AppointmentWorkflowInput,
+  type MessageRecord,
+} from '../shared/appointment';
+import { SEARCH_ATTRIBUTES } from '../shared/temporal';
+
+const { sendSms } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  // A text more than an hour late is worse than a visible failure an operator can act on.
+  scheduleToCloseTimeout: '1 hour',
+  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+});
+
+const { writeSnapshot } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  // Snapshots must eventually land; they never block texts (written in the background below).
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+});
+
+export async function appointmentWorkflow(input: AppointmentWorkflowInput): Promise<AppointmentView> {
+  const state = new AppointmentState(input.carried ?? initialStateData(input.appointmentId));
+  let wake = false;
+
+  setHandler(ehrEventSignal, (envelope) => {
+    const outcome = state.applyEvent(envelope, Date.now());
+    log.info('EHR event', { eventId: envelope.event.eventId, eventType: envelope.event.eventType, outcome });
+    wake = true;
+  });
+  setHandler(appointmentViewQuery, () => state.view());
+  setHandler(hasSeenEventQuery, (eventId) => state.hasSeen(eventId));
+
+  let snapshotVersion = -1;
+  let snapshotInFlight: Promise<void> | undefined;
+  const snapshotInBackground = (): void => {
+    if (snapshotInFlight || state.data.version === snapshotVersion || !state.data.policy) return;
+    const version = state.data.version;
+    snapshotInFlight = writeSnapshot({
+      schemaVersion: 1,
+      appointmentId: state.data.appointmentId,
+      version,
+      status: state.data.status,
+      writtenAt: new Date().toISOString(),
+      state: JSON.parse(JSON.stringify(state.data)) as unknown,
+    }).then(
+      () => {
+        snapshotVersion = version;
+        snapshotInFlight = undefined;
+        wake = true;
+      },
+      (err: unknown) => {
+        // Only a non-retryable failure lands here; keep serving the patient and try again on the next change.
+        log.error('snapshot failed', { version, error: String(err) });
+        snapshotInFlight = undefined;
+      },
+    );
+  };
+
+  let indexed = '';
+  const updateSearchAttributes = (): void => {
+    const { details, policy, status } = state.data;
+    const next = state.nextReminderAtMs();
+    const key = `${status}|${details?.start}|${next}`;
+    if (!details || key === indexed || input.indexSearchAttributes === false) return;
+    indexed = key;
+    upsertSearchAttributes({
+      [SEARCH_ATTRIBUTES.appointmentId.name]: [state.data.appointmentId],
+      [SEARCH_ATTRIBUTES.appointmentStatus.name]: [status],
+      [SEARCH_ATTRIBUTES.appointmentStart.name]: [new Date(details.start)],
+      [SEARCH_ATTRIBUTES.nextReminderAt.name]: next === undefined ? [] : [new Date(next)],
+      [SEARCH_ATTRIBUTES.customerCode.name]: policy ? [policy.customerCode] : [],
+    });
+  };
+
+  const deliver = async (message: MessageRecord): Promise<void> => {
+    const { details } = state.data;
+    if (!details) return;
+    const kind =
+      message.kind === 'REMINDER' && state.data.status === 'CONFIRMED' ? 'REMINDER_CONFIRMED' : message.kind;
+    const providerName = [details.provider?.firstName, details.provider?.lastName].filter(Boolean).join(' ');
+    try {
+      const result = await sendSms({
+        messageKey: message.key,
+        appointmentId: details.appointmentId,
+        to: details.patient.phone,
+        kind,
+        context: {
+          language: details.patient.language,
+          firstName: details.patient.firstName,
+          provider: providerName || undefined,
+          location: details.location,
+          start: details.start,
+          zone: details.timeZone,
+          callbackPhone: details.provider?.callbackPhone,
+        },
+      });
+      state.recordSent(message.key, result, Date.now());
+    } catch (err) {
+      const cause = err instanceof ActivityFailure ? err.cause : err;
+      const failure =
+        cause instanceof ApplicationFailure
+          ? {
+              type: cause.type ?? 'ApplicationFailure',
+              code: numericCode(cause.details?.[0]),
+              message: cause.message,
+            }
+          : { type: 'SmsSendFailed', message: cause instanceof Error ? cause.message : String(cause) };
+      log.warn('text not sent', { messageKey: message.key, type: failure.type, code: failure.code });
+      state.recordFailed(message.key, failure);
+    }
+  };
+
+  for (;;) {
+    state.queueDueReminders(Date.now());
+    const pending = state.pendingMessages()[0];
+    if (pending) {
+      await deliver(pending);
+      continue;
+    }
+    updateSearchAttributes();
+    snapshotInBackground();
+    if (state.isFinished(Date.now())) break;
+    if (workflowInfo().continueAsNewSuggested && !snapshotInFlight) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof appointmentWorkflow>({ ...input, carried: state.data });
+    }
+    wake = false;
+    const wakeAt = state.nextWakeAtMs();
+    if (wakeAt === undefined) await condition(() => wake);
+    else await condition(() => wake, Math.max(1, wakeAt - Date.now()));
+  }
+
+  state.complete();
+  updateSearchAttributes();
+  await snapshotInFlight;
+  snapshotInBackground();
+  await snapshotInFlight;
+  await condition(allHandlersFinished);
+  return state.view();
+}
+
+function numericCode(details: unknown): number | undefined {
+  if (details && typeof details === 'object' && 'code' in details) {
+    const code = Number((details as { code: unknown }).code);
+    return Number.isFinite(code) ? code : undefined;
+  }
+  return undefined;
+}

@@ -1,0 +1,439 @@
+/**
+ * The Twilio sandbox driven by the real `twilio` SDK over HTTP (no mocks): create, fetch, list, delivery simulation
+ * with signed status callbacks, Twilio's error codes, the /v1/sandbox/messages contract and persistence.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import express from 'express';
+import twilio from 'twilio';
+import {
+  SANDBOX_ACCOUNT_SID,
+  SANDBOX_AUTH_TOKEN,
+  SANDBOX_FROM_NUMBER,
+  SandboxRequestClient,
+  createSandboxTwilioClient,
+  createTwilioClient,
+  redirectToSandbox,
+  sandboxTwilioBaseUrl,
+} from '../../src/activities/twilioClient';
+import { parseConfig } from '../../src/config';
+import { logger } from '../../src/log';
+import { SandboxMessageStore } from '../../src/sandbox/messageStore';
+import {
+  createSandboxPublicRouter,
+  createTwilioSandboxRouter,
+  type TwilioSandboxRouter,
+} from '../../src/sandbox/twilioSandbox';
+import { freePort } from '../helpers/ports';
+
+interface ReceivedCallback {
+  signature: string | undefined;
+  params: Record<string, string>;
+}
+
+const quiet = logger.child({}, { level: 'silent' });
+const FROM = '+15005550006';
+let numberCounter = 0;
+/** A fresh recipient per test, so tests sharing the store never see each other's messages. */
+const nextNumber = (): string => `+1555010${String(1000 + numberCounter++).padStart(4, '0')}`;
+
+let dataDir: string;
+let store: SandboxMessageStore;
+let sandbox: TwilioSandboxRouter;
+let server: Server;
+let origin: string;
+let callbackUrl: string;
+let client: twilio.Twilio;
+const callbacks: ReceivedCallback[] = [];
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'twilio-sandbox-'));
+  store = SandboxMessageStore.inDataDir(dataDir);
+  sandbox = createTwilioSandboxRouter({ store, logger: quiet, deliveryDelaysMs: { sent: 0, delivered: 0 } });
+  const app = express();
+  app.use(sandbox);
+  app.use(createSandboxPublicRouter(store));
+  app.post('/status-callback', express.urlencoded({ extended: false }), (req, res) => {
+    callbacks.push({
+      signature: req.header('x-twilio-signature'),
+      params: req.body as Record<string, string>,
+    });
+    res.status(204).end();
+  });
+  const port = await freePort();
+  origin = `http://127.0.0.1:${port}`;
+  callbackUrl = `${origin}/status-callback`;
+  server = await new Promise<Server>((resolve) => {
+    const listening = app.listen(port, '127.0.0.1', () => resolve(listening));
+  });
+  client = createTwilioClient(parseConfig({ DATA_DIR: dataDir }), sandboxTwilioBaseUrl(origin));
+});
+
+afterAll(async () => {
+  await sandbox?.deliveriesSettled();
+  await new Promise((resolve) => server?.close(resolve));
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('Twilio sandbox through the real SDK', () => {
+  test('a created message is answered in Twilio’s message shape and can be fetched back', async () => {
+    const to = nextNumber();
+    const created = await client.messages.create({ to, from: FROM, body: 'Hello from the clinic' });
+
+    expect(created.sid).toMatch(/^SM[0-9a-f]{32}$/);
+    expect(created).toMatchObject({
+      accountSid: SANDBOX_ACCOUNT_SID,
+      to,
+      from: FROM,
+      body: 'Hello from the clinic',
+      status: 'queued',
+      direction: 'outbound-api',
+      numSegments: '1',
+      errorCode: null,
+      messagingServiceSid: null,
+      apiVersion: '2010-04-01',
+      uri: `/2010-04-01/Accounts/${SANDBOX_ACCOUNT_SID}/Messages/${created.sid}.json`,
+    });
+    expect(created.dateCreated).toBeInstanceOf(Date);
+    expect(Math.abs(created.dateCreated.getTime() - Date.now())).toBeLessThan(5_000);
+
+    const fetched = await client.messages(created.sid).fetch();
+    expect(fetched).toMatchObject({ sid: created.sid, to, body: 'Hello from the clinic' });
+  });
+
+  test('delivery is simulated: sent then delivered, each POSTed to StatusCallback with a valid Twilio signature', async () => {
+    const to = nextNumber();
+    const created = await client.messages.create({
+      to,
+      from: FROM,
+      body: 'Your visit',
+      statusCallback: callbackUrl,
+    });
+    await sandbox.deliveriesSettled();
+
+    const received = callbacks.filter((callback) => callback.params.MessageSid === created.sid);
+    expect(received.map((callback) => callback.params.MessageStatus)).toEqual(['sent', 'delivered']);
+    for (const callback of received) {
+      expect(callback.params).toMatchObject({ To: to, From: FROM, AccountSid: SANDBOX_ACCOUNT_SID });
+      expect(
+        twilio.validateRequest(SANDBOX_AUTH_TOKEN, callback.signature ?? '', callbackUrl, callback.params),
+      ).toBe(true);
+      expect(
+        twilio.validateRequest('wrong-token', callback.signature ?? '', callbackUrl, callback.params),
+      ).toBe(false);
+    }
+
+    const fetched = await client.messages(created.sid).fetch();
+    expect(fetched.status).toBe('delivered');
+    expect(fetched.dateSent).toBeInstanceOf(Date);
+  });
+
+  test('status callbacks are signed with the auth token of the account that sent the message', async () => {
+    const account = { accountSid: `AC${'1'.repeat(32)}`, authToken: 'another-accounts-token' };
+    const otherClient = createSandboxTwilioClient(sandboxTwilioBaseUrl(origin), account);
+    const created = await otherClient.messages.create({
+      to: nextNumber(),
+      from: FROM,
+      body: 'Signed for another account',
+      statusCallback: `${callbackUrl}?tag=other`,
+    });
+    expect(created.accountSid).toBe(account.accountSid);
+    await sandbox.deliveriesSettled();
+
+    const received = callbacks.filter((callback) => callback.params.MessageSid === created.sid);
+    expect(received).toHaveLength(2);
+    for (const callback of received) {
+      expect(callback.params.AccountSid).toBe(account.accountSid);
+      expect(
+        twilio.validateRequest(
+          account.authToken,
+          callback.signature ?? '',
+          `${callbackUrl}?tag=other`,
+          callback.params,
+        ),
+      ).toBe(true);
+    }
+  });
+
+  test('a status callback that cannot be reached does not stop delivery', async () => {
+    const closedPort = await freePort();
+    const created = await client.messages.create({
+      to: nextNumber(),
+      from: FROM,
+      body: 'Nobody listens',
+      statusCallback: `http://127.0.0.1:${closedPort}/status`,
+    });
+    await sandbox.deliveriesSettled();
+    expect((await store.get(created.sid))?.status).toBe('delivered');
+  });
+
+  test('recipients listed as undeliverable are accepted, then reported undelivered with the carrier error code', async () => {
+    const created = await client.messages.create({
+      to: '+15005553006',
+      from: FROM,
+      body: 'To a landline',
+      statusCallback: callbackUrl,
+    });
+    await sandbox.deliveriesSettled();
+    const last = callbacks.filter((callback) => callback.params.MessageSid === created.sid).at(-1);
+    expect(last?.params).toMatchObject({ MessageStatus: 'undelivered', ErrorCode: '30006' });
+    expect((await client.messages(created.sid).fetch()).errorCode).toBe(30006);
+  });
+
+  test('sending through a Messaging Service without From is accepted and records the service', async () => {
+    const messagingServiceSid = `MG${'a'.repeat(32)}`;
+    const created = await client.messages.create({
+      to: nextNumber(),
+      messagingServiceSid,
+      body: 'Via service',
+    });
+    expect(created).toMatchObject({ status: 'accepted', messagingServiceSid, from: SANDBOX_FROM_NUMBER });
+  });
+
+  test.each([
+    ['+15005550001', 400, 21211],
+    ['+15005550002', 400, 21612],
+    ['+15005550003', 400, 21408],
+    ['+15005550004', 400, 21610],
+    ['+15005550009', 400, 21614],
+    ['+15005550429', 429, 20429],
+    ['+15005550500', 500, 20500],
+    ['+15005550503', 503, 20503],
+  ])(
+    'magic recipient %s fails with HTTP %i and Twilio code %i and stores nothing',
+    async (to, status, code) => {
+      const error: unknown = await client.messages
+        .create({ to, from: FROM, body: 'x' })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(twilio.RestException);
+      expect(error).toMatchObject({ status, code, moreInfo: `https://www.twilio.com/docs/errors/${code}` });
+      expect(await store.list({ to })).toEqual([]);
+    },
+  );
+
+  test.each([
+    ['+15005550001', 21212],
+    ['+15005550007', 21606],
+    ['+15005550008', 21611],
+  ])('magic sender %s fails with Twilio code %i', async (from, code) => {
+    await expect(client.messages.create({ to: nextNumber(), from, body: 'x' })).rejects.toMatchObject({
+      status: 400,
+      code,
+    });
+  });
+
+  test('a malformed To is refused as an invalid number (21211)', async () => {
+    await expect(client.messages.create({ to: '555-0100', from: FROM, body: 'x' })).rejects.toMatchObject({
+      status: 400,
+      code: 21211,
+    });
+  });
+
+  test('a create without To or Body answers Twilio’s error JSON with 21604 / 21602', async () => {
+    const post = async (form: Record<string, string>): Promise<{ status: number; body: unknown }> => {
+      const response = await fetch(
+        `${sandboxTwilioBaseUrl(origin)}/2010-04-01/Accounts/${SANDBOX_ACCOUNT_SID}/Messages.json`,
+        {
+          method: 'POST',
+          headers: {
+            'Content-Type': 'application/x-www-form-urlencoded',
+            Authorization: `Basic ${Buffer.from(`${SANDBOX_ACCOUNT_SID}:${SANDBOX_AUTH_TOKEN}`).toString('base64')}`,
+          },
+          body: new URLSearchParams(form),
+        },
+      );
+      return { status: response.status, body: await response.json() };
+    };
+    expect(await post({ From: FROM, Body: 'no recipient' })).toEqual({
+      status: 400,
+      body: {
+        code: 21604,
+        message: expect.stringContaining("'To'"),
+        more_info: 'https://www.twilio.com/docs/errors/21604',
+        status: 400,
+      },
+    });
+    expect(await post({ To: nextNumber(), From: FROM })).toMatchObject({
+      status: 400,
+      body: { code: 21602 },
+    });
+    expect(await post({ To: nextNumber(), Body: 'no sender' })).toMatchObject({
+      status: 400,
+      body: { code: 21603 },
+    });
+  });
+
+  test('fetching an unknown message is a 404 RestException with code 20404', async () => {
+    await expect(client.messages(`SM${'f'.repeat(32)}`).fetch()).rejects.toMatchObject({
+      status: 404,
+      code: 20404,
+    });
+  });
+
+  test('list filters by To and From and returns the most recent first', async () => {
+    const to = nextNumber();
+    const otherFrom = '+15005550010';
+    const first = await client.messages.create({ to, from: FROM, body: 'one' });
+    const second = await client.messages.create({ to, from: otherFrom, body: 'two' });
+    await client.messages.create({ to: nextNumber(), from: FROM, body: 'elsewhere' });
+
+    expect((await client.messages.list({ to })).map((m) => m.sid)).toEqual([second.sid, first.sid]);
+    expect((await client.messages.list({ to, from: otherFrom })).map((m) => m.sid)).toEqual([second.sid]);
+  });
+
+  test('DateSent>, DateSent< and DateSent filter by send date as Twilio does', async () => {
+    const to = nextNumber();
+    const created = await client.messages.create({ to, from: FROM, body: 'dated' });
+    const now = Date.now();
+    const today = new Date(now - (now % 86_400_000));
+    const sids = async (options: Parameters<typeof client.messages.list>[0]): Promise<string[]> =>
+      (await client.messages.list({ to, ...options })).map((m) => m.sid);
+
+    expect(await sids({ dateSentAfter: today })).toEqual([created.sid]);
+    expect(await sids({ dateSentAfter: new Date(now + 3_600_000) })).toEqual([]);
+    expect(await sids({ dateSentBefore: new Date(now - 3_600_000) })).toEqual([]);
+    expect(await sids({ dateSent: today })).toEqual([created.sid]);
+
+    // Date-only values cover whole UTC days, e.g. `DateSent<=<today>` includes all of today.
+    const day = today.toISOString().slice(0, 10);
+    const response = await fetch(
+      `${sandboxTwilioBaseUrl(origin)}/2010-04-01/Accounts/${SANDBOX_ACCOUNT_SID}/Messages.json?` +
+        new URLSearchParams({ To: to, 'DateSent<': day }).toString(),
+    );
+    expect(
+      ((await response.json()) as { messages: Array<{ sid: string }> }).messages.map((m) => m.sid),
+    ).toEqual([created.sid]);
+  });
+
+  test('a list spanning several pages is followed through next_page_uri', async () => {
+    const to = nextNumber();
+    const created = [];
+    for (const body of ['a', 'b', 'c', 'd', 'e'])
+      created.push(await client.messages.create({ to, from: FROM, body }));
+
+    const page = await client.messages.page({ to, pageSize: 2 });
+    expect(page.instances).toHaveLength(2);
+    expect(page.nextPageUrl).toContain('Page=1');
+
+    const all = await client.messages.list({ to, pageSize: 2 });
+    expect(all.map((m) => m.sid)).toEqual(created.map((m) => m.sid).reverse());
+  });
+
+  test('GET /v1/sandbox/messages returns {sid,to,from,body,status,createdAt} oldest first', async () => {
+    const to = nextNumber();
+    const first = await client.messages.create({ to, from: FROM, body: 'first' });
+    const second = await client.messages.create({ to, from: FROM, body: 'second' });
+
+    const response = await fetch(`${origin}/v1/sandbox/messages`);
+    expect(response.status).toBe(200);
+    const messages = (await response.json()) as Array<Record<string, unknown>>;
+    for (const message of messages) {
+      expect(Object.keys(message).sort()).toEqual(['body', 'createdAt', 'from', 'sid', 'status', 'to']);
+    }
+    const createdAts = messages.map((message) => Date.parse(String(message.createdAt)));
+    expect(createdAts).toEqual([...createdAts].sort((a, b) => a - b));
+    const mine = messages.filter((message) => message.to === to);
+    expect(mine.map((message) => message.sid)).toEqual([first.sid, second.sid]);
+    expect(mine[0]).toMatchObject({ from: FROM, body: 'first' });
+  });
+});
+
+describe('SandboxMessageStore', () => {
+  test('messages persist: a new store on the same directory reads them with their latest status', async () => {
+    const created = await client.messages.create({ to: nextNumber(), from: FROM, body: 'persisted' });
+    await sandbox.deliveriesSettled();
+
+    const reopened = SandboxMessageStore.inDataDir(dataDir);
+    expect(reopened.file).toBe(path.join(dataDir, 'sandbox', 'messages.jsonl'));
+    const message = await reopened.get(created.sid);
+    expect(message).toMatchObject({
+      sid: created.sid,
+      body: 'persisted',
+      status: 'delivered',
+      numSegments: 1,
+    });
+    expect(message?.sentAt).toBeDefined();
+  });
+
+  test('concurrent appends from one process each land as a whole line', async () => {
+    const directory = await mkdtemp(path.join(os.tmpdir(), 'sandbox-store-'));
+    try {
+      const a = new SandboxMessageStore(directory);
+      const b = new SandboxMessageStore(directory);
+      const added = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          (i % 2 === 0 ? a : b).add({
+            to: '+15550000000',
+            from: FROM,
+            body: `m${i} ${'x'.repeat(500)}`,
+            direction: 'outbound-api',
+          }),
+        ),
+      );
+      await Promise.all(added.map((message) => a.updateStatus(message.sid, 'sent')));
+
+      const lines = (await readFile(a.file, 'utf8')).trim().split('\n');
+      expect(lines).toHaveLength(80);
+      for (const line of lines) expect(() => JSON.parse(line) as unknown).not.toThrow();
+      const listed = await b.list();
+      expect(listed).toHaveLength(40);
+      expect(listed.every((message) => message.status === 'sent')).toBe(true);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+
+  test('list filters by to, from and creation time; inbound messages default to received', async () => {
+    const directory = await mkdtemp(path.join(os.tmpdir(), 'sandbox-store-'));
+    try {
+      const local = new SandboxMessageStore(directory);
+      expect(await local.list()).toEqual([]);
+      const outbound = await local.add({
+        to: '+15550000001',
+        from: FROM,
+        body: 'out',
+        direction: 'outbound-api',
+      });
+      const inbound = await local.add({ to: FROM, from: '+15550000001', body: '1', direction: 'inbound' });
+      expect(outbound.status).toBe('queued');
+      expect(inbound.status).toBe('received');
+      expect(inbound.sid).toMatch(/^SM[0-9a-f]{32}$/);
+
+      expect((await local.list({ to: '+15550000001' })).map((m) => m.sid)).toEqual([outbound.sid]);
+      expect((await local.list({ from: '+15550000001' })).map((m) => m.sid)).toEqual([inbound.sid]);
+      expect(await local.list({ createdAfter: new Date(Date.now() + 60_000) })).toEqual([]);
+      expect(await local.updateStatus(`SM${'0'.repeat(32)}`, 'sent')).toBeUndefined();
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('Twilio client', () => {
+  test('with credentials it is an ordinary Twilio client for that account', () => {
+    const config = parseConfig({
+      TWILIO_ACCOUNT_SID: `AC${'2'.repeat(32)}`,
+      TWILIO_AUTH_TOKEN: 'real-token',
+      TWILIO_PHONE_NUMBER: '+15551230000',
+      PUBLIC_BASE_URL: 'https://clinic.example.org',
+      EHR_API_KEYS: 'k',
+    });
+    const real = createTwilioClient(config, 'http://127.0.0.1:1/sandbox/twilio');
+    expect(real.accountSid).toBe(`AC${'2'.repeat(32)}`);
+    expect(real.httpClient).not.toBeInstanceOf(SandboxRequestClient);
+    expect(createSandboxTwilioClient(origin).httpClient).toBeInstanceOf(SandboxRequestClient);
+  });
+
+  test('the sandbox client rewrites Twilio hosts onto the sandbox and refuses any other host', () => {
+    const base = 'http://127.0.0.1:3000/sandbox/twilio/';
+    expect(
+      redirectToSandbox('https://api.twilio.com/2010-04-01/Accounts/AC1/Messages.json?To=%2B1', base),
+    ).toBe('http://127.0.0.1:3000/sandbox/twilio/2010-04-01/Accounts/AC1/Messages.json?To=%2B1');
+    expect(redirectToSandbox('https://api.sydney.us1.twilio.com/x', base)).toBe(
+      'http://127.0.0.1:3000/sandbox/twilio/x',
+    );
+    expect(() => redirectToSandbox('https://example.com/2010-04-01', base)).toThrow(/not a Twilio API host/);
+  });
+});
