@@ -974,3 +974,30 @@ describe('AppointmentState properties', () => {
     );
   });
 });
+
+describe('AppointmentState: a closed appointment', () => {
+  it.each(['MODIFIED', 'CONFIRMED'] as const)(
+    '%s after a cancellation texts nobody and stays CANCELED',
+    (type) => {
+      const state = booked();
+      sendAll(state, NOW);
+      state.applyEvent(envelope('CANCELED'), NOW);
+      sendAll(state, NOW);
+      expect(state.applyEvent(envelope(type), NOW)).toBe('applied');
+      expect(state.data.status).toBe('CANCELED');
+      expect(state.pendingMessages()).toEqual([]);
+      expect(activeReminders(state)).toEqual([]);
+    },
+  );
+
+  it('a new booking after a cancellation reopens it with a fresh plan', () => {
+    const state = booked();
+    sendAll(state, NOW);
+    state.applyEvent(envelope('CANCELED'), NOW);
+    sendAll(state, NOW);
+    state.applyEvent(envelope('BOOKED'), NOW);
+    expect(state.data.status).toBe('BOOKED');
+    expect(pendingKinds(state)).toEqual(['BOOKED']);
+    expect(activeReminders(state).map((r) => r.sendAt)).toEqual([FIRST_SEND, SECOND_SEND]);
+  });
+});

@@ -638,3 +638,17 @@ describe('parseCanonicalEvent properties', () => {
     );
   });
 });
+
+describe('parseCanonicalEvent: every problem at once', () => {
+  test('an impossible date is reported even when the zone is also invalid', () => {
+    expect(
+      fieldsOf(
+        expectProblems({
+          ...minimalBody(),
+          appointment_datetime: '2026-13-01T25:00:00',
+          appointment_timezone: 'Mars/Olympus',
+        }),
+      ),
+    ).toEqual(['appointment_datetime', 'appointment_timezone']);
+  });
+});

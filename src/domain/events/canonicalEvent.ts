@@ -135,10 +135,11 @@ export function parseCanonicalEvent(input: unknown, context: ParseContext): Pars
   // Checked whenever the text has the right shape, so an impossible date is listed beside other problems.
   const localText = typeof raw.appointment_datetime === 'string' ? raw.appointment_datetime.trim() : '';
   let start: string | undefined;
-  if (zone && LOCAL_DATE_TIME.test(localText)) {
-    const result = localToInstant(localText, zone);
-    if (result.ok) start = result.instant;
-    else problems.push({ field: 'appointment_datetime', message: result.reason });
+  if (LOCAL_DATE_TIME.test(localText)) {
+    // Without a valid zone, UTC still tells an impossible calendar date apart.
+    const result = localToInstant(localText, zone ?? 'UTC');
+    if (!result.ok) problems.push({ field: 'appointment_datetime', message: result.reason });
+    else if (zone) start = result.instant;
   }
   if (!parsed.success || problems.length > 0 || !zone || !phone || !start) {
     return { ok: false, problems: dedupe(problems) };

@@ -1,0 +1,216 @@
+/**
+ * Through the HTTP API on the dev server in sandbox mode: the same path an integration engine
+ * takes, with the worker, the real twilio SDK and the built-in sandbox.
+ */
+import { mkdtempSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { DateTime } from 'luxon';
+import { parseConfig, type AppConfig } from '../../src/config';
+import { startApi, type ApiServer } from '../../src/api/server';
+import { createWorker } from '../../src/worker';
+import { freePort } from '../helpers/ports';
+import { waitFor } from '../helpers/processes';
+import { devServerEnv, uniqueTaskQueue } from '../helpers/temporal';
+
+jest.setTimeout(120_000);
+
+let env: TestWorkflowEnvironment;
+let config: AppConfig;
+let api: ApiServer;
+let worker: Worker;
+let workerRun: Promise<void>;
+let base: string;
+
+beforeAll(async () => {
+  env = await devServerEnv();
+  const port = await freePort();
+  config = parseConfig({
+    PORT: String(port),
+    DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'e2e-')),
+    TEMPORAL_TASK_QUEUE: uniqueTaskQueue('e2e'),
+    // One reminder a minute before the appointment, so a real timer fires within the test.
+    REMINDER_FIRST_TIMING: '0001',
+    REMINDER_SECOND_TIMING: '0000',
+    CUSTOMER_NAME: 'Valley Clinic',
+    LOG_LEVEL: 'silent',
+  });
+  api = await startApi(config, env.client);
+  worker = await createWorker(config, env.nativeConnection);
+  workerRun = worker.run();
+  base = `http://127.0.0.1:${port}`;
+});
+
+afterAll(async () => {
+  worker?.shutdown();
+  await workerRun;
+  await api?.close();
+  await env?.teardown();
+});
+
+/** The fields of our API answers these tests read; anything else is ignored. */
+interface ApiJson {
+  duplicate?: boolean;
+  status?: string;
+  start?: string;
+  messages: Array<{ kind: string; status: string; sentAt: string | null }>;
+  error: { code: string; details: Array<{ field: string }> };
+  [field: string]: unknown;
+}
+
+const auth = { Authorization: 'Bearer sandbox-key', 'Content-Type': 'application/json' };
+
+async function post(
+  body: unknown,
+  headers: Record<string, string> = auth,
+): Promise<{ status: number; json: ApiJson }> {
+  const res = await fetch(`${base}/v1/ehr/events`, { method: 'POST', headers, body: JSON.stringify(body) });
+  return { status: res.status, json: (await res.json()) as ApiJson };
+}
+
+async function get(
+  url: string,
+  headers: Record<string, string> = auth,
+): Promise<{ status: number; json: ApiJson }> {
+  const res = await fetch(`${base}${url}`, { headers });
+  return { status: res.status, json: (await res.json()) as ApiJson };
+}
+
+interface SandboxMessage {
+  sid: string;
+  to: string;
+  body: string;
+  status: string;
+}
+
+async function messagesTo(phone: string): Promise<SandboxMessage[]> {
+  const res = await fetch(`${base}/v1/sandbox/messages`);
+  return ((await res.json()) as SandboxMessage[]).filter((m) => m.to === phone);
+}
+
+describe('EHR events through the API (sandbox mode, dev server)', () => {
+  test('booking texts at once, the reminder fires on its minute, a replay is a duplicate, cancel stops it all', async () => {
+    const appointmentId = `E2E-${Date.now()}`;
+    const phone = '+13035550142';
+    // 80 s ahead in the patient's zone: the 1-minute reminder is due 20 s from now.
+    const start = DateTime.now().setZone('America/Denver').plus({ seconds: 80 }).startOf('second');
+    const booked = {
+      event_type: 'BOOKED',
+      event_id: `${appointmentId}-1`,
+      event_datetime_utc: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      appointment_id: appointmentId,
+      appointment_datetime: start.toFormat("yyyy-MM-dd'T'HH:mm:ss"),
+      appointment_timezone: 'America/Denver',
+      appointment_location: 'Main St Clinic',
+      patient_id: 'P-42',
+      patient_first_name: 'Ana',
+      patient_phone: '(303) 555-0142',
+      provider_first_name: 'Jo',
+      provider_last_name: 'Smith',
+      provider_callback_phone: '303-555-0100',
+    };
+
+    const first = await post(booked);
+    expect(first.status).toBe(202);
+    expect(first.json).toEqual({
+      workflowId: `appointment-${appointmentId}`,
+      appointmentId,
+      eventId: `${appointmentId}-1`,
+      duplicate: false,
+    });
+
+    const [bookingText] = await waitFor(async () => {
+      const list = await messagesTo(phone);
+      return list.length >= 1 ? list : undefined;
+    });
+    expect(bookingText?.body).toMatch(
+      /^Valley Clinic: Hi Ana, your appointment with Jo Smith at Main St Clinic on .* is booked/,
+    );
+
+    const replay = await post(booked);
+    expect(replay.status).toBe(200);
+    expect(replay.json.duplicate).toBe(true);
+
+    const view = await get(`/v1/appointments/${appointmentId}`);
+    expect(view.status).toBe(200);
+    expect(view.json).toMatchObject({ appointmentId, status: 'BOOKED', timeZone: 'America/Denver' });
+    expect(view.json.start).toBe(start.toISO());
+    expect(view.json.reminders).toEqual([
+      expect.objectContaining({
+        kind: 'FIRST',
+        sendAt: start.minus({ minutes: 1 }).toUTC().toISO(),
+        status: 'PENDING',
+      }),
+    ]);
+
+    const reminderAt = start.minus({ minutes: 1 }).toMillis();
+    const afterReminder = await waitFor(
+      async () => {
+        const list = await messagesTo(phone);
+        return list.length >= 2 ? list : undefined;
+      },
+      { timeoutMs: 60_000, what: 'the reminder text' },
+    );
+    expect(afterReminder[1]?.body).toContain('this is a reminder');
+    const sentAt = (await get(`/v1/appointments/${appointmentId}`)).json.messages[1]?.sentAt ?? '';
+    expect(Date.parse(sentAt)).toBeGreaterThanOrEqual(reminderAt);
+    expect(Date.parse(sentAt) - reminderAt).toBeLessThan(5_000);
+
+    const canceled = await post({
+      ...booked,
+      event_type: 'CANCELED',
+      event_id: `${appointmentId}-2`,
+      event_datetime_utc: new Date(Date.now() + 1000).toISOString().replace(/\.\d+Z$/, 'Z'),
+    });
+    expect(canceled.status).toBe(202);
+    const final = await waitFor(async () => {
+      const v = (await get(`/v1/appointments/${appointmentId}`)).json;
+      return v.status === 'CANCELED' && v.messages.every((m) => m.status !== 'PENDING') ? v : undefined;
+    });
+    expect(final.messages.map((m) => m.kind)).toEqual(['BOOKED', 'REMINDER', 'CANCELED']);
+    expect((await messagesTo(phone)).length).toBe(3);
+
+    // Operators find it by status in the Web UI's list query.
+    const found = await waitFor(async () => {
+      const ids: string[] = [];
+      for await (const wf of env.client.workflow.list({
+        query: `AppointmentId = "${appointmentId}" AND AppointmentStatus = "CANCELED"`,
+      })) {
+        ids.push(wf.workflowId);
+      }
+      return ids.length > 0 ? ids : undefined;
+    });
+    expect(found).toEqual([`appointment-${appointmentId}`]);
+
+    const snapshot = path.join(
+      config.dataDir,
+      'snapshots',
+      'clinic',
+      'appointments',
+      `${appointmentId}.json`,
+    );
+    await waitFor(() => (existsSync(snapshot) ? true : undefined), { what: snapshot });
+  });
+
+  test('bad input gets a clear error and starts nothing', async () => {
+    const unauthorised = await post({ event_type: 'BOOKED' }, { 'Content-Type': 'application/json' });
+    expect(unauthorised.status).toBe(401);
+
+    const invalid = await post({
+      event_type: 'BOOKED',
+      appointment_id: 'BAD-1',
+      appointment_datetime: '2026-13-01T25:00:00',
+      appointment_timezone: 'Mars/Olympus',
+      patient_id: 'P1',
+      patient_phone: '12',
+    });
+    expect(invalid.status).toBe(400);
+    expect(invalid.json.error.details.map((d) => d.field).sort()).toEqual(
+      ['appointment_datetime', 'appointment_timezone', 'patient_phone'].sort(),
+    );
+    expect((await get('/v1/appointments/BAD-1')).status).toBe(404);
+    expect((await get('/v1/appointments/BAD-1', {})).status).toBe(401);
+  });
+});
