@@ -15,6 +15,8 @@ import {
 } from './temporal/connection';
 import { startDevServer, type DevServer } from './temporal/devServer';
 import { createWorker } from './worker';
+import { installTemporalRuntime } from './temporal/runtimeLogger';
+import { TemplatesFileError } from './activities/sms';
 import type { Worker } from '@temporalio/worker';
 
 async function main(): Promise<void> {
@@ -29,6 +31,8 @@ async function main(): Promise<void> {
     throw err;
   }
   const { env } = config;
+  logger.level = config.env.LOG_LEVEL; // .env may set it after the logger was created
+  installTemporalRuntime(logger);
 
   let devServer: DevServer | undefined;
   let worker: Worker | undefined;
@@ -100,7 +104,8 @@ async function main(): Promise<void> {
     ];
     console.log(`\nAppointment messaging is running\n  ${lines.join('\n  ')}\n`);
   } catch (err) {
-    if (err instanceof TemporalBinaryNotFound) console.error(err.message);
+    if (err instanceof TemporalBinaryNotFound || err instanceof TemplatesFileError)
+      console.error(err.message);
     else logger.fatal({ err }, 'start-up failed');
     await shutdown('startup-failed');
     process.exit(1);

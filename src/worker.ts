@@ -6,6 +6,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { activityDepsFromConfig, createActivities } from './activities';
 import { loadConfig, type AppConfig } from './config';
 import { logger } from './log';
+import { installTemporalRuntime } from './temporal/runtimeLogger';
 import { connectWithRetry, connectWorkerWithRetry, ensureSearchAttributes } from './temporal/connection';
 
 export async function createWorker(config: AppConfig, connection: NativeConnection): Promise<Worker> {
@@ -36,6 +37,8 @@ async function registerSearchAttributes(config: AppConfig): Promise<void> {
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  logger.level = config.env.LOG_LEVEL; // .env may set it after the logger was created
+  installTemporalRuntime(logger);
   await registerSearchAttributes(config);
   const connection = await connectWorkerWithRetry(config.temporalAddress);
   const worker = await createWorker(config, connection);

@@ -60,6 +60,7 @@ export async function startApi(config: AppConfig, client: Client): Promise<ApiSe
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  logger.level = config.env.LOG_LEVEL;
   const connection = await connectWithRetry(config.temporalAddress, { logger });
   const api = await startApi(config, createClient(connection, config.env.TEMPORAL_NAMESPACE));
   logger.info({ url: api.url }, 'API listening');
