@@ -2,11 +2,15 @@
  * Activity factory: clients (Twilio, storage) are built once per worker and injected, so tests
  * hand in the same real clients pointed at local servers.
  */
+import { Client, Connection } from '@temporalio/client';
 import type { AppConfig } from '../config';
+import { createPhoneActivities } from './phone';
+import { createEhrCallbackActivities } from './ehrCallback';
+import { SANDBOX_EHR_CALLBACK_SECRET, sandboxEhrCallbackUrl } from '../sandbox/ehrCallbackReceiver';
 import { logger as rootLogger, type Logger } from '../log';
 import { createSmsActivities, loadTemplates } from './sms';
 import { createSnapshotActivities } from './snapshots/activity';
-import { FileSnapshotStore, fileSnapshotRoot } from './snapshots/fileStore';
+import { createSnapshotStore } from './snapshots';
 import type { SnapshotStore } from './snapshots/port';
 import { createTwilioClient, sandboxTwilioBaseUrl, twilioSender, type Twilio } from './twilioClient';
 import type { TemplateCatalog } from '../domain/messages/templates';
@@ -19,6 +23,10 @@ export interface ActivityDeps {
   customerName: string;
   customerCode: string;
   snapshots: SnapshotStore;
+  /** Where patients' replies are POSTed (EHR_CALLBACK_URL, or the sandbox receiver) and the HMAC key. */
+  ehrCallback: { url: string; secret: string };
+  /** For activities that talk to other workflows (the phone conversation). */
+  temporal: { client: Client; taskQueue: string };
   logger: Logger;
 }
 
@@ -29,11 +37,27 @@ export function activityDepsFromConfig(config: AppConfig): ActivityDeps {
     twilio: createTwilioClient(config, sandboxTwilioBaseUrl(`http://127.0.0.1:${env.PORT}`)),
     sender: twilioSender(config),
     // Delivery callbacks need a reachable public URL; the sandbox reports delivery itself.
-    statusCallbackUrl: config.sandbox ? undefined : `${config.publicBaseUrl}/v1/twilio/status`,
+    // In sandbox mode the sandbox reports delivery to this URL too, signed like Twilio.
+    statusCallbackUrl: `${config.publicBaseUrl}/v1/twilio/status`,
+    ehrCallback: env.EHR_CALLBACK_URL
+      ? { url: env.EHR_CALLBACK_URL, secret: env.EHR_CALLBACK_SECRET ?? '' }
+      : {
+          // No EHR configured: the built-in receiver (GET /v1/sandbox/ehr-callbacks) takes the callbacks.
+          url: sandboxEhrCallbackUrl(`http://127.0.0.1:${env.PORT}`),
+          secret: env.EHR_CALLBACK_SECRET ?? SANDBOX_EHR_CALLBACK_SECRET,
+        },
     templates: loadTemplates(env.MESSAGE_TEMPLATES_FILE),
     customerName: env.CUSTOMER_NAME,
     customerCode: env.CUSTOMER_CODE,
-    snapshots: new FileSnapshotStore(fileSnapshotRoot(config.dataDir)),
+    snapshots: createSnapshotStore(config),
+    temporal: {
+      // Lazy: the worker process creates its activities before Temporal may be reachable.
+      client: new Client({
+        connection: Connection.lazy({ address: config.temporalAddress }),
+        namespace: env.TEMPORAL_NAMESPACE,
+      }),
+      taskQueue: env.TEMPORAL_TASK_QUEUE,
+    },
     logger: rootLogger,
   };
 }
@@ -47,6 +71,16 @@ export function createActivities(deps: ActivityDeps) {
       templates: deps.templates,
       customerName: deps.customerName,
       logger: deps.logger,
+    }),
+    ...createEhrCallbackActivities({
+      url: deps.ehrCallback.url,
+      secret: deps.ehrCallback.secret,
+      logger: deps.logger,
+    }),
+    ...createPhoneActivities({
+      client: deps.temporal.client,
+      taskQueue: deps.temporal.taskQueue,
+      customerCode: deps.customerCode,
     }),
     ...createSnapshotActivities({
       store: deps.snapshots,

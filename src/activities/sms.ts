@@ -21,12 +21,13 @@ import twilio from 'twilio';
 import TwilioServiceException from 'twilio/lib/base/TwilioServiceException';
 import type { MessageInstance } from 'twilio/lib/rest/api/v2010/account/message';
 import {
+  formatChoices,
   mergeTemplates,
   parseTemplateOverrides,
   renderMessage,
   TemplateOverridesError,
 } from '../domain/messages/render';
-import type { RenderContext, RenderedMessage } from '../domain/messages/render';
+import type { ChoiceItem, RenderContext, RenderedMessage } from '../domain/messages/render';
 import type { SmsEncoding } from '../domain/messages/segments';
 import { DEFAULT_TEMPLATES, type MessageKind, type TemplateCatalog } from '../domain/messages/templates';
 import type { Logger } from '../log';
@@ -41,6 +42,8 @@ export interface SendSmsInput {
   to: string;
   kind: MessageKind;
   context: Omit<RenderContext, 'customerName'>;
+  /** For DISAMBIGUATE: the appointments to list; formatted here, in the patient's language and zone. */
+  choiceItems?: ChoiceItem[];
 }
 
 export interface SendSmsResult {
@@ -142,7 +145,12 @@ export function createSmsActivities(deps: SmsActivityDeps) {
         to: input.to,
         body: rendered.body,
         ...senderParams,
-        ...(statusCallbackUrl === undefined ? {} : { statusCallback: statusCallbackUrl }),
+        // The appointment id in the callback URL lets the status webhook signal the right workflow (Twilio signs the query too).
+        ...(statusCallbackUrl === undefined
+          ? {}
+          : {
+              statusCallback: `${statusCallbackUrl}?appointmentId=${encodeURIComponent(input.appointmentId)}`,
+            }),
         attempt: info.attempt,
       });
       logger.info({ ...logFields, sid: message.sid, segments: rendered.segments }, 'sms sent');
@@ -164,7 +172,11 @@ export type SmsActivities = ReturnType<typeof createSmsActivities>;
 
 function render(input: SendSmsInput, customerName: string, templates: TemplateCatalog): RenderedMessage {
   try {
-    return renderMessage(input.kind, { ...input.context, customerName }, templates);
+    const choices =
+      input.choiceItems && input.choiceItems.length > 0
+        ? { choices: formatChoices(input.choiceItems, input.context.language) }
+        : {};
+    return renderMessage(input.kind, { ...input.context, ...choices, customerName }, templates);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw ApplicationFailure.nonRetryable(

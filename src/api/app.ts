@@ -29,7 +29,19 @@ export function createApp({ logger, readiness, routers = [] }: AppDependencies):
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
     }),
   );
-  app.use(express.json({ limit: BODY_LIMIT }));
+  app.use(
+    express.json({
+      limit: BODY_LIMIT,
+      // FHIR answers its own parse errors as OperationOutcomes, so it parses its body itself.
+      type: (req) =>
+        req.headers['content-type']?.startsWith('application/json') === true &&
+        !req.url?.startsWith('/v1/ehr/fhir'),
+      // Keeps the exact bytes for signature checks (the sandbox EHR receiver verifies X-Signature over them).
+      verify: (req, _res, buf) => {
+        (req as typeof req & { rawBody?: Buffer }).rawBody = buf;
+      },
+    }),
+  );
   app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT }));
 
   app.get('/healthz', (_req, res) => {

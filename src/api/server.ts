@@ -3,19 +3,12 @@
  * `npm run api` runs it alone (multi-process topology); `npm start` runs it in-process.
  */
 import type { Server } from 'node:http';
-import path from 'node:path';
-import type { Router } from 'express';
-import { appointmentPolicy } from '../config/policy';
-import { AppointmentGateway } from '../ingest/appointmentGateway';
-import { SandboxMessageStore } from '../sandbox/messageStore';
-import { createSandboxPublicRouter, createTwilioSandboxRouter } from '../sandbox/twilioSandbox';
-import { requireBearerKey } from './auth';
-import { ehrEventsRouter } from './ehrEvents';
 import type { Client } from '@temporalio/client';
 import { loadConfig, type AppConfig } from '../config';
 import { logger } from '../log';
 import { connectWithRetry, createClient } from '../temporal/connection';
 import { createApp } from './app';
+import { apiRouters, createGateways } from './routes';
 import { temporalReadiness } from './readiness';
 
 export interface ApiServer {
@@ -25,19 +18,7 @@ export interface ApiServer {
 }
 
 export async function startApi(config: AppConfig, client: Client): Promise<ApiServer> {
-  const policy = appointmentPolicy(config);
-  const gateway = new AppointmentGateway(client, config.env.TEMPORAL_TASK_QUEUE, () => policy);
-  const routers: Router[] = [
-    ehrEventsRouter({
-      gateway,
-      defaultCountry: config.env.DEFAULT_COUNTRY,
-      auth: requireBearerKey(config.ehrApiKeys),
-    }),
-  ];
-  if (config.sandbox) {
-    const store = new SandboxMessageStore(path.join(config.dataDir, 'sandbox'));
-    routers.push(createTwilioSandboxRouter({ store, logger }), createSandboxPublicRouter(store));
-  }
+  const routers = apiRouters(config, createGateways(config, client), logger);
   const app = createApp({
     logger,
     routers,

@@ -23,6 +23,7 @@ export function appointmentPolicy(config: AppConfig): AppointmentPolicy {
     windowStartMinutes: timeOfDay(env.REMINDER_OUTREACH_START),
     windowFinishMinutes: timeOfDay(env.REMINDER_OUTREACH_FINISH),
     retentionHours: env.APPOINTMENT_RETENTION_HOURS,
+    maxRemindersPerPhonePerDay: env.MAX_REMINDERS_PER_PHONE_PER_DAY,
     customerCode: env.CUSTOMER_CODE,
   };
 }

@@ -67,7 +67,30 @@ export interface ReminderRecord extends Omit<PlannedReminder, 'status'> {
 }
 
 export type OutboundKind =
-  'BOOKED' | 'RESCHEDULED' | 'MODIFIED' | 'CONFIRMED' | 'CANCELED' | 'NOSHOWED' | 'REMINDER';
+  | 'BOOKED'
+  | 'RESCHEDULED'
+  | 'MODIFIED'
+  | 'CONFIRMED'
+  | 'CANCELED'
+  | 'NOSHOWED'
+  | 'REMINDER'
+  | 'REPLY_CONFIRMED'
+  | 'REPLY_CANCEL_REQUESTED';
+
+/** A patient's confirm or cancel request on its way to the EHR (ARCHITECTURE §5). */
+export interface EhrCallbackRecord {
+  /** Idempotency-Key: one per reply, whatever the number of attempts. */
+  key: string;
+  type: 'CONFIRM' | 'CANCEL';
+  replyText: string;
+  /** ISO instant of the patient's reply. */
+  repliedAt: string;
+  patientId: string;
+  providerId?: string;
+  status: 'PENDING' | 'DELIVERED' | 'REJECTED';
+  deliveredAt?: string;
+  error?: string;
+}
 
 export interface MessageRecord {
   /** Stable id of the logical text: a retry or replay reuses it, so a patient is never texted twice. */
@@ -117,6 +140,13 @@ export interface AppointmentView {
     error?: string;
   }>;
   ignoredEvents: IgnoredEvent[];
+  callbacks: Array<{
+    type: 'CONFIRM' | 'CANCEL';
+    status: string;
+    repliedAt: string;
+    deliveredAt: string | null;
+    error?: string;
+  }>;
   lastEventAt: string;
   version: number;
 }
@@ -138,6 +168,8 @@ export function appointmentWorkflowId(appointmentId: string): string {
 }
 
 export interface AppointmentPolicy extends ReminderPolicy {
+  /** Reminders per phone number per local day (MAX_REMINDERS_PER_PHONE_PER_DAY); absent = 2. */
+  maxRemindersPerPhonePerDay?: number;
   /** Hours the workflow stays open after the appointment for late events (no-shows). */
   retentionHours: number;
   customerCode: string;
@@ -170,6 +202,8 @@ export interface AppointmentStateData {
   reminders: ReminderRecord[];
   messages: MessageRecord[];
   ignoredEvents: IgnoredEvent[];
+  /** Replies on their way to the EHR; absent in state carried from before replies existed. */
+  callbacks?: EhrCallbackRecord[];
   /** Bumped on every state change; snapshots never go backwards. */
   version: number;
 }

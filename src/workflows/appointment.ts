@@ -26,12 +26,25 @@ import {
   type MessageRecord,
 } from '../shared/appointment';
 import { SEARCH_ATTRIBUTES } from '../shared/temporal';
+import { deliveryUpdateSignal, patientReplySignal, type LinkedAppointment } from '../shared/phone';
+import { DateTime } from 'luxon';
 
 const { sendSms } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   // A text more than an hour late is worse than a visible failure an operator can act on.
   scheduleToCloseTimeout: '1 hour',
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+});
+
+const { linkAppointmentToPhone, reserveReminder } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+const { notifyEhr } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  // "Until the EHR has it" (ARCHITECTURE §5): no attempt limit; 4xx other than 408/429 are non-retryable.
+  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
 });
 
 const { writeSnapshot } = proxyActivities<Activities>({
@@ -48,6 +61,14 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
     const outcome = state.applyEvent(envelope, Date.now());
     log.info('EHR event', { eventId: envelope.event.eventId, eventType: envelope.event.eventType, outcome });
     wake = true;
+  });
+  setHandler(patientReplySignal, (reply) => {
+    const applied = state.applyPatientReply(reply, Date.now());
+    log.info('patient reply', { kind: reply.kind, messageSid: reply.messageSid, applied });
+    wake = true;
+  });
+  setHandler(deliveryUpdateSignal, (update) => {
+    if (state.recordDelivery(update)) wake = true;
   });
   setHandler(appointmentViewQuery, () => state.view());
   setHandler(hasSeenEventQuery, (eventId) => state.hasSeen(eventId));
@@ -94,9 +115,84 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
     });
   };
 
+  // Replies go to the EHR in the background: an EHR down for hours must not hold back texts.
+  const callbacksInFlight = new Map<string, Promise<void>>();
+  const startCallbacks = (): void => {
+    const { details } = state.data;
+    if (!details) return;
+    for (const callback of state.pendingCallbacks()) {
+      if (callbacksInFlight.has(callback.key)) continue;
+      const done = notifyEhr({
+        idempotencyKey: callback.key,
+        body: {
+          event_type: callback.type,
+          appointment_id: details.appointmentId,
+          patient_id: callback.patientId,
+          ...(callback.providerId ? { provider_id: callback.providerId } : {}),
+          event_datetime_utc: callback.repliedAt,
+          reply_text: callback.replyText,
+        },
+      }).then(
+        () => state.recordCallbackDelivered(callback.key, Date.now()),
+        (err: unknown) => {
+          const cause = err instanceof ActivityFailure ? err.cause : err;
+          const reason =
+            cause instanceof ApplicationFailure ? `${cause.type}: ${cause.message}` : String(cause);
+          log.error('EHR callback rejected', { key: callback.key, reason });
+          state.recordCallbackRejected(callback.key, reason);
+        },
+      );
+      callbacksInFlight.set(
+        callback.key,
+        done.finally(() => {
+          callbacksInFlight.delete(callback.key);
+          wake = true;
+        }),
+      );
+    }
+  };
+
+  let linkedKey = '';
+  const linkToPhone = async (): Promise<void> => {
+    const { details, policy, status } = state.data;
+    if (!details) return;
+    const providerName = [details.provider?.firstName, details.provider?.lastName].filter(Boolean).join(' ');
+    const linked: LinkedAppointment = {
+      appointmentId: details.appointmentId,
+      workflowId: workflowInfo().workflowId,
+      status,
+      start: details.start,
+      timeZone: details.timeZone,
+      language: details.patient.language,
+      ...(details.patient.firstName ? { firstName: details.patient.firstName } : {}),
+      ...(providerName ? { provider: providerName } : {}),
+      ...(details.provider?.callbackPhone ? { callbackPhone: details.provider.callbackPhone } : {}),
+      prompted: state.prompted(),
+      maxRemindersPerDay: policy?.maxRemindersPerPhonePerDay ?? 2,
+    };
+    const key = JSON.stringify([details.patient.phone, linked]);
+    if (key === linkedKey) return;
+    await linkAppointmentToPhone(details.patient.phone, linked);
+    linkedKey = key;
+  };
+
   const deliver = async (message: MessageRecord): Promise<void> => {
     const { details } = state.data;
     if (!details) return;
+    if (message.kind === 'REMINDER') {
+      // The phone's conversation owns opt-out and the per-number daily allowance (shared phones).
+      const localDay = DateTime.fromMillis(Date.now(), { zone: details.timeZone }).toISODate() ?? '';
+      const answer = await reserveReminder(details.patient.phone, {
+        appointmentId: details.appointmentId,
+        messageKey: message.key,
+        localDay,
+      });
+      if (!answer.allowed) {
+        log.info('reminder suppressed', { messageKey: message.key, reason: answer.reason });
+        state.suppressMessage(message.key, answer.reason);
+        return;
+      }
+    }
     const kind =
       message.kind === 'REMINDER' && state.data.status === 'CONFIRMED' ? 'REMINDER_CONFIRMED' : message.kind;
     const providerName = [details.provider?.firstName, details.provider?.lastName].filter(Boolean).join(' ');
@@ -139,10 +235,12 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
       await deliver(pending);
       continue;
     }
+    await linkToPhone();
+    startCallbacks();
     updateSearchAttributes();
     snapshotInBackground();
-    if (state.isFinished(Date.now())) break;
-    if (workflowInfo().continueAsNewSuggested && !snapshotInFlight) {
+    if (state.isFinished(Date.now()) && callbacksInFlight.size === 0) break;
+    if (workflowInfo().continueAsNewSuggested && !snapshotInFlight && callbacksInFlight.size === 0) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof appointmentWorkflow>({ ...input, carried: state.data });
     }
@@ -153,6 +251,7 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
   }
 
   state.complete();
+  await linkToPhone();
   updateSearchAttributes();
   await snapshotInFlight;
   snapshotInBackground();

@@ -29,6 +29,8 @@ beforeAll(async () => {
   const port = await freePort();
   config = parseConfig({
     PORT: String(port),
+    // Activities reach the phone conversation workflow through this address.
+    TEMPORAL_ADDRESS: env.address,
     DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'e2e-')),
     TEMPORAL_TASK_QUEUE: uniqueTaskQueue('e2e'),
     // One reminder a minute before the appointment, so a real timer fires within the test.

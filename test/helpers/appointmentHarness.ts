@@ -8,8 +8,9 @@ import type { Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import express from 'express';
+import type { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
 import { DEFAULT_TEMPLATES } from '../../src/domain/messages/templates';
 import { FileSnapshotStore } from '../../src/activities/snapshots/fileStore';
@@ -53,6 +54,8 @@ export async function startSandboxTwilio(
 
 export function testActivities(
   sandbox: SandboxTwilio,
+  temporal: { client: Client; taskQueue: string },
+  ehrCallback: { url: string; secret: string } = { url: 'http://127.0.0.1:9/unused', secret: 'unused' },
   snapshotDir = mkdtempSync(path.join(os.tmpdir(), 'snap-')),
 ) {
   return {
@@ -64,6 +67,8 @@ export function testActivities(
       customerName: 'Valley Clinic',
       customerCode: 'valley',
       snapshots: new FileSnapshotStore(snapshotDir),
+      temporal,
+      ehrCallback,
       logger: quietLogger,
     }),
   };
@@ -74,8 +79,15 @@ export async function appointmentWorker(
   bundle: WorkflowBundleWithSourceMap,
   taskQueue: string,
   activities: ReturnType<typeof createActivities>,
+  options: Partial<WorkerOptions> = {},
 ): Promise<Worker> {
-  return Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
+  return Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: bundle,
+    activities,
+    ...options,
+  });
 }
 
 export const DEFAULT_POLICY: AppointmentPolicy = {

@@ -789,6 +789,7 @@ describe('AppointmentState: view', () => {
     const state = booked();
     state.applyEvent(envelope('OPTED-OUT', { eventId: 'out' }), NOW);
     expect(state.view()).toEqual({
+      callbacks: [],
       appointmentId: 'A1',
       status: 'BOOKED',
       start: '2026-12-04T10:00:00.000-07:00',
@@ -999,5 +1000,105 @@ describe('AppointmentState: a closed appointment', () => {
     expect(state.data.status).toBe('BOOKED');
     expect(pendingKinds(state)).toEqual(['BOOKED']);
     expect(activeReminders(state).map((r) => r.sendAt)).toEqual([FIRST_SEND, SECOND_SEND]);
+  });
+});
+
+describe('AppointmentState: patient replies', () => {
+  const reply = (kind: 'CONFIRM' | 'CANCEL_REQUEST' | 'OPT_OUT' | 'OPT_IN', messageSid = `SM-${kind}`) => ({
+    kind,
+    messageSid,
+    replyText: kind === 'CONFIRM' ? 'yes' : '2',
+    receivedAt: iso(NOW),
+  });
+
+  it('a confirm sets CONFIRMED, acknowledges once and queues one CONFIRM callback with a fixed body', () => {
+    const state = booked();
+    sendAll(state, NOW);
+    expect(state.applyPatientReply(reply('CONFIRM'), NOW)).toBe(true);
+    expect(state.applyPatientReply(reply('CONFIRM'), NOW)).toBe(false);
+    expect(state.data.status).toBe('CONFIRMED');
+    expect(pendingKinds(state)).toEqual(['REPLY_CONFIRMED']);
+    expect(state.pendingCallbacks()).toEqual([
+      expect.objectContaining({
+        key: 'A1:SM-CONFIRM:CONFIRM',
+        type: 'CONFIRM',
+        patientId: 'P1',
+        replyText: 'yes',
+      }),
+    ]);
+    // The EHR's own confirmation afterwards texts nobody again.
+    sendAll(state, NOW);
+    state.applyEvent(envelope('CONFIRMED'), NOW);
+    expect(state.pendingMessages()).toEqual([]);
+  });
+
+  it('a cancel request stops reminders, acknowledges and queues a CANCEL callback', () => {
+    const state = booked();
+    sendAll(state, NOW);
+    state.applyPatientReply(reply('CANCEL_REQUEST'), NOW);
+    expect(state.data.status).toBe('CANCEL_REQUESTED');
+    expect(activeReminders(state)).toEqual([]);
+    expect(pendingKinds(state)).toEqual(['REPLY_CANCEL_REQUESTED']);
+    expect(state.pendingCallbacks().map((c) => c.type)).toEqual(['CANCEL']);
+  });
+
+  it('the workflow cannot finish while a callback is still on its way to the EHR', () => {
+    const state = booked();
+    sendAll(state, NOW);
+    state.applyPatientReply(reply('CONFIRM'), NOW);
+    sendAll(state, NOW);
+    const late = START_MS + 100 * HOUR_MS;
+    expect(state.isFinished(late)).toBe(false);
+    state.recordCallbackDelivered('A1:SM-CONFIRM:CONFIRM', NOW);
+    expect(state.isFinished(late)).toBe(true);
+  });
+
+  it('an opt-out by text stops reminders and later texts; opt-in re-plans', () => {
+    const state = booked();
+    sendAll(state, NOW);
+    state.applyPatientReply(reply('OPT_OUT'), NOW);
+    expect(state.data.optedOut).toBe(true);
+    expect(activeReminders(state)).toEqual([]);
+    state.applyPatientReply(reply('OPT_IN'), NOW);
+    expect(activeReminders(state).map((r) => r.sendAt)).toEqual([FIRST_SEND, SECOND_SEND]);
+  });
+
+  it('delivery reports only move a text forward', () => {
+    const state = booked();
+    sendAll(state, NOW);
+    const sid = state.data.messages[0]?.sid ?? '';
+    expect(state.recordDelivery({ messageSid: sid, status: 'delivered' })).toBe(true);
+    expect(state.recordDelivery({ messageSid: sid, status: 'sent' })).toBe(false);
+    expect(state.data.messages[0]?.status).toBe('DELIVERED');
+    expect(state.recordDelivery({ messageSid: 'SMunknown', status: 'delivered' })).toBe(false);
+  });
+
+  it('an undelivered report records the carrier error', () => {
+    const state = booked();
+    sendAll(state, NOW);
+    const sid = state.data.messages[0]?.sid ?? '';
+    state.recordDelivery({ messageSid: sid, status: 'undelivered', errorCode: 30003 });
+    expect(state.view().messages[0]).toMatchObject({
+      status: 'UNDELIVERED',
+      error: 'SmsDeliveryFailure:30003',
+    });
+  });
+});
+
+describe('AppointmentState: what the EHR resends', () => {
+  it('a booking resent with a new location is told as a modification', () => {
+    const state = booked();
+    sendAll(state, NOW);
+    const moved = envelope('BOOKED');
+    moved.event.location = 'North Campus';
+    state.applyEvent(moved, NOW);
+    expect(pendingKinds(state)).toEqual(['MODIFIED']);
+  });
+
+  it('a cancellation as the very first event texts nobody', () => {
+    const state = fresh();
+    state.applyEvent(envelope('CANCELED'), NOW);
+    expect(state.data.status).toBe('CANCELED');
+    expect(state.data.messages).toEqual([]);
   });
 });

@@ -65,7 +65,7 @@ interface Scenario {
 /** Runs `body` with a worker and an appointment workflow started by its first event. */
 async function scenario(body: (s: Scenario) => Promise<void>): Promise<void> {
   const taskQueue = uniqueTaskQueue('appt');
-  const { activities, snapshots } = testActivities(sandbox);
+  const { activities, snapshots } = testActivities(sandbox, { client: env.client, taskQueue });
   const worker = await appointmentWorker(env, bundle, taskQueue, activities);
   const appointmentId = `A-${taskQueue}`;
   const t0 = await env.currentTimeMs();

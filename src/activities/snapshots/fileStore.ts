@@ -41,11 +41,12 @@ import { z } from 'zod';
 import {
   type AppointmentSnapshot,
   CorruptSnapshotError,
-  type SnapshotStore,
+  type ListableSnapshotStore,
   SnapshotConflictError,
   type SnapshotWriteOutcome,
   encodeAppointmentId,
   objectKey,
+  parseCurrentObjectName,
   parseHistoryFileName,
   parseStoredSnapshot,
   sameStoredSnapshot,
@@ -86,7 +87,7 @@ type ClaimOwner = z.infer<typeof claimOwnerSchema>;
 
 type ClaimResult = 'written' | 'retry' | 'busy';
 
-export class FileSnapshotStore implements SnapshotStore {
+export class FileSnapshotStore implements ListableSnapshotStore {
   readonly rootDir: string;
   private readonly staleClaimMs: number;
   private readonly busyTimeoutMs: number;
@@ -141,6 +142,22 @@ export class FileSnapshotStore implements SnapshotStore {
     const snapshot = await this.readSnapshot(key, appointmentId);
     if (snapshot !== undefined && snapshot.version !== version) throw new CorruptSnapshotError(key);
     return snapshot;
+  }
+
+  async *listAppointments(customerCode: string): AsyncIterable<string> {
+    const dir = this.pathOf(objectKey.currentPrefix(customerCode));
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return;
+      throw error;
+    }
+    // Sorted like a GCS listing, so both stores export in the same order.
+    for (const name of names.sort()) {
+      const appointmentId = parseCurrentObjectName(name);
+      if (appointmentId !== undefined) yield appointmentId;
+    }
   }
 
   // -------------------------------------------------------------------------------------------

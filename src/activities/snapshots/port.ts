@@ -1,7 +1,7 @@
 /**
  * Snapshot port (ARCHITECTURE.md §8): after every state change the appointment workflow writes a
  * JSON snapshot of its state through a `SnapshotStore`. Two adapters implement this contract: files
- * under `DATA_DIR` (`fileStore.ts`) and, later, GCS objects.
+ * under `DATA_DIR` (`fileStore.ts`) and GCS objects (`gcsStore.ts`); `index.ts` picks one from config.
  *
  * Contract shared by every adapter:
  * - Layout (object keys relative to the store root / bucket):
@@ -49,6 +49,18 @@ export interface SnapshotStore {
     appointmentId: string,
     version: number,
   ): Promise<AppointmentSnapshot | undefined>;
+}
+
+/**
+ * A store that can also enumerate appointments (both adapters; `npm run export` needs it, the workflow's
+ * activity does not, so `SnapshotStore` stays as small as the activity needs).
+ */
+export interface ListableSnapshotStore extends SnapshotStore {
+  /**
+   * Ids of the appointments that have a current object, streamed (a customer can have far more than one
+   * listing page), in key order. Objects whose names are not canonical keys are skipped.
+   */
+  listAppointments(customerCode: string): AsyncIterable<string>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -154,12 +166,32 @@ export function parseHistoryFileName(name: string): number | undefined {
   return version;
 }
 
+/**
+ * Inverse of the last segment of `objectKey.current`: `<id>.json` → the appointment id; `undefined` for
+ * any other name (temp files, foreign files, non-canonical encodings that no write would produce).
+ */
+export function parseCurrentObjectName(name: string): string | undefined {
+  const match = /^([A-Za-z0-9_%-]+)\.json$/.exec(name);
+  if (match === null) return undefined;
+  const encoded = match[1] as string;
+  try {
+    const appointmentId = decodeAppointmentId(encoded);
+    return encodeAppointmentId(appointmentId) === encoded ? appointmentId : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Object keys (always `/`-separated; the file adapter maps them to paths). Inputs are validated. */
 export const objectKey = {
   /** `<customerCode>/appointments/<id>.json` */
   current(customerCode: string, appointmentId: string): string {
+    return `${objectKey.currentPrefix(customerCode)}${encodeAppointmentId(appointmentId)}.json`;
+  },
+  /** `<customerCode>/appointments/` — every current object of one customer starts with it. */
+  currentPrefix(customerCode: string): string {
     assertCustomerCode(customerCode);
-    return `${customerCode}/appointments/${encodeAppointmentId(appointmentId)}.json`;
+    return `${customerCode}/appointments/`;
   },
   /** `<customerCode>/history/<id>/` — every history object of one appointment starts with it. */
   historyPrefix(customerCode: string, appointmentId: string): string {

@@ -6,6 +6,7 @@
 import { planReminders } from '../reminders/planReminders';
 import { formatInstantInZone } from '../time/zone';
 import type {
+  EhrCallbackRecord,
   AppointmentEvent,
   AppointmentStateData,
   AppointmentView,
@@ -14,11 +15,26 @@ import type {
   OutboundKind,
   ReminderRecord,
 } from '../../shared/appointment';
+import type { DeliveryUpdate, PatientReply } from '../../shared/phone';
 
 /** Enough to recognise an EHR's resend of recent events; older duplicates are also caught as stale. */
 const MAX_SEEN_EVENT_IDS = 500;
 const MAX_IGNORED_EVENTS = 50;
 const HOUR_MS = 3_600_000;
+
+/** Delivery statuses only move forward: a late "sent" never overwrites "delivered". */
+const DELIVERY_RANK: Record<string, number> = {
+  PENDING: 0,
+  QUEUED: 1,
+  ACCEPTED: 1,
+  SCHEDULED: 1,
+  SENDING: 2,
+  SENT: 3,
+  DELIVERED: 4,
+  UNDELIVERED: 4,
+  FAILED: 4,
+  READ: 5,
+};
 
 export type ApplyOutcome = 'applied' | 'duplicate' | 'stale';
 
@@ -37,6 +53,7 @@ export function initialStateData(appointmentId: string): AppointmentStateData {
     reminders: [],
     messages: [],
     ignoredEvents: [],
+    callbacks: [],
     version: 0,
   };
 }
@@ -95,6 +112,12 @@ export class AppointmentState {
           this.data.status = 'BOOKED';
           this.replan(nowMs);
           this.queueEventText('RESCHEDULED', event, nowMs);
+        } else if (
+          previous &&
+          (previous.location !== event.location || previous.provider?.id !== event.provider?.id)
+        ) {
+          // FHIR sends every version as "booked": a new place or clinician is a modification to tell.
+          this.queueEventText('MODIFIED', event, nowMs);
         }
         break;
       case 'RESCHEDULED':
@@ -124,7 +147,8 @@ export class AppointmentState {
           this.data.status = 'CANCELED';
           this.stopReminders('APPOINTMENT_CANCELED');
           this.skipPendingTexts('SUPERSEDED', 'CANCELED', 'APPOINTMENT_CANCELED');
-          this.queueEventText('CANCELED', event, nowMs);
+          // A patient never told of a booking needs no cancellation text either.
+          if (!isNew) this.queueEventText('CANCELED', event, nowMs);
         }
         break;
       case 'NOSHOWED':
@@ -242,10 +266,115 @@ export class AppointmentState {
     return Date.parse(details.start) + policy.retentionHours * HOUR_MS;
   }
 
-  /** Past retention with nothing left to send: the workflow may complete. */
+  /** Past retention with nothing left to send or to tell the EHR: the workflow may complete. */
   isFinished(nowMs: number): boolean {
     const end = this.retentionEndsAtMs();
-    return end !== undefined && nowMs >= end && this.pendingMessages().length === 0;
+    return (
+      end !== undefined &&
+      nowMs >= end &&
+      this.pendingMessages().length === 0 &&
+      this.pendingCallbacks().length === 0
+    );
+  }
+
+  /**
+   * Applies the patient's reply routed here by the phone workflow: confirm, cancel request or
+   * opt-out/in. Idempotent by message SID. Returns false for a repeat.
+   */
+  applyPatientReply(reply: PatientReply, nowMs: number): boolean {
+    const seenKey = `sms:${reply.messageSid}:${reply.kind}`;
+    if (this.hasSeen(seenKey)) return false;
+    this.remember(seenKey);
+    const active = this.data.details !== null && ACTIVE.has(this.data.status);
+    switch (reply.kind) {
+      case 'OPT_OUT':
+        this.data.optedOut = true;
+        this.stopReminders('OPTED_OUT');
+        this.skipPendingTexts('OPTED_OUT', 'SUPPRESSED', 'OPTED_OUT');
+        break;
+      case 'OPT_IN':
+        if (this.data.optedOut) {
+          this.data.optedOut = false;
+          if (active) this.replan(nowMs);
+        }
+        break;
+      case 'CONFIRM':
+        if (!active || this.data.status === 'CANCEL_REQUESTED') break;
+        if (this.data.status !== 'CONFIRMED') {
+          this.data.status = 'CONFIRMED';
+          this.queueCallback('CONFIRM', reply);
+        }
+        this.queueReplyText('REPLY_CONFIRMED', reply, nowMs);
+        break;
+      case 'CANCEL_REQUEST':
+        if (!active || this.data.status === 'CANCEL_REQUESTED') break;
+        this.data.status = 'CANCEL_REQUESTED';
+        // The patient will not come: no more reminders while the EHR processes the cancellation.
+        this.stopReminders('CANCEL_REQUESTED');
+        this.queueCallback('CANCEL', reply);
+        this.queueReplyText('REPLY_CANCEL_REQUESTED', reply, nowMs);
+        break;
+    }
+    this.bump();
+    return true;
+  }
+
+  pendingCallbacks(): EhrCallbackRecord[] {
+    return (this.data.callbacks ?? []).filter((c) => c.status === 'PENDING');
+  }
+
+  recordCallbackDelivered(key: string, nowMs: number): void {
+    const callback = (this.data.callbacks ?? []).find((c) => c.key === key);
+    if (!callback) return;
+    callback.status = 'DELIVERED';
+    callback.deliveredAt = iso(nowMs);
+    this.bump();
+  }
+
+  recordCallbackRejected(key: string, error: string): void {
+    const callback = (this.data.callbacks ?? []).find((c) => c.key === key);
+    if (!callback) return;
+    callback.status = 'REJECTED';
+    callback.error = error;
+    this.bump();
+  }
+
+  /** A text the phone's daily allowance or opt-out refused: kept visible, never sent. */
+  suppressMessage(key: string, reason: string): void {
+    const message = this.message(key);
+    message.status = 'SKIPPED';
+    message.skipReason = reason;
+    const reminder = this.reminderOf(message);
+    if (reminder) {
+      reminder.status = 'SUPPRESSED';
+      reminder.note = reason;
+    }
+    this.bump();
+  }
+
+  /** Twilio's delivery report for one of our texts; a late report never moves a status back. */
+  recordDelivery(update: DeliveryUpdate): boolean {
+    const message = this.data.messages.find((m) => m.sid === update.messageSid);
+    if (!message) return false;
+    const next = update.status.toUpperCase();
+    if ((DELIVERY_RANK[next] ?? 0) < (DELIVERY_RANK[message.status] ?? 0)) return false;
+    message.status = next;
+    if (update.errorCode !== undefined && (next === 'UNDELIVERED' || next === 'FAILED')) {
+      message.error = {
+        type: 'SmsDeliveryFailure',
+        code: update.errorCode,
+        message: `Twilio reported ${next}`,
+      };
+    }
+    this.bump();
+    return true;
+  }
+
+  /** Whether the patient has been asked to confirm or cancel (a booking text or a reminder went out). */
+  prompted(): boolean {
+    return this.data.messages.some(
+      (m) => (m.kind === 'BOOKED' || m.kind === 'REMINDER') && m.sid !== undefined,
+    );
   }
 
   complete(): void {
@@ -280,6 +409,13 @@ export class AppointmentState {
         ...(m.skipReason ? { error: m.skipReason } : {}),
       })),
       ignoredEvents: [...this.data.ignoredEvents],
+      callbacks: (this.data.callbacks ?? []).map((c) => ({
+        type: c.type,
+        status: c.status,
+        repliedAt: c.repliedAt,
+        deliveredAt: c.deliveredAt ?? null,
+        ...(c.error ? { error: c.error } : {}),
+      })),
       lastEventAt: this.data.lastEventAt,
       version: this.data.version,
     };
@@ -337,6 +473,37 @@ export class AppointmentState {
         reminder.note = reminderNote;
       }
     }
+  }
+
+  private queueCallback(type: 'CONFIRM' | 'CANCEL', reply: PatientReply): void {
+    this.data.callbacks ??= [];
+    const key = `${this.data.appointmentId}:${reply.messageSid}:${type}`;
+    if (this.data.callbacks.some((c) => c.key === key)) return;
+    // The body is fixed now: every retry must send the same bytes under the same Idempotency-Key.
+    this.data.callbacks.push({
+      key,
+      type,
+      replyText: reply.replyText,
+      repliedAt: reply.receivedAt,
+      patientId: this.data.details?.patient.id ?? '',
+      ...(this.data.details?.provider?.id ? { providerId: this.data.details.provider.id } : {}),
+      status: 'PENDING',
+    });
+  }
+
+  private queueReplyText(
+    kind: 'REPLY_CONFIRMED' | 'REPLY_CANCEL_REQUESTED',
+    reply: PatientReply,
+    nowMs: number,
+  ): void {
+    const key = `${this.data.appointmentId}:${reply.messageSid}:${kind}`;
+    if (this.data.messages.some((m) => m.key === key)) return;
+    const record: MessageRecord = { key, kind, status: 'PENDING', createdAt: iso(nowMs) };
+    if (this.data.optedOut) {
+      record.status = 'SKIPPED';
+      record.skipReason = 'OPTED_OUT';
+    }
+    this.data.messages.push(record);
   }
 
   private queueEventText(kind: OutboundKind, event: AppointmentEvent, nowMs: number): void {

@@ -1,0 +1,290 @@
+/**
+ * Records appointment workflow histories for the replay test (test/workflows/replay.test.ts).
+ *
+ * Each scenario runs on a fresh time-skipping server with the real activities (texts through the
+ * real twilio SDK to the sandbox, snapshots to a temp folder) and its history is written to
+ * test/fixtures/histories/<scenario>.json. Re-run after an intentional, non-patched change to the
+ * workflow (see the README): `npm run record-histories`.
+ */
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { History } from '@temporalio/common/lib/proto-utils';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { phoneWorkflowId } from '../src/ingest/phoneIds';
+import {
+  appointmentViewQuery,
+  appointmentWorkflowId,
+  ehrEventSignal,
+  type AppointmentEvent,
+  type AppointmentPolicy,
+  type AppointmentView,
+} from '../src/shared/appointment';
+import type { appointmentWorkflow } from '../src/workflows/appointment';
+import {
+  appointmentWorker,
+  envelope,
+  event,
+  HOUR,
+  MINUTE,
+  startSandboxTwilio,
+  testActivities,
+  type SandboxTwilio,
+} from '../test/helpers/appointmentHarness';
+import { bundleWorkflows, timeSkippingEnv } from '../test/helpers/temporal';
+
+const PROJECT_ROOT = path.resolve(__dirname, '..');
+const OUT_DIR = path.join(PROJECT_ROOT, 'test/fixtures/histories');
+/** The harness's activities salt phone workflow ids with this customer code. */
+const CUSTOMER_CODE = 'valley';
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+const minuteAligned = (ms: number): number => Math.floor(ms / MINUTE) * MINUTE;
+const sentKinds = (v: AppointmentView): string[] => v.messages.filter((m) => m.sid).map((m) => m.kind);
+const settled = (v: AppointmentView): boolean => v.messages.every((m) => m.status !== 'PENDING');
+
+interface Run {
+  env: TestWorkflowEnvironment;
+  /** Server time when the scenario began. */
+  t0: number;
+  appointmentId: string;
+  /** Signal-with-start: the first event starts the workflow, later ones signal it. */
+  send(ev: AppointmentEvent, policy?: Partial<AppointmentPolicy>): Promise<void>;
+  /** Builds an event for this appointment with a stable, readable event id. */
+  ev(
+    eventId: string,
+    overrides: Partial<AppointmentEvent> & Pick<AppointmentEvent, 'eventType' | 'start'>,
+  ): AppointmentEvent;
+  /** Polls (real time) until the view satisfies the predicate. */
+  until(what: string, predicate: (v: AppointmentView) => boolean): Promise<AppointmentView>;
+  handle(): WorkflowHandle<typeof appointmentWorkflow>;
+}
+
+interface Scenario {
+  name: string;
+  /** Returns a one-line summary of the final state, printed next to the file written. */
+  body(run: Run): Promise<string>;
+}
+
+/**
+ * History as proto3 JSON, the format of the Web UI's and `temporal workflow show --output json`'s
+ * downloads. Not `historyToJSON` from @temporalio/common: with this lockfile each @temporalio
+ * package has its own copy of protobufjs 8 (the hoisted one is grpc's 7), and that function
+ * fails with "type must be a Type" (an instanceof across copies). So convert with the protobufjs
+ * copy that @temporalio/proto's own types were built with.
+ */
+function historyToJson(history: History): string {
+  const fromProto = createRequire(require.resolve('@temporalio/proto'));
+  const protojson = fromProto('protobufjs/ext/protojson') as {
+    toJson(type: unknown, message: unknown): unknown;
+  };
+  const root = fromProto('./json-module') as {
+    lookupType(name: string): { fromObject(object: unknown): unknown };
+  };
+  const type = root.lookupType('temporal.api.history.v1.History');
+  const json = JSON.stringify(protojson.toJson(type, type.fromObject(history)), null, 2);
+  // Failure stack traces name this checkout's absolute path; replay never reads them.
+  return json.split(PROJECT_ROOT).join('<project>');
+}
+
+function check(condition: boolean, message: string): void {
+  if (!condition) throw new Error(`scenario did not reach the expected state: ${message}`);
+}
+
+const scenarios: Scenario[] = [
+  {
+    name: 'booked-reminded-completed',
+    async body(r) {
+      const start = minuteAligned(r.t0) + 72 * HOUR;
+      await r.send(r.ev('booked', { eventType: 'BOOKED', start: iso(start) }));
+      await r.until('BOOKED text sent', (v) => sentKinds(v).includes('BOOKED'));
+      await r.env.sleep(start - 48 * HOUR - (await r.env.currentTimeMs()) + MINUTE / 2);
+      await r.until('first reminder sent', (v) => v.reminders[0]?.status === 'SENT');
+      await r.env.sleep(24 * HOUR);
+      await r.until('second reminder sent', (v) => v.reminders[1]?.status === 'SENT');
+      // Time skips to the end of retention (72 h after the appointment) while we wait for the result.
+      const final = await r.handle().result();
+      check(final.status === 'COMPLETED', `status ${final.status}, expected COMPLETED`);
+      check(
+        sentKinds(final).join() === 'BOOKED,REMINDER,REMINDER',
+        `sent ${sentKinds(final).join()}, expected BOOKED,REMINDER,REMINDER`,
+      );
+      return `${final.status}, sent ${sentKinds(final).join(' ')}`;
+    },
+  },
+  {
+    name: 'confirmed-rescheduled-canceled-with-duplicate-and-stale',
+    async body(r) {
+      const start = minuteAligned(r.t0) + 72 * HOUR;
+      const booked = r.ev('booked', { eventType: 'BOOKED', start: iso(start) });
+      await r.send(booked);
+      await r.send(booked); // the EHR sends the same event twice
+      await r.until('BOOKED text sent', (v) => sentKinds(v).includes('BOOKED') && settled(v));
+      await r.send(
+        r.ev('confirmed', { eventType: 'CONFIRMED', start: iso(start), eventAt: iso(r.t0 + MINUTE) }),
+      );
+      await r.until('CONFIRMED text sent', (v) => sentKinds(v).includes('CONFIRMED') && settled(v));
+      await r.env.sleep(25 * HOUR); // the 48 h reminder goes out, in its "confirmed" wording
+      await r.until('first reminder sent', (v) => v.reminders[0]?.status === 'SENT');
+      const later = start + 48 * HOUR;
+      await r.send(
+        r.ev('rescheduled', { eventType: 'RESCHEDULED', start: iso(later), eventAt: iso(r.t0 + 25 * HOUR) }),
+      );
+      await r.until('RESCHEDULED text sent', (v) => sentKinds(v).includes('RESCHEDULED') && settled(v));
+      // Older than the reschedule: ignored as stale.
+      await r.send(r.ev('stale-modified', { eventType: 'MODIFIED', start: iso(start), eventAt: iso(r.t0) }));
+      await r.until('stale event ignored', (v) => v.ignoredEvents.length === 1);
+      await r.send(
+        r.ev('canceled', { eventType: 'CANCELED', start: iso(later), eventAt: iso(r.t0 + 26 * HOUR) }),
+      );
+      await r.until('CANCELED text sent', (v) => sentKinds(v).includes('CANCELED') && settled(v));
+      const final = await r.handle().result();
+      check(final.status === 'CANCELED', `status ${final.status}, expected CANCELED`);
+      check(final.ignoredEvents.length === 1, 'one stale event ignored');
+      return `${final.status}, sent ${sentKinds(final).join(' ')}, ignored ${final.ignoredEvents.length}`;
+    },
+  },
+  {
+    name: 'permanent-sms-failure',
+    async body(r) {
+      const start = minuteAligned(r.t0) + 72 * HOUR;
+      await r.send(
+        r.ev('booked', {
+          eventType: 'BOOKED',
+          start: iso(start),
+          // Twilio's magic "invalid number": a permanent (non-retryable) failure.
+          patient: { id: 'P9', firstName: 'Ana', phone: '+15005550001', language: 'en' },
+        }),
+      );
+      const v = await r.until('BOOKED text failed', (x) => x.messages[0]?.status === 'FAILED');
+      check(v.messages[0]?.error === 'SmsPermanentFailure:21211', `error ${v.messages[0]?.error}`);
+      const final = await r.handle().result();
+      const statuses = final.messages.map((m) => `${m.kind}:${m.status}`).join(' ');
+      return `${final.status}, messages ${statuses}`;
+    },
+  },
+  {
+    name: 'noshowed-then-completed',
+    async body(r) {
+      const start = minuteAligned(r.t0) + 2 * HOUR;
+      await r.send(r.ev('booked', { eventType: 'BOOKED', start: iso(start) }));
+      await r.until('BOOKED text sent', (v) => sentKinds(v).includes('BOOKED') && settled(v));
+      await r.env.sleep(2 * HOUR + 48 * HOUR);
+      await r.send(
+        r.ev('noshowed', { eventType: 'NOSHOWED', start: iso(start), eventAt: iso(r.t0 + 50 * HOUR) }),
+      );
+      await r.until('NOSHOWED text sent', (v) => sentKinds(v).includes('NOSHOWED'));
+      const final = await r.handle().result();
+      check(final.status === 'NOSHOWED', `status ${final.status}, expected NOSHOWED`);
+      return `${final.status}, sent ${sentKinds(final).join(' ')}`;
+    },
+  },
+];
+
+async function record(
+  scenario: Scenario,
+  sandbox: SandboxTwilio,
+  bundle: WorkflowBundleWithSourceMap,
+): Promise<{ file: string; events: number; summary: string }> {
+  // A fresh server per scenario: its clock is global, and leftovers can stall time skipping.
+  const env = await timeSkippingEnv();
+  try {
+    const taskQueue = `record-${scenario.name}`;
+    const { activities } = testActivities(sandbox, { client: env.client, taskQueue });
+    const worker = await appointmentWorker(env, bundle, taskQueue, activities);
+    const appointmentId = `A-${scenario.name}`;
+    const workflowId = appointmentWorkflowId(appointmentId);
+    const t0 = await env.currentTimeMs();
+    const phones = new Set<string>();
+    let handle: WorkflowHandle<typeof appointmentWorkflow> | undefined;
+    const run: Run = {
+      env,
+      t0,
+      appointmentId,
+      async send(ev, policy) {
+        phones.add(ev.patient.phone);
+        handle = await env.client.workflow.signalWithStart<
+          typeof appointmentWorkflow,
+          [ReturnType<typeof envelope>]
+        >('appointmentWorkflow', {
+          workflowId,
+          taskQueue,
+          args: [{ appointmentId, indexSearchAttributes: false }],
+          signal: ehrEventSignal,
+          signalArgs: [envelope(ev, policy)],
+        });
+      },
+      ev: (eventId, overrides) => ({
+        ...event({ appointmentId, eventAt: iso(t0), ...overrides }),
+        eventId: `${scenario.name}-${eventId}`,
+      }),
+      async until(what, predicate) {
+        let last: AppointmentView | undefined;
+        for (let i = 0; i < 400; i++) {
+          last = await run.handle().query(appointmentViewQuery);
+          if (predicate(last)) return last;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        throw new Error(`${scenario.name}: never saw "${what}"; last view: ${JSON.stringify(last, null, 2)}`);
+      },
+      handle() {
+        if (!handle) throw new Error('no event sent yet');
+        return handle;
+      },
+    };
+
+    let summary = '';
+    await worker.runUntil(async () => {
+      try {
+        summary = await scenario.body(run);
+      } finally {
+        // Anything still running (the appointment if the scenario stopped early, and the phone
+        // conversation workflows, which never end) is terminated before the server goes away.
+        const running = [workflowId, ...[...phones].map((p) => phoneWorkflowId(p, CUSTOMER_CODE))];
+        for (const id of running) {
+          const h = env.client.workflow.getHandle(id);
+          const { status } = await h.describe().catch(() => ({ status: { name: 'UNKNOWN' } }));
+          if (status.name === 'RUNNING') await h.terminate('history recorded').catch(() => undefined);
+        }
+      }
+    });
+
+    const history = await run.handle().fetchHistory();
+    const file = path.join(OUT_DIR, `${scenario.name}.json`);
+    writeFileSync(file, `${historyToJson(history)}\n`);
+    return { file, events: history.events?.length ?? 0, summary };
+  } finally {
+    await env.teardown();
+  }
+}
+
+async function main(): Promise<void> {
+  // Workflow and activity warnings (the failing-number scenario logs its failures) are expected here.
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  mkdirSync(OUT_DIR, { recursive: true });
+  const only = process.argv.slice(2);
+  const selected = only.length > 0 ? scenarios.filter((s) => only.includes(s.name)) : scenarios;
+  if (selected.length === 0) throw new Error(`no scenario named ${only.join(', ')}`);
+  const [bundle, sandbox] = await Promise.all([
+    bundleWorkflows(require.resolve('../src/workflows')),
+    startSandboxTwilio(),
+  ]);
+  try {
+    for (const scenario of selected) {
+      const { file, events, summary } = await record(scenario, sandbox, bundle);
+      const bytes = statSync(file).size;
+      console.log(
+        `wrote ${path.relative(process.cwd(), file)} (${events} events, ${bytes} bytes): ${summary}`,
+      );
+    }
+  } finally {
+    await sandbox.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

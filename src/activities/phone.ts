@@ -1,0 +1,47 @@
+/**
+ * Activities through which an appointment workflow talks to its phone's conversation workflow:
+ * link the appointment to the number, and reserve a reminder within the daily allowance. Both are
+ * updates-with-start, so the phone workflow is created on first use and answers atomically.
+ */
+import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import type { phoneConversationWorkflow } from '../workflows/phoneConversation';
+import { phoneWorkflowId } from '../ingest/phoneIds';
+import {
+  linkAppointmentUpdate,
+  reserveReminderUpdate,
+  type LinkedAppointment,
+  type ReminderReservation,
+  type ReservationAnswer,
+} from '../shared/phone';
+
+export interface PhoneActivityDeps {
+  client: Client;
+  taskQueue: string;
+  /** Salts phone workflow ids per installation. */
+  customerCode: string;
+}
+
+export function createPhoneActivities({ client, taskQueue, customerCode }: PhoneActivityDeps) {
+  const startOperation = (phone: string) =>
+    new WithStartWorkflowOperation<typeof phoneConversationWorkflow>('phoneConversationWorkflow', {
+      workflowId: phoneWorkflowId(phone, customerCode),
+      taskQueue,
+      args: [{ phone }],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+
+  return {
+    async linkAppointmentToPhone(phone: string, appointment: LinkedAppointment): Promise<void> {
+      await client.workflow.executeUpdateWithStart(linkAppointmentUpdate, {
+        args: [appointment],
+        startWorkflowOperation: startOperation(phone),
+      });
+    },
+    async reserveReminder(phone: string, request: ReminderReservation): Promise<ReservationAnswer> {
+      return client.workflow.executeUpdateWithStart(reserveReminderUpdate, {
+        args: [request],
+        startWorkflowOperation: startOperation(phone),
+      });
+    },
+  };
+}

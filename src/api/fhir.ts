@@ -1,0 +1,126 @@
+/**
+ * POST /v1/ehr/fhir (ARCHITECTURE §3): a FHIR R4 Appointment, alone with contained resources or in a Bundle,
+ * handed to the appointment's workflow like /v1/ehr/events (202, or 200 for a duplicate). Anything refused is
+ * answered the FHIR way: an OperationOutcome (application/fhir+json) listing every problem.
+ */
+import express, { Router, type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
+import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
+import { mapFhirAppointment, operationOutcome } from '../domain/fhir/appointmentMapping';
+import type { AppointmentGateway } from '../ingest/appointmentGateway';
+import type { Logger } from '../log';
+import { BODY_LIMIT } from './app';
+import { HttpError } from './errors';
+
+export const FHIR_APPOINTMENT_PATH = '/v1/ehr/fhir';
+
+/** FHIR's JSON media type, plain JSON, and the DSTU2 spelling some engines still send. */
+export const FHIR_JSON_MEDIA_TYPES = ['application/fhir+json', 'application/json', 'application/json+fhir'];
+
+export interface FhirRouterDeps {
+  gateway: Pick<AppointmentGateway, 'submit'>;
+  /** Bearer-key check, as for /v1/ehr/events (requireBearerKey). */
+  auth: RequestHandler;
+  /** DEFAULT_COUNTRY: national phone numbers are read in it. */
+  defaultCountry: string;
+  /** DEFAULT_TIMEZONE: texts show times in it unless the Appointment says otherwise. */
+  defaultTimezone: string;
+  logger: Logger;
+}
+
+type Issue = { code: OperationOutcomeIssue['code']; diagnostics: string; expression?: string };
+
+export function fhirRouter({
+  gateway,
+  auth,
+  defaultCountry,
+  defaultTimezone,
+  logger,
+}: FhirRouterDeps): Router {
+  const log = logger.child({ component: 'fhir-ingest' });
+  const router = Router();
+  // The app's own parser reads application/json only; this one reads FHIR's media type too (and skips a body
+  // already parsed).
+  const parseBody = express.json({ type: FHIR_JSON_MEDIA_TYPES, limit: BODY_LIMIT });
+
+  const requireFhirJson: RequestHandler = (req, res, next) => {
+    if (req.is(FHIR_JSON_MEDIA_TYPES)) {
+      next();
+      return;
+    }
+    sendOutcome(res, 415, [
+      {
+        code: 'not-supported',
+        diagnostics: 'Send the resource as Content-Type: application/fhir+json (or application/json)',
+      },
+    ]);
+  };
+
+  router.post(FHIR_APPOINTMENT_PATH, auth, requireFhirJson, parseBody, async (req, res) => {
+    const mapped = mapFhirAppointment(req.body, {
+      defaultCountry,
+      defaultTimezone,
+      receivedAt: new Date().toISOString(),
+    });
+    if (!mapped.ok) {
+      // Codes and element paths only: diagnostics may name references, and bodies hold patient data.
+      log.warn(
+        { issues: mapped.problems.map(({ code, expression }) => ({ code, expression })) },
+        'FHIR appointment refused',
+      );
+      sendOutcome(res, 400, mapped.problems);
+      return;
+    }
+    const result = await gateway.submit(mapped.event);
+    log.info(
+      {
+        appointmentId: result.appointmentId,
+        eventId: result.eventId,
+        eventType: mapped.event.eventType,
+        duplicate: result.duplicate,
+      },
+      'FHIR appointment event accepted',
+    );
+    res.status(result.duplicate ? 200 : 202).json(result);
+  });
+
+  router.use(FHIR_APPOINTMENT_PATH, fhirErrors(log));
+  return router;
+}
+
+function sendOutcome(res: Response, status: number, issues: readonly Issue[]): void {
+  res.status(status).type('application/fhir+json').json(operationOutcome(issues));
+}
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+}
+
+/** Errors on this route as OperationOutcomes: an integration engine speaking FHIR reads them in one place. */
+function fhirErrors(log: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    if (err instanceof HttpError) {
+      const code: Issue['code'] = err.status === 401 ? 'login' : err.status === 403 ? 'forbidden' : 'invalid';
+      sendOutcome(res, err.status, [{ code, diagnostics: err.message }]);
+      return;
+    }
+    const parserError = err as BodyParserError;
+    if (parserError.type === 'entity.too.large') {
+      sendOutcome(res, 413, [{ code: 'too-long', diagnostics: `The body is over ${BODY_LIMIT}` }]);
+      return;
+    }
+    if (parserError.type === 'entity.parse.failed') {
+      sendOutcome(res, 400, [
+        { code: 'invalid', diagnostics: 'The body is not JSON (a FHIR resource is a JSON object)' },
+      ]);
+      return;
+    }
+    if (typeof parserError.status === 'number' && parserError.status >= 400 && parserError.status < 500) {
+      const code: Issue['code'] = parserError.status === 415 ? 'not-supported' : 'invalid';
+      sendOutcome(res, parserError.status, [{ code, diagnostics: 'The request body could not be read' }]);
+      return;
+    }
+    log.error({ err, method: req.method, path: req.path }, 'FHIR appointment ingest failed');
+    sendOutcome(res, 500, [{ code: 'exception', diagnostics: 'Internal error; see the server log' }]);
+  };
+}

@@ -1,0 +1,238 @@
+/**
+ * The OpenAPI 3.1 document of the HTTP API, built from the zod schemas that validate requests, so
+ * the document cannot drift from what the service accepts. Served at GET /openapi.json.
+ */
+import { Router } from 'express';
+import { z } from 'zod';
+import { canonicalEventSchema } from '../domain/events/canonicalEvent';
+import { EHR_EVENT_TYPES } from '../shared/appointment';
+
+type JsonSchema = Record<string, unknown>;
+
+const toSchema = (schema: z.ZodType): JsonSchema => {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, {
+    io: 'input',
+    unrepresentable: 'any',
+  }) as JsonSchema;
+  return rest;
+};
+
+/** Request schemas other modules register (HL7, FHIR, Twilio forms), keyed by component name. */
+const extraSchemas = new Map<string, z.ZodType>();
+export function registerOpenApiSchema(name: string, schema: z.ZodType): void {
+  extraSchemas.set(name, schema);
+}
+
+const submitResult = z.object({
+  workflowId: z.string(),
+  appointmentId: z.string(),
+  eventId: z.string(),
+  duplicate: z.boolean(),
+});
+
+const errorBody = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  }),
+});
+
+const appointmentView = z.object({
+  appointmentId: z.string(),
+  status: z.enum(['BOOKED', 'CONFIRMED', 'CANCEL_REQUESTED', 'CANCELED', 'NOSHOWED', 'COMPLETED']),
+  start: z.string().describe('ISO 8601 with the appointment zone offset'),
+  timeZone: z.string(),
+  localStart: z.string(),
+  optedOut: z.boolean(),
+  reminders: z.array(
+    z.object({
+      kind: z.enum(['FIRST', 'SECOND']),
+      dueAt: z.string(),
+      sendAt: z.string().nullable(),
+      status: z.string(),
+      note: z.string().optional(),
+    }),
+  ),
+  messages: z.array(
+    z.object({
+      kind: z.string(),
+      sid: z.string().nullable(),
+      status: z.string(),
+      sentAt: z.string().nullable(),
+      error: z.string().optional(),
+    }),
+  ),
+  callbacks: z.array(
+    z.object({ type: z.enum(['CONFIRM', 'CANCEL']), status: z.string(), repliedAt: z.string() }),
+  ),
+  ignoredEvents: z.array(
+    z.object({ eventId: z.string(), eventType: z.string(), eventAt: z.string(), reason: z.string() }),
+  ),
+  lastEventAt: z.string(),
+  version: z.number(),
+});
+
+const json = (ref: string) => ({ 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } });
+const errors = {
+  '400': { description: 'Invalid input; every bad field is listed', content: json('Error') },
+  '401': { description: 'Missing or unknown bearer key', content: json('Error') },
+  '413': { description: 'Body over 256 KB', content: json('Error') },
+};
+
+export function openApiDocument(): JsonSchema {
+  const canonical = toSchema(canonicalEventSchema);
+  // The enum is applied after normalising case; show the accepted values to integrators.
+  (canonical.properties as Record<string, JsonSchema>).event_type = {
+    type: 'string',
+    enum: [...EHR_EVENT_TYPES],
+  };
+  const schemas: Record<string, JsonSchema> = {
+    CanonicalEvent: canonical,
+    SubmitResult: toSchema(submitResult),
+    Error: toSchema(errorBody),
+    AppointmentView: toSchema(appointmentView),
+  };
+  for (const [name, schema] of extraSchemas) schemas[name] = toSchema(schema);
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Appointment messaging API',
+      version: '1',
+      description: 'EHR ingress (JSON, HL7 v2, FHIR), appointment state, Twilio webhooks and the sandbox.',
+    },
+    components: {
+      securitySchemes: { ehrKey: { type: 'http', scheme: 'bearer', description: 'A key from EHR_API_KEYS' } },
+      schemas,
+    },
+    paths: {
+      '/healthz': { get: { summary: 'Process is up', responses: { '200': { description: 'OK' } } } },
+      '/readyz': {
+        get: {
+          summary: 'Temporal reachable and a worker polling',
+          responses: {
+            '200': { description: 'Ready' },
+            '503': { description: 'Not ready, with the reason' },
+          },
+        },
+      },
+      '/v1/ehr/events': {
+        post: {
+          summary: 'Submit a canonical appointment event',
+          security: [{ ehrKey: [] }],
+          requestBody: { required: true, content: json('CanonicalEvent') },
+          responses: {
+            '202': {
+              description: 'Handed durably to the appointment workflow',
+              content: json('SubmitResult'),
+            },
+            '200': { description: 'Duplicate of an event already applied', content: json('SubmitResult') },
+            '415': { description: 'Not application/json', content: json('Error') },
+            ...errors,
+          },
+        },
+      },
+      '/v1/ehr/hl7v2': {
+        post: {
+          summary: 'Submit an HL7 v2 SIU message (ER7); answered with an HL7 ACK',
+          security: [{ ehrKey: [] }],
+          requestBody: { required: true, content: { 'application/hl7-v2': { schema: { type: 'string' } } } },
+          responses: {
+            '200': {
+              description: 'HL7 ACK (MSA-1 AA, AE or AR)',
+              content: { 'application/hl7-v2': { schema: { type: 'string' } } },
+            },
+          },
+        },
+      },
+      '/v1/ehr/fhir': {
+        post: {
+          summary: 'Submit a FHIR R4 Appointment or a Bundle holding it',
+          security: [{ ehrKey: [] }],
+          requestBody: {
+            required: true,
+            content: { 'application/fhir+json': { schema: { type: 'object' } } },
+          },
+          responses: {
+            '202': {
+              description: 'Handed durably to the appointment workflow',
+              content: json('SubmitResult'),
+            },
+            '200': { description: 'Duplicate version', content: json('SubmitResult') },
+            '400': {
+              description: 'OperationOutcome listing every problem',
+              content: { 'application/fhir+json': { schema: { type: 'object' } } },
+            },
+          },
+        },
+      },
+      '/v1/appointments/{appointment_id}': {
+        get: {
+          summary: 'Live state of one appointment, from its workflow',
+          security: [{ ehrKey: [] }],
+          parameters: [{ name: 'appointment_id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            '200': { description: 'The appointment', content: json('AppointmentView') },
+            '404': { description: 'Unknown appointment', content: json('Error') },
+            '401': errors['401'],
+          },
+        },
+      },
+      '/v1/twilio/inbound': {
+        post: {
+          summary: 'Twilio inbound SMS webhook (X-Twilio-Signature required); answers TwiML',
+          responses: {
+            '200': { description: 'TwiML' },
+            '403': { description: 'Signature missing or invalid' },
+          },
+        },
+      },
+      '/v1/twilio/status': {
+        post: {
+          summary: 'Twilio delivery status callback (X-Twilio-Signature required)',
+          responses: {
+            '204': { description: 'Recorded' },
+            '403': { description: 'Signature missing or invalid' },
+          },
+        },
+      },
+      '/v1/sandbox/messages': {
+        get: {
+          summary: 'Sandbox: texts sent, oldest first',
+          responses: { '200': { description: '[{sid,to,from,body,status,createdAt}]' } },
+        },
+      },
+      '/v1/sandbox/inbound': {
+        post: {
+          summary: 'Sandbox: a patient reply, delivered through the signed inbound webhook',
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: { from: { type: 'string' }, body: { type: 'string' } },
+                  required: ['from', 'body'],
+                },
+              },
+            },
+          },
+          responses: { '202': { description: 'Delivered to the webhook' } },
+        },
+      },
+      '/v1/sandbox/ehr-callbacks': {
+        get: {
+          summary: 'Sandbox: EHR callbacks received, oldest first',
+          responses: { '200': { description: '[{receivedAt,headers,body}]' } },
+        },
+      },
+    },
+  };
+}
+
+export function openApiRouter(): Router {
+  const document = openApiDocument();
+  return Router().get('/openapi.json', (_req, res) => {
+    res.json(document);
+  });
+}

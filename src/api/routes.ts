@@ -1,0 +1,85 @@
+/** Which routers the API mounts for a configuration: EHR ingress, Twilio webhooks, the sandbox. */
+import type { Client } from '@temporalio/client';
+import type { Router } from 'express';
+import { SANDBOX_AUTH_TOKEN, SANDBOX_FROM_NUMBER, twilioSender } from '../activities/twilioClient';
+import type { AppConfig } from '../config';
+import { appointmentPolicy } from '../config/policy';
+import { AppointmentGateway } from '../ingest/appointmentGateway';
+import { ConversationGateway } from '../ingest/conversationGateway';
+import type { Logger } from '../log';
+import {
+  createEhrCallbackReceiverRouter,
+  EhrCallbackStore,
+  SANDBOX_EHR_CALLBACK_SECRET,
+} from '../sandbox/ehrCallbackReceiver';
+import { SandboxMessageStore } from '../sandbox/messageStore';
+import { sandboxInboundRouter } from '../sandbox/sandboxInbound';
+import { createSandboxPublicRouter, createTwilioSandboxRouter } from '../sandbox/twilioSandbox';
+import { requireBearerKey } from './auth';
+import { ehrEventsRouter } from './ehrEvents';
+import { fhirRouter } from './fhir';
+import { openApiRouter } from './openapi';
+import { twilioWebhooksRouter, type ConversationPort } from './twilioWebhooks';
+
+export interface ApiGateways {
+  appointments: AppointmentGateway;
+  conversations: ConversationGateway;
+}
+
+export function createGateways(config: AppConfig, client: Client): ApiGateways {
+  const policy = appointmentPolicy(config);
+  return {
+    appointments: new AppointmentGateway(client, config.env.TEMPORAL_TASK_QUEUE, () => policy),
+    conversations: new ConversationGateway(client, config.env.TEMPORAL_TASK_QUEUE, config.env.CUSTOMER_CODE),
+  };
+}
+
+export function apiRouters(config: AppConfig, gateways: ApiGateways, logger: Logger): Router[] {
+  const { env } = config;
+  const auth = requireBearerKey(config.ehrApiKeys);
+  // The sandbox signs its webhooks with its own token, as Twilio signs with the account's.
+  const twilioAuthToken = config.sandbox ? SANDBOX_AUTH_TOKEN : (env.TWILIO_AUTH_TOKEN ?? '');
+  const port: ConversationPort = {
+    deliverInbound: (sms) => gateways.conversations.deliverInbound(sms),
+    deliverStatus: async (status) => {
+      await gateways.conversations.deliverStatus(status);
+    },
+  };
+  const routers: Router[] = [
+    openApiRouter(),
+    ehrEventsRouter({ gateway: gateways.appointments, defaultCountry: env.DEFAULT_COUNTRY, auth }),
+    fhirRouter({
+      gateway: gateways.appointments,
+      auth,
+      defaultCountry: env.DEFAULT_COUNTRY,
+      defaultTimezone: env.DEFAULT_TIMEZONE,
+      logger,
+    }),
+    twilioWebhooksRouter({ port, authToken: twilioAuthToken, publicBaseUrl: config.publicBaseUrl, logger }),
+  ];
+  if (config.sandbox) {
+    const store = SandboxMessageStore.inDataDir(config.dataDir);
+    routers.push(
+      createTwilioSandboxRouter({ store, logger }),
+      createSandboxPublicRouter(store),
+      sandboxInboundRouter({
+        store,
+        apiOrigin: `http://127.0.0.1:${env.PORT}`,
+        authToken: SANDBOX_AUTH_TOKEN,
+        publicBaseUrl: config.publicBaseUrl,
+        sandboxNumber: twilioSender(config).from ?? SANDBOX_FROM_NUMBER,
+        logger,
+      }),
+    );
+  }
+  if (!env.EHR_CALLBACK_URL) {
+    // No EHR configured: replies land in the built-in receiver (GET /v1/sandbox/ehr-callbacks).
+    routers.push(
+      createEhrCallbackReceiverRouter(EhrCallbackStore.inDataDir(config.dataDir), {
+        secret: env.EHR_CALLBACK_SECRET ?? SANDBOX_EHR_CALLBACK_SECRET,
+        logger,
+      }),
+    );
+  }
+  return routers;
+}

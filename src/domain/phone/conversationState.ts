@@ -1,0 +1,186 @@
+/**
+ * One phone number's conversation: opt-out, the daily reminder allowance, and which appointment a
+ * reply is about. Pure (time is a parameter); the phone workflow wires it to signals and updates.
+ */
+import { parseChoice, parseReply } from '../replies/parseReply';
+import type {
+  InboundReply,
+  LinkedAppointment,
+  PatientReply,
+  PhoneStateData,
+  ReminderReservation,
+  ReservationAnswer,
+} from '../../shared/phone';
+
+const MAX_SEEN_SIDS = 200;
+const MAX_RESERVATIONS = 200;
+/** Appointments this long past their start no longer take replies and are forgotten. */
+const FORGET_AFTER_MS = 7 * 24 * 3_600_000;
+/** A which-one question left unanswered this long is dropped; a later number is read afresh. */
+const CHOICE_TTL_MS = 24 * 3_600_000;
+
+export type ConversationAction =
+  | { type: 'route'; workflowId: string; appointmentId: string; reply: PatientReply }
+  | { type: 'text'; kind: 'HELP' | 'NOT_UNDERSTOOD' | 'DISAMBIGUATE'; key: string };
+
+export function initialPhoneState(phone: string): PhoneStateData {
+  return {
+    phone,
+    optedOut: false,
+    appointments: [],
+    awaitingChoice: null,
+    seenMessageSids: [],
+    reservations: [],
+    outbox: [],
+    version: 0,
+  };
+}
+
+const OPEN_FOR_REPLIES = new Set(['BOOKED', 'CONFIRMED', 'CANCEL_REQUESTED']);
+
+export class ConversationState {
+  constructor(readonly data: PhoneStateData) {}
+
+  /** Records (or refreshes) an appointment texted to this number. */
+  link(appointment: LinkedAppointment, nowMs: number): void {
+    const rest = this.data.appointments.filter((a) => a.appointmentId !== appointment.appointmentId);
+    this.data.appointments = [...rest, appointment].filter(
+      (a) => Date.parse(a.start) + FORGET_AFTER_MS > nowMs,
+    );
+    this.data.version += 1;
+  }
+
+  /** Grants or refuses one reminder: opted-out numbers get none, and at most N per local day. */
+  reserve(request: ReminderReservation, maxPerDay: number): ReservationAnswer {
+    const earlier = this.data.reservations.find((r) => r.messageKey === request.messageKey);
+    if (earlier) {
+      return earlier.allowed
+        ? { allowed: true }
+        : { allowed: false, reason: earlier.reason as 'OPTED_OUT' | 'DAILY_CAP' };
+    }
+    let answer: ReservationAnswer;
+    if (this.data.optedOut) answer = { allowed: false, reason: 'OPTED_OUT' };
+    else {
+      const sameDay = this.data.reservations.filter(
+        (r) => r.allowed && r.localDay === request.localDay,
+      ).length;
+      answer = sameDay >= maxPerDay ? { allowed: false, reason: 'DAILY_CAP' } : { allowed: true };
+    }
+    this.data.reservations.push({
+      messageKey: request.messageKey,
+      localDay: request.localDay,
+      allowed: answer.allowed,
+      ...(answer.allowed ? {} : { reason: answer.reason }),
+    });
+    if (this.data.reservations.length > MAX_RESERVATIONS) this.data.reservations.shift();
+    this.data.version += 1;
+    return answer;
+  }
+
+  /** Reads one inbound text and says what to do: route it to an appointment, or answer it. */
+  receive(inbound: InboundReply, nowMs: number): ConversationAction[] {
+    if (this.data.seenMessageSids.includes(inbound.messageSid)) return [];
+    this.data.seenMessageSids.push(inbound.messageSid);
+    if (this.data.seenMessageSids.length > MAX_SEEN_SIDS) this.data.seenMessageSids.shift();
+    this.data.version += 1;
+
+    const reply = (kind: PatientReply['kind']): PatientReply => ({
+      kind,
+      messageSid: inbound.messageSid,
+      replyText: inbound.body,
+      receivedAt: inbound.receivedAt,
+    });
+    const parsed = parseReply(inbound.body, this.language());
+
+    // Carrier keywords win over everything, including an open which-one question.
+    if (parsed.kind === 'OPT_OUT' || parsed.kind === 'OPT_IN') {
+      this.data.optedOut = parsed.kind === 'OPT_OUT';
+      this.data.awaitingChoice = null;
+      // Twilio (and carriers) answer STOP/START themselves; we only tell every appointment.
+      return this.data.appointments.map((a) => ({
+        type: 'route' as const,
+        workflowId: a.workflowId,
+        appointmentId: a.appointmentId,
+        reply: reply(parsed.kind as 'OPT_OUT' | 'OPT_IN'),
+      }));
+    }
+
+    const pending = this.data.awaitingChoice;
+    if (pending && nowMs - Date.parse(pending.askedAt) < CHOICE_TTL_MS) {
+      const choice = parseChoice(inbound.body);
+      const chosen = choice !== undefined ? pending.options[choice - 1] : undefined;
+      const target = chosen ? this.data.appointments.find((a) => a.appointmentId === chosen) : undefined;
+      if (target) {
+        this.data.awaitingChoice = null;
+        return [
+          {
+            type: 'route',
+            workflowId: target.workflowId,
+            appointmentId: target.appointmentId,
+            reply: { ...reply(pending.kind), replyText: `${pending.replyText} (choice ${choice})` },
+          },
+        ];
+      }
+    }
+    this.data.awaitingChoice = null;
+
+    if (parsed.kind === 'HELP') return this.text('HELP', inbound);
+    if (parsed.kind !== 'CONFIRM' && parsed.kind !== 'CANCEL_REQUEST')
+      return this.text('NOT_UNDERSTOOD', inbound);
+
+    const candidates = this.candidates(parsed.kind, nowMs);
+    if (candidates.length === 0) return this.text('NOT_UNDERSTOOD', inbound);
+    if (candidates.length === 1) {
+      const [only] = candidates as [LinkedAppointment];
+      return [
+        {
+          type: 'route',
+          workflowId: only.workflowId,
+          appointmentId: only.appointmentId,
+          reply: reply(parsed.kind),
+        },
+      ];
+    }
+    // A shared phone (a parent with several children's visits): never guess, ask which one.
+    this.data.awaitingChoice = {
+      kind: parsed.kind,
+      replyText: inbound.body,
+      options: candidates.map((a) => a.appointmentId),
+      askedAt: new Date(nowMs).toISOString(),
+    };
+    return this.text('DISAMBIGUATE', inbound);
+  }
+
+  /** The appointments a choice list shows, in the order of the open question. */
+  choiceAppointments(): LinkedAppointment[] {
+    const options = this.data.awaitingChoice?.options ?? [];
+    return options
+      .map((id) => this.data.appointments.find((a) => a.appointmentId === id))
+      .filter((a): a is LinkedAppointment => a !== undefined);
+  }
+
+  /** The language of the most recent appointment on this number (replies are read in it). */
+  language(): string {
+    const latest = [...this.data.appointments].sort((a, b) => Date.parse(b.start) - Date.parse(a.start))[0];
+    return latest?.language ?? 'en';
+  }
+
+  private candidates(kind: 'CONFIRM' | 'CANCEL_REQUEST', nowMs: number): LinkedAppointment[] {
+    const open = this.data.appointments
+      .filter((a) => a.prompted && OPEN_FOR_REPLIES.has(a.status) && Date.parse(a.start) > nowMs)
+      .sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
+    if (kind === 'CANCEL_REQUEST') return open.filter((a) => a.status !== 'CANCEL_REQUESTED');
+    // "Yes" most likely answers the appointment still waiting for a confirmation.
+    const unconfirmed = open.filter((a) => a.status === 'BOOKED');
+    return unconfirmed.length > 0 ? unconfirmed : open.filter((a) => a.status === 'CONFIRMED');
+  }
+
+  private text(
+    kind: 'HELP' | 'NOT_UNDERSTOOD' | 'DISAMBIGUATE',
+    inbound: InboundReply,
+  ): ConversationAction[] {
+    if (this.data.optedOut && kind !== 'HELP') return [];
+    const key = `${inbound.messageSid}:${kind}`;
+    return [{ type: 'text', kind, key }];
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Behind the Twilio webhooks: hands each inbound text durably to its phone's conversation
+ * workflow, and each delivery report to the appointment workflow that sent the text.
+ */
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { phoneConversationWorkflow } from '../workflows/phoneConversation';
+import { appointmentWorkflowId } from '../shared/appointment';
+import { deliveryUpdateSignal, inboundReplySignal, type InboundReply } from '../shared/phone';
+import { phoneWorkflowId } from './phoneIds';
+
+export interface InboundText {
+  messageSid: string;
+  from: string;
+  body: string;
+  receivedAt: string;
+}
+
+export interface DeliveryReport {
+  messageSid: string;
+  status: string;
+  errorCode?: number;
+  /** From the status callback URL we gave Twilio for that text. */
+  appointmentId?: string;
+}
+
+export class ConversationGateway {
+  constructor(
+    private readonly client: Client,
+    private readonly taskQueue: string,
+    private readonly customerCode: string,
+  ) {}
+
+  /** Resolves once the reply is in Temporal's history: after that it cannot be lost. */
+  async deliverInbound(text: InboundText): Promise<void> {
+    await this.client.workflow.signalWithStart<typeof phoneConversationWorkflow, [InboundReply]>(
+      'phoneConversationWorkflow',
+      {
+        workflowId: phoneWorkflowId(text.from, this.customerCode),
+        taskQueue: this.taskQueue,
+        args: [{ phone: text.from }],
+        signal: inboundReplySignal,
+        signalArgs: [{ messageSid: text.messageSid, body: text.body, receivedAt: text.receivedAt }],
+      },
+    );
+  }
+
+  /** Reports without an appointment (texts the conversation itself sent) or for a finished one are dropped. */
+  async deliverStatus(report: DeliveryReport): Promise<boolean> {
+    if (!report.appointmentId) return false;
+    try {
+      await this.client.workflow
+        .getHandle(appointmentWorkflowId(report.appointmentId))
+        .signal(deliveryUpdateSignal, {
+          messageSid: report.messageSid,
+          status: report.status,
+          ...(report.errorCode !== undefined ? { errorCode: report.errorCode } : {}),
+        });
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw err;
+    }
+  }
+}

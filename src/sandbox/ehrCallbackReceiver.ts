@@ -1,0 +1,249 @@
+/**
+ * The sandbox's EHR: a built-in receiver for the `notifyEhr` write-back, used when EHR_CALLBACK_URL is unset in
+ * sandbox mode (ARCHITECTURE §6). It behaves like a careful EHR integration endpoint, so the sandbox proves the
+ * contract end to end:
+ * - `POST /sandbox/ehr-callbacks` verifies `X-Signature` over the raw body bytes (401 when it does not match),
+ *   requires JSON (415), an `Idempotency-Key` (400) and a body of the contract's shape (400 naming each bad field);
+ * - it keeps each Idempotency-Key once: a redelivery of the same key and body answers 200 `{ok:true,duplicate:true}`
+ *   and stores nothing; the same key with a different body answers 422 (as the IETF Idempotency-Key draft asks),
+ *   which `notifyEhr` treats as a permanent refusal, so an idempotency bug shows up instead of being hidden;
+ * - `GET /v1/sandbox/ehr-callbacks` lists `[{receivedAt,headers,body}]`, oldest first.
+ *
+ * Callbacks persist as JSON lines in `<DATA_DIR>/sandbox/ehr-callbacks.jsonl`, re-read on every call like the
+ * SandboxMessageStore, so they survive restarts and every process sharing DATA_DIR sees them.
+ */
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import express, { type Request, type Response, type Router } from 'express';
+import { z } from 'zod';
+import { verifySignature } from '../activities/ehrCallback';
+import { logger as defaultLogger, type Logger } from '../log';
+
+/** The callback secret in sandbox mode when EHR_CALLBACK_SECRET is unset; the receiver and `notifyEhr` share it. */
+export const SANDBOX_EHR_CALLBACK_SECRET = 'sandbox-callback-secret';
+export const SANDBOX_EHR_CALLBACK_PATH = '/sandbox/ehr-callbacks';
+export const SANDBOX_EHR_CALLBACKS_FILE = 'ehr-callbacks.jsonl';
+
+/** Where `notifyEhr` posts in sandbox mode: the API's receiver, e.g. `http://127.0.0.1:3000/sandbox/ehr-callbacks`. */
+export function sandboxEhrCallbackUrl(apiOrigin: string): string {
+  return `${apiOrigin.replace(/\/+$/, '')}${SANDBOX_EHR_CALLBACK_PATH}`;
+}
+
+/** The callback body as ARCHITECTURE §5 defines it; unknown extra fields are kept (an EHR would ignore them). */
+const callbackBody = z.looseObject({
+  event_type: z.enum(['CONFIRM', 'CANCEL']),
+  appointment_id: z.string().min(1),
+  patient_id: z.string().min(1),
+  provider_id: z.string().min(1).optional(),
+  event_datetime_utc: z.iso.datetime(),
+  reply_text: z.string(),
+});
+
+const storedHeaders = z.object({
+  'content-type': z.string(),
+  'idempotency-key': z.string(),
+  'x-signature': z.string(),
+});
+
+const storeLine = z.object({
+  type: z.literal('callback'),
+  receivedAt: z.string(),
+  headers: storedHeaders,
+  body: callbackBody,
+});
+
+export type ReceivedEhrCallbackBody = z.output<typeof callbackBody>;
+
+export interface ReceivedEhrCallback {
+  /** ISO 8601 instant the first delivery of this Idempotency-Key arrived. */
+  receivedAt: string;
+  headers: z.output<typeof storedHeaders>;
+  /** The JSON body as received (parsed). */
+  body: ReceivedEhrCallbackBody;
+}
+
+/** `stored`: a new key; `duplicate`: this key with the same body was already stored; `conflict`: with another body. */
+export type EhrCallbackRecordOutcome = 'stored' | 'duplicate' | 'conflict';
+
+/** Appends per file are chained so check-then-append is atomic within a process (the API is the only writer). */
+const writeQueues = new Map<string, Promise<unknown>>();
+
+export class EhrCallbackStore {
+  readonly file: string;
+
+  /** `directory` holds `ehr-callbacks.jsonl`; it is created on the first write. */
+  constructor(readonly directory: string) {
+    this.file = path.join(directory, SANDBOX_EHR_CALLBACKS_FILE);
+  }
+
+  /** The store every process of one installation shares: `<dataDir>/sandbox/ehr-callbacks.jsonl`. */
+  static inDataDir(dataDir: string): EhrCallbackStore {
+    return new EhrCallbackStore(path.join(dataDir, 'sandbox'));
+  }
+
+  /** Stores the callback unless its Idempotency-Key is already stored; the stored one is returned either way. */
+  record(
+    callback: ReceivedEhrCallback,
+  ): Promise<{ outcome: EhrCallbackRecordOutcome; stored: ReceivedEhrCallback }> {
+    return this.serialized(async () => {
+      const key = callback.headers['idempotency-key'];
+      const existing = (await this.list()).find((known) => known.headers['idempotency-key'] === key);
+      if (existing !== undefined) {
+        const same = JSON.stringify(existing.body) === JSON.stringify(callback.body);
+        return { outcome: same ? 'duplicate' : 'conflict', stored: existing };
+      }
+      await mkdir(this.directory, { recursive: true });
+      const line: z.input<typeof storeLine> = { type: 'callback', ...callback };
+      await appendFile(this.file, `${JSON.stringify(line)}\n`, 'utf8');
+      return { outcome: 'stored', stored: callback };
+    });
+  }
+
+  /** Every stored callback, oldest first (in the order they arrived). */
+  async list(): Promise<ReceivedEhrCallback[]> {
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    const callbacks: ReceivedEhrCallback[] = [];
+    for (const raw of text.split('\n')) {
+      const line = parseLine(raw);
+      if (line === undefined) continue;
+      const { type: _type, ...callback } = line;
+      callbacks.push(callback);
+    }
+    return callbacks;
+  }
+
+  private serialized<T>(work: () => Promise<T>): Promise<T> {
+    const previous = writeQueues.get(this.file) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(work);
+    writeQueues.set(this.file, next);
+    return next;
+  }
+}
+
+/** A blank, torn or foreign line is skipped rather than failing every read. */
+function parseLine(raw: string): z.output<typeof storeLine> | undefined {
+  if (raw.trim() === '') return undefined;
+  try {
+    const result = storeLine.safeParse(JSON.parse(raw));
+    return result.success ? result.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface EhrCallbackReceiverOptions {
+  /** The secret `notifyEhr` signs with: EHR_CALLBACK_SECRET, else SANDBOX_EHR_CALLBACK_SECRET. */
+  secret: string;
+  logger?: Logger;
+  /** Path of the POST endpoint; defaults to SANDBOX_EHR_CALLBACK_PATH. */
+  path?: string;
+}
+
+const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+
+/**
+ * The receiver (`POST /sandbox/ehr-callbacks`) and its listing (`GET /v1/sandbox/ehr-callbacks`). Mount it at the app
+ * root. It verifies the signature over the exact bytes received when it sees them first; mounted after a JSON body
+ * parser (as `createApp` does), it verifies the body re-serialized with JSON.stringify, which reproduces the bytes of
+ * any sender that serializes with JSON.stringify, as `notifyEhr` does. A parser that keeps the raw bytes in
+ * `req.rawBody` (express.json's `verify` hook) makes the check exact again.
+ */
+export function createEhrCallbackReceiverRouter(
+  store: EhrCallbackStore,
+  options: EhrCallbackReceiverOptions,
+): Router {
+  const { secret } = options;
+  if (!secret) throw new Error('createEhrCallbackReceiverRouter: a secret is required');
+  const log = (options.logger ?? defaultLogger).child({ component: 'ehr-callback-receiver' });
+  const router = express.Router();
+
+  router.post(
+    options.path ?? SANDBOX_EHR_CALLBACK_PATH,
+    // Keeps the raw bytes when no parser ran before; a body already parsed upstream is left alone.
+    express.raw({ type: () => true, limit: '64kb' }),
+    async (req: Request, res: Response) => {
+      if (!req.is('application/json')) {
+        return sendError(res, 415, 'unsupported_media_type', 'Content-Type must be application/json');
+      }
+      const bytes = receivedBytes(req);
+      const signature = req.get('x-signature');
+      if (!verifySignature(bytes, signature, secret)) {
+        log.warn({ idempotencyKey: req.get('idempotency-key') }, 'sandbox EHR callback with a bad signature');
+        return sendError(res, 401, 'invalid_signature', 'X-Signature does not match the body');
+      }
+      const key = req.get('idempotency-key')?.trim();
+      if (!key || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
+        return sendError(res, 400, 'invalid_idempotency_key', 'Idempotency-Key must be 1 to 255 characters');
+      }
+      let json: unknown;
+      try {
+        json = Buffer.isBuffer(req.body) ? JSON.parse(bytes.toString('utf8')) : req.body;
+      } catch {
+        return sendError(res, 400, 'invalid_json', 'Body is not valid JSON');
+      }
+      const body = callbackBody.safeParse(json);
+      if (!body.success) {
+        return sendError(res, 400, 'invalid_callback', 'Body does not match the callback contract', {
+          details: body.error.issues.map((issue) => ({
+            field: issue.path.map(String).join('.'),
+            message: issue.message,
+          })),
+        });
+      }
+
+      const { outcome } = await store.record({
+        receivedAt: new Date().toISOString(),
+        headers: {
+          'content-type': req.get('content-type') ?? '',
+          'idempotency-key': key,
+          'x-signature': signature ?? '',
+        },
+        body: body.data,
+      });
+      log.info(
+        { idempotencyKey: key, appointmentId: body.data.appointment_id, outcome },
+        'sandbox EHR callback received',
+      );
+      if (outcome === 'conflict') {
+        return sendError(
+          res,
+          422,
+          'idempotency_key_reused',
+          'This Idempotency-Key was already used with a different body',
+        );
+      }
+      res.status(200).json({ ok: true, duplicate: outcome === 'duplicate' });
+    },
+  );
+
+  router.get('/v1/sandbox/ehr-callbacks', async (_req, res) => {
+    const callbacks = await store.list();
+    res.json(callbacks.map(({ receivedAt, headers, body }) => ({ receivedAt, headers, body })));
+  });
+
+  return router;
+}
+
+/** The body bytes as received, or (after an upstream JSON parser) the body as JSON.stringify writes it. */
+function receivedBytes(req: Request): Buffer {
+  if (Buffer.isBuffer(req.body)) return req.body;
+  const raw: unknown = (req as Request & { rawBody?: unknown }).rawBody;
+  if (Buffer.isBuffer(raw)) return raw;
+  return Buffer.from(req.body === undefined ? '' : JSON.stringify(req.body), 'utf8');
+}
+
+function sendError(
+  res: Response,
+  status: number,
+  code: string,
+  message: string,
+  extra: Record<string, unknown> = {},
+): void {
+  res.status(status).json({ error: { code, message, ...extra } });
+}

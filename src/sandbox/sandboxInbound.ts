@@ -1,0 +1,136 @@
+/**
+ * `POST /v1/sandbox/inbound` `{"from":"+1…","body":"1","to"?}` (ARCHITECTURE §6): a simulated patient's text. It is
+ * recorded in the sandbox store (so the virtual phone shows it) and then POSTed to our own `POST /v1/twilio/inbound`
+ * exactly as Twilio would: the same form fields, signed with the account's auth token over the PUBLIC_BASE_URL of the
+ * webhook. So a sandbox reply takes the very path (signature check, form parsing, conversation port) a real one takes.
+ */
+import express, { Router } from 'express';
+import twilio from 'twilio';
+import { z } from 'zod';
+import { SANDBOX_ACCOUNT_SID } from '../activities/twilioClient';
+import { HttpError } from '../api/errors';
+import { TWILIO_INBOUND_PATH } from '../api/twilioWebhooks';
+import type { Logger } from '../log';
+import type { SandboxMessageStore } from './messageStore';
+
+export interface SandboxInboundDeps {
+  store: SandboxMessageStore;
+  /** Where this process's API answers, e.g. `http://127.0.0.1:3000`: the webhook is called there. */
+  apiOrigin: string;
+  /** The token Twilio would sign with; the webhook router must validate with the same (SANDBOX_AUTH_TOKEN). */
+  authToken: string;
+  /** PUBLIC_BASE_URL: the URL Twilio would have called, and so the one the signature covers. */
+  publicBaseUrl: string;
+  /** The clinic's number the patient texts when the request names no `to`. */
+  sandboxNumber: string;
+  logger: Logger;
+}
+
+export const SANDBOX_INBOUND_PATH = '/v1/sandbox/inbound';
+
+const E164 = /^\+[1-9]\d{6,14}$/;
+const e164 = z.string().trim().regex(E164, 'must be an E.164 number, e.g. +13035550123');
+/** Twilio's read timeout for webhooks. */
+const WEBHOOK_TIMEOUT_MS = 15_000;
+
+export const sandboxInboundRequest = z.object({
+  from: e164,
+  /** Kept as typed: spaces and case are the reply parser's business. */
+  body: z.string().max(1600),
+  to: e164.optional(),
+});
+
+export interface SandboxInboundResult {
+  messageSid: string;
+  /** The HTTP status our inbound webhook answered (null when it could not be reached). */
+  status: number | null;
+}
+
+export function sandboxInboundRouter(deps: SandboxInboundDeps): Router {
+  const { store, authToken, sandboxNumber } = deps;
+  const apiOrigin = deps.apiOrigin.replace(/\/+$/, '');
+  const publicBaseUrl = deps.publicBaseUrl.replace(/\/+$/, '');
+  const log = deps.logger.child({ component: 'sandbox-inbound' });
+  const router = Router();
+
+  router.post(SANDBOX_INBOUND_PATH, express.json({ limit: '64kb' }), async (req, res) => {
+    if (!req.is('application/json')) {
+      throw new HttpError(415, 'unsupported_media_type', 'Send the text as Content-Type: application/json');
+    }
+    const parsed = sandboxInboundRequest.safeParse(req.body);
+    if (!parsed.success) {
+      const details = parsed.error.issues.map((issue) => ({
+        field: issue.path.map(String).join('.') || '(body)',
+        message: issue.message,
+      }));
+      throw new HttpError(400, 'invalid_inbound', `${details.length} invalid field(s)`, details);
+    }
+    const { from, body } = parsed.data;
+    const to = parsed.data.to ?? sandboxNumber;
+
+    // Recorded first, so the virtual phone lists the patient's text before any reply the workflow sends.
+    const message = await store.add({ from, to, body, direction: 'inbound' });
+    const params: Record<string, string> = {
+      AccountSid: SANDBOX_ACCOUNT_SID,
+      ApiVersion: '2010-04-01',
+      Body: body,
+      From: from,
+      MessageSid: message.sid,
+      NumMedia: '0',
+      NumSegments: String(message.numSegments),
+      SmsMessageSid: message.sid,
+      SmsSid: message.sid,
+      SmsStatus: 'received',
+      To: to,
+    };
+    const signature = twilio.getExpectedTwilioSignature(
+      authToken,
+      publicBaseUrl + TWILIO_INBOUND_PATH,
+      params,
+    );
+
+    let status: number;
+    try {
+      const response = await fetch(apiOrigin + TWILIO_INBOUND_PATH, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/x-www-form-urlencoded',
+          'X-Twilio-Signature': signature,
+          'User-Agent': 'TwilioProxy/1.1',
+        },
+        body: new URLSearchParams(params),
+        signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+      });
+      await response.arrayBuffer(); // drain, so the connection is released
+      status = response.status;
+    } catch (err) {
+      log.warn(
+        { messageSid: message.sid, outcome: 'webhook_unreachable', err },
+        'sandbox inbound not delivered',
+      );
+      const result: SandboxInboundResult = { messageSid: message.sid, status: null };
+      res.status(502).json({
+        ...result,
+        error: { code: 'webhook_unreachable', message: 'The inbound webhook could not be reached' },
+      });
+      return;
+    }
+
+    const result: SandboxInboundResult = { messageSid: message.sid, status };
+    if (status < 200 || status >= 300) {
+      log.warn(
+        { messageSid: message.sid, webhookStatus: status, outcome: 'webhook_refused' },
+        'sandbox inbound',
+      );
+      res.status(502).json({
+        ...result,
+        error: { code: 'webhook_failed', message: `The inbound webhook answered HTTP ${status}` },
+      });
+      return;
+    }
+    log.info({ messageSid: message.sid, webhookStatus: status, outcome: 'delivered' }, 'sandbox inbound');
+    res.status(202).json(result);
+  });
+
+  return router;
+}

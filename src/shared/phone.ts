@@ -1,0 +1,102 @@
+/**
+ * The phone conversation workflow's contract: one workflow per phone number, the inbox and the
+ * reminder allowance of that number. Its id is a hash, so no phone number reaches Temporal's
+ * visibility store or the Web UI's list.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { AppointmentStatus } from './appointment';
+
+/** What the phone workflow needs to know of each appointment texted to its number. */
+export interface LinkedAppointment {
+  appointmentId: string;
+  workflowId: string;
+  status: AppointmentStatus;
+  /** ISO instant of the appointment. */
+  start: string;
+  timeZone: string;
+  language: string;
+  firstName?: string;
+  provider?: string;
+  callbackPhone?: string;
+  /** The patient was asked to confirm or cancel (booking text or reminder sent). */
+  prompted: boolean;
+  /** Reminder allowance per local day of the patient. */
+  maxRemindersPerDay: number;
+  customerName?: string;
+}
+
+export interface InboundReply {
+  messageSid: string;
+  body: string;
+  receivedAt: string;
+}
+
+export interface ReminderReservation {
+  appointmentId: string;
+  /** The reminder's message key: a retried reservation gets the same answer. */
+  messageKey: string;
+  /** The patient's local date of the send, YYYY-MM-DD. */
+  localDay: string;
+}
+
+export type ReservationAnswer = { allowed: true } | { allowed: false; reason: 'OPTED_OUT' | 'DAILY_CAP' };
+
+export interface PhoneWorkflowInput {
+  phone: string;
+  carried?: PhoneStateData;
+}
+
+/** A text the conversation itself sent (help, not understood, which-one question). */
+export interface PhoneOutboxRecord {
+  key: string;
+  kind: 'HELP' | 'NOT_UNDERSTOOD' | 'DISAMBIGUATE';
+  language: string;
+  status: string;
+  sid?: string;
+}
+
+export interface PhoneStateData {
+  phone: string;
+  optedOut: boolean;
+  appointments: LinkedAppointment[];
+  /** A numbered question is open: the next number picks an appointment for this reply. */
+  awaitingChoice: {
+    kind: 'CONFIRM' | 'CANCEL_REQUEST';
+    replyText: string;
+    options: string[];
+    askedAt: string;
+  } | null;
+  /** Recent message SIDs, bounded: Twilio may deliver a webhook twice. */
+  seenMessageSids: string[];
+  /** Reminder reservations by message key, pruned to recent days. */
+  reservations: Array<{ messageKey: string; localDay: string; allowed: boolean; reason?: string }>;
+  /** Texts the conversation itself sends (help, not understood, which-one question). */
+  outbox: PhoneOutboxRecord[];
+  version: number;
+}
+
+/** The patient's answer, routed to one appointment workflow by the phone workflow. */
+export interface PatientReply {
+  kind: 'CONFIRM' | 'CANCEL_REQUEST' | 'OPT_OUT' | 'OPT_IN';
+  messageSid: string;
+  replyText: string;
+  receivedAt: string;
+}
+
+/** Delivery status of one text, from Twilio's status callback. */
+export interface DeliveryUpdate {
+  messageSid: string;
+  status: string;
+  errorCode?: number;
+}
+
+export const inboundReplySignal = defineSignal<[InboundReply]>('inboundReply');
+export const linkAppointmentUpdate = defineUpdate<void, [LinkedAppointment]>('linkAppointment');
+export const reserveReminderUpdate = defineUpdate<ReservationAnswer, [ReminderReservation]>(
+  'reserveReminder',
+);
+export const phoneStateQuery = defineQuery<PhoneStateData>('phoneState');
+
+/** Signals into the appointment workflow from the phone workflow and the status webhook. */
+export const patientReplySignal = defineSignal<[PatientReply]>('patientReply');
+export const deliveryUpdateSignal = defineSignal<[DeliveryUpdate]>('deliveryUpdate');

@@ -1,0 +1,416 @@
+/**
+ * The Twilio webhooks over real HTTP, signed with the real `twilio` helpers (no mocks): only requests Twilio signed
+ * for PUBLIC_BASE_URL reach the conversation port; the port's failures become 503s so Twilio can retry; and the
+ * sandbox's signed status callbacks validate end to end.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import type { Express } from 'express';
+import pino from 'pino';
+import request from 'supertest';
+import twilio from 'twilio';
+import {
+  SANDBOX_AUTH_TOKEN,
+  createSandboxTwilioClient,
+  sandboxTwilioBaseUrl,
+} from '../../src/activities/twilioClient';
+import { createApp } from '../../src/api/app';
+import {
+  twilioWebhooksRouter,
+  type ConversationPort,
+  type DeliveryStatus,
+  type InboundSms,
+} from '../../src/api/twilioWebhooks';
+import { logger, type Logger } from '../../src/log';
+import { SandboxMessageStore } from '../../src/sandbox/messageStore';
+import { createTwilioSandboxRouter, type TwilioSandboxRouter } from '../../src/sandbox/twilioSandbox';
+import { freePort } from '../helpers/ports';
+
+const quiet = logger.child({}, { level: 'silent' });
+const AUTH_TOKEN = '12345678901234567890123456789012';
+/** Twilio calls the public URL (here behind a proxy); supertest reaches the app on some loopback port. */
+const PUBLIC_BASE_URL = 'https://clinic.example.org';
+const INBOUND_URL = `${PUBLIC_BASE_URL}/v1/twilio/inbound`;
+const STATUS_URL = `${PUBLIC_BASE_URL}/v1/twilio/status`;
+const PATIENT = '+13035550123';
+const CLINIC = '+15005550006';
+const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
+
+/** The conversation side, in memory: records what it is handed, or fails while `failing` is set. */
+class RecordingPort implements ConversationPort {
+  readonly inbound: InboundSms[] = [];
+  readonly statuses: DeliveryStatus[] = [];
+  failing = false;
+
+  async deliverInbound(sms: InboundSms): Promise<void> {
+    if (this.failing) throw new Error('Temporal is unavailable');
+    this.inbound.push(sms);
+  }
+
+  async deliverStatus(status: DeliveryStatus): Promise<void> {
+    if (this.failing) throw new Error('Temporal is unavailable');
+    this.statuses.push(status);
+  }
+}
+
+let sidCounter = 0;
+const nextSid = (): string => `SM${(++sidCounter).toString(16).padStart(32, '0')}`;
+
+/** Twilio's inbound message form (the fields it sends for an SMS). */
+function inboundForm(body: string, sid = nextSid()): Record<string, string> {
+  return {
+    ToCountry: 'US',
+    SmsMessageSid: sid,
+    NumMedia: '0',
+    SmsSid: sid,
+    SmsStatus: 'received',
+    Body: body,
+    To: CLINIC,
+    NumSegments: '1',
+    MessageSid: sid,
+    AccountSid: `AC${'1'.repeat(32)}`,
+    From: PATIENT,
+    ApiVersion: '2010-04-01',
+  };
+}
+
+const sign = (url: string, params: Record<string, string>, token = AUTH_TOKEN): string =>
+  twilio.getExpectedTwilioSignature(token, url, params);
+
+function appWith(port: ConversationPort, log: Logger = quiet): Express {
+  return createApp({
+    logger: log,
+    readiness: async () => ({ ready: true, temporal: 'reachable', worker: 'polling' }),
+    routers: [
+      twilioWebhooksRouter({ port, authToken: AUTH_TOKEN, publicBaseUrl: PUBLIC_BASE_URL, logger: log }),
+    ],
+  });
+}
+
+describe('POST /v1/twilio/inbound', () => {
+  test('a text Twilio signed reaches the conversation port as typed and is answered with empty TwiML', async () => {
+    const port = new RecordingPort();
+    const form = inboundForm(' Yes, thanks ');
+    const before = Date.now();
+
+    const res = await request(appWith(port))
+      .post('/v1/twilio/inbound')
+      .type('form')
+      .set('X-Twilio-Signature', sign(INBOUND_URL, form))
+      .send(form)
+      .expect(200);
+
+    expect(res.headers['content-type']).toMatch(/^text\/xml/);
+    expect(res.text).toBe(EMPTY_TWIML);
+    expect(port.inbound).toEqual([
+      {
+        messageSid: form.MessageSid,
+        from: PATIENT,
+        to: CLINIC,
+        body: ' Yes, thanks ',
+        receivedAt: expect.any(String),
+      },
+    ]);
+    const receivedAt = Date.parse(port.inbound[0]?.receivedAt ?? '');
+    expect(receivedAt).toBeGreaterThanOrEqual(before - 1);
+    expect(receivedAt).toBeLessThanOrEqual(Date.now());
+  });
+
+  test('an empty Body (a picture without text) is still a valid inbound message', async () => {
+    const port = new RecordingPort();
+    const form = { ...inboundForm(''), NumMedia: '1' };
+    await request(appWith(port))
+      .post('/v1/twilio/inbound')
+      .type('form')
+      .set('X-Twilio-Signature', sign(INBOUND_URL, form))
+      .send(form)
+      .expect(200);
+    expect(port.inbound.map((sms) => sms.body)).toEqual(['']);
+  });
+
+  test('a forged signature is refused with 403 and the port sees nothing', async () => {
+    const port = new RecordingPort();
+    const form = inboundForm('1');
+    const res = await request(appWith(port))
+      .post('/v1/twilio/inbound')
+      .type('form')
+      .set('X-Twilio-Signature', sign(INBOUND_URL, form, 'f'.repeat(32)))
+      .send(form)
+      .expect(403);
+    expect(res.body).toEqual({
+      error: { code: 'invalid_signature', message: 'X-Twilio-Signature is missing or does not match' },
+    });
+    expect(port.inbound).toEqual([]);
+  });
+
+  test('a signature made for another URL is refused', async () => {
+    const port = new RecordingPort();
+    const app = appWith(port);
+    const form = inboundForm('1');
+    for (const otherUrl of [
+      STATUS_URL, // another of our webhooks
+      'http://127.0.0.1:3000/v1/twilio/inbound', // the internal address, not PUBLIC_BASE_URL
+      'https://attacker.example.com/v1/twilio/inbound',
+    ]) {
+      await request(app)
+        .post('/v1/twilio/inbound')
+        .type('form')
+        .set('X-Twilio-Signature', sign(otherUrl, form))
+        .send(form)
+        .expect(403);
+    }
+    expect(port.inbound).toEqual([]);
+  });
+
+  test('a request without X-Twilio-Signature is refused', async () => {
+    const port = new RecordingPort();
+    await request(appWith(port)).post('/v1/twilio/inbound').type('form').send(inboundForm('1')).expect(403);
+    expect(port.inbound).toEqual([]);
+  });
+
+  test('a changed Body breaks the signature (the form is signed, not just the URL)', async () => {
+    const port = new RecordingPort();
+    const signed = inboundForm('2');
+    await request(appWith(port))
+      .post('/v1/twilio/inbound')
+      .type('form')
+      .set('X-Twilio-Signature', sign(INBOUND_URL, signed))
+      .send({ ...signed, Body: '1' })
+      .expect(403);
+    expect(port.inbound).toEqual([]);
+  });
+
+  test('a signed but incomplete form is a 400 naming every missing field', async () => {
+    const port = new RecordingPort();
+    const { MessageSid: _sid, From: _from, ...form } = inboundForm('1');
+    const res = await request(appWith(port))
+      .post('/v1/twilio/inbound')
+      .type('form')
+      .set('X-Twilio-Signature', sign(INBOUND_URL, form))
+      .send(form)
+      .expect(400);
+    expect(res.body.error.code).toBe('invalid_form');
+    expect(res.body.error.details.map((detail: { field: string }) => detail.field).sort()).toEqual([
+      'From',
+      'MessageSid',
+    ]);
+    expect(port.inbound).toEqual([]);
+  });
+
+  test('when the port cannot take the reply the webhook answers 503, and Twilio’s retry then succeeds', async () => {
+    const port = new RecordingPort();
+    const app = appWith(port);
+    const form = inboundForm('C');
+    const signature = sign(INBOUND_URL, form);
+
+    port.failing = true;
+    const failed = await request(app)
+      .post('/v1/twilio/inbound')
+      .type('form')
+      .set('X-Twilio-Signature', signature)
+      .send(form)
+      .expect(503);
+    expect(failed.body.error.code).toBe('unavailable');
+
+    port.failing = false;
+    await request(app)
+      .post('/v1/twilio/inbound')
+      .type('form')
+      .set('X-Twilio-Signature', signature)
+      .send(form)
+      .expect(200);
+    expect(port.inbound.map((sms) => sms.messageSid)).toEqual([form.MessageSid]);
+  });
+
+  test('logs carry the MessageSid and outcome, never the phone number or the text', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString('utf8'));
+        done();
+      },
+    });
+    const captured = pino({ level: 'trace' }, sink);
+    const port = new RecordingPort();
+    const app = appWith(port, captured);
+    const form = inboundForm('Please call me back about my biopsy');
+
+    await request(app)
+      .post('/v1/twilio/inbound')
+      .type('form')
+      .set('X-Twilio-Signature', sign(INBOUND_URL, form))
+      .send(form)
+      .expect(200);
+    port.failing = true;
+    await request(app)
+      .post('/v1/twilio/inbound')
+      .type('form')
+      .set('X-Twilio-Signature', sign(INBOUND_URL, form))
+      .send(form)
+      .expect(503);
+    await request(app).post('/v1/twilio/inbound').type('form').send(form).expect(403);
+
+    const text = lines.join('');
+    expect(text).toContain(form.MessageSid);
+    expect(text).toContain('"outcome":"delivered"');
+    expect(text).toContain('"outcome":"port_failed"');
+    expect(text).toContain('"outcome":"missing_signature"');
+    expect(text).not.toContain(PATIENT.slice(1));
+    expect(text).not.toContain('biopsy');
+  });
+});
+
+describe('POST /v1/twilio/status', () => {
+  const statusForm = (
+    sid: string,
+    status: string,
+    extra: Record<string, string> = {},
+  ): Record<string, string> => ({
+    AccountSid: `AC${'1'.repeat(32)}`,
+    ApiVersion: '2010-04-01',
+    From: CLINIC,
+    MessageSid: sid,
+    MessageStatus: status,
+    SmsSid: sid,
+    SmsStatus: status,
+    To: PATIENT,
+    ...extra,
+  });
+
+  test('a signed delivery report reaches the port with its error code and the appointment from the URL', async () => {
+    const port = new RecordingPort();
+    const sid = nextSid();
+    const form = statusForm(sid, 'undelivered', { ErrorCode: '30003' });
+    // sendSms gives Twilio `…/v1/twilio/status?appointmentId=…`; Twilio signs that URL, query string included.
+    await request(appWith(port))
+      .post('/v1/twilio/status?appointmentId=A%20100')
+      .type('form')
+      .set('X-Twilio-Signature', sign(`${STATUS_URL}?appointmentId=A%20100`, form))
+      .send(form)
+      .expect(204);
+    expect(port.statuses).toEqual([
+      { messageSid: sid, status: 'undelivered', errorCode: 30003, to: PATIENT, appointmentId: 'A 100' },
+    ]);
+  });
+
+  test('a report without ErrorCode or appointment is passed on as it is', async () => {
+    const port = new RecordingPort();
+    const sid = nextSid();
+    const form = statusForm(sid, 'delivered');
+    await request(appWith(port))
+      .post('/v1/twilio/status')
+      .type('form')
+      .set('X-Twilio-Signature', sign(STATUS_URL, form))
+      .send(form)
+      .expect(204);
+    expect(port.statuses).toEqual([{ messageSid: sid, status: 'delivered', to: PATIENT }]);
+  });
+
+  test('the query string is part of what Twilio signs: a signature without it is refused', async () => {
+    const port = new RecordingPort();
+    const form = statusForm(nextSid(), 'delivered');
+    await request(appWith(port))
+      .post('/v1/twilio/status?appointmentId=A100')
+      .type('form')
+      .set('X-Twilio-Signature', sign(STATUS_URL, form))
+      .send(form)
+      .expect(403);
+    await request(appWith(port)).post('/v1/twilio/status').type('form').send(form).expect(403);
+    expect(port.statuses).toEqual([]);
+  });
+
+  test('a signed report without MessageStatus is a 400; a failing port is a 503', async () => {
+    const port = new RecordingPort();
+    const app = appWith(port);
+    const { MessageStatus: _status, ...incomplete } = statusForm(nextSid(), 'sent');
+    const bad = await request(app)
+      .post('/v1/twilio/status')
+      .type('form')
+      .set('X-Twilio-Signature', sign(STATUS_URL, incomplete))
+      .send(incomplete)
+      .expect(400);
+    expect(bad.body.error.details).toEqual([{ field: 'MessageStatus', message: expect.any(String) }]);
+
+    port.failing = true;
+    const form = statusForm(nextSid(), 'sent');
+    await request(app)
+      .post('/v1/twilio/status')
+      .type('form')
+      .set('X-Twilio-Signature', sign(STATUS_URL, form))
+      .send(form)
+      .expect(503);
+    expect(port.statuses).toEqual([]);
+  });
+
+  describe('with the Twilio sandbox calling back over HTTP', () => {
+    let dataDir: string;
+    let server: Server;
+    let sandbox: TwilioSandboxRouter;
+    let origin: string;
+    const port = new RecordingPort();
+
+    beforeAll(async () => {
+      dataDir = await mkdtemp(path.join(os.tmpdir(), 'twilio-webhooks-'));
+      sandbox = createTwilioSandboxRouter({
+        store: SandboxMessageStore.inDataDir(dataDir),
+        logger: quiet,
+        deliveryDelaysMs: { sent: 0, delivered: 0 },
+      });
+      const listenPort = await freePort();
+      origin = `http://127.0.0.1:${listenPort}`;
+      const app = createApp({
+        logger: quiet,
+        readiness: async () => ({ ready: true, temporal: 'reachable', worker: 'polling' }),
+        routers: [
+          sandbox,
+          // In sandbox mode the public base URL is the API itself and the sandbox account's token signs.
+          twilioWebhooksRouter({ port, authToken: SANDBOX_AUTH_TOKEN, publicBaseUrl: origin, logger: quiet }),
+        ],
+      });
+      server = await new Promise<Server>((resolve) => {
+        const listening = app.listen(listenPort, '127.0.0.1', () => resolve(listening));
+      });
+    });
+
+    afterAll(async () => {
+      await sandbox?.deliveriesSettled();
+      await new Promise((resolve) => server?.close(resolve));
+      await rm(dataDir, { recursive: true, force: true });
+    });
+
+    test('status callbacks the sandbox signs validate and reach the port: sent, then delivered', async () => {
+      const client = createSandboxTwilioClient(sandboxTwilioBaseUrl(origin));
+      const message = await client.messages.create({
+        to: PATIENT,
+        from: CLINIC,
+        body: 'See you Thursday',
+        statusCallback: `${origin}/v1/twilio/status?appointmentId=A100`,
+      });
+      await sandbox.deliveriesSettled();
+
+      expect(port.statuses).toEqual([
+        { messageSid: message.sid, status: 'sent', to: PATIENT, appointmentId: 'A100' },
+        { messageSid: message.sid, status: 'delivered', to: PATIENT, appointmentId: 'A100' },
+      ]);
+    });
+
+    test('an undeliverable text reports its carrier error code', async () => {
+      const client = createSandboxTwilioClient(sandboxTwilioBaseUrl(origin));
+      const message = await client.messages.create({
+        to: '+15005553006',
+        from: CLINIC,
+        body: 'See you Thursday',
+        statusCallback: `${origin}/v1/twilio/status`,
+      });
+      await sandbox.deliveriesSettled();
+
+      expect(port.statuses.filter((status) => status.messageSid === message.sid)).toEqual([
+        { messageSid: message.sid, status: 'sent', to: '+15005553006' },
+        { messageSid: message.sid, status: 'undelivered', errorCode: 30006, to: '+15005553006' },
+      ]);
+    });
+  });
+});

@@ -1,0 +1,164 @@
+import { ConversationState, initialPhoneState } from '../../src/domain/phone/conversationState';
+import type { LinkedAppointment } from '../../src/shared/phone';
+
+const NOW = Date.parse('2026-12-01T15:00:00Z');
+const HOUR = 3_600_000;
+
+function appointment(id: string, overrides: Partial<LinkedAppointment> = {}): LinkedAppointment {
+  return {
+    appointmentId: id,
+    workflowId: `appointment-${id}`,
+    status: 'BOOKED',
+    start: new Date(NOW + 48 * HOUR).toISOString(),
+    timeZone: 'America/Denver',
+    language: 'en',
+    prompted: true,
+    maxRemindersPerDay: 2,
+    ...overrides,
+  };
+}
+
+let sid = 0;
+const inbound = (body: string) => ({
+  messageSid: `SM${++sid}`,
+  body,
+  receivedAt: new Date(NOW).toISOString(),
+});
+
+function phoneWith(...appointments: LinkedAppointment[]): ConversationState {
+  const state = new ConversationState(initialPhoneState('+13035550123'));
+  for (const a of appointments) state.link(a, NOW);
+  return state;
+}
+
+describe('phone conversation: routing replies', () => {
+  test('a YES with one open prompt goes to that appointment', () => {
+    const state = phoneWith(appointment('A'));
+    expect(state.receive(inbound(' yes '), NOW)).toEqual([
+      expect.objectContaining({
+        type: 'route',
+        appointmentId: 'A',
+        reply: expect.objectContaining({ kind: 'CONFIRM' }),
+      }),
+    ]);
+  });
+
+  test('a shared phone with two open prompts is asked which one, and the number picks it', () => {
+    const state = phoneWith(
+      appointment('A'),
+      appointment('B', { start: new Date(NOW + 72 * HOUR).toISOString() }),
+    );
+    expect(state.receive(inbound('1'), NOW)).toEqual([
+      expect.objectContaining({ type: 'text', kind: 'DISAMBIGUATE' }),
+    ]);
+    expect(state.choiceAppointments().map((a) => a.appointmentId)).toEqual(['A', 'B']);
+    // "2" now means the second appointment, not "cancel".
+    expect(state.receive(inbound('2'), NOW)).toEqual([
+      expect.objectContaining({
+        type: 'route',
+        appointmentId: 'B',
+        reply: expect.objectContaining({ kind: 'CONFIRM' }),
+      }),
+    ]);
+    expect(state.data.awaitingChoice).toBeNull();
+  });
+
+  test('"yes" prefers the appointment still waiting for a confirmation', () => {
+    const state = phoneWith(appointment('A', { status: 'CONFIRMED' }), appointment('B'));
+    expect(state.receive(inbound('YES'), NOW)).toEqual([expect.objectContaining({ appointmentId: 'B' })]);
+  });
+
+  test('a cancel request with two open appointments asks which one', () => {
+    const state = phoneWith(appointment('A', { status: 'CONFIRMED' }), appointment('B'));
+    expect(state.receive(inbound('2'), NOW)).toEqual([expect.objectContaining({ kind: 'DISAMBIGUATE' })]);
+    expect(state.data.awaitingChoice?.kind).toBe('CANCEL_REQUEST');
+  });
+
+  test('appointments never prompted, past or canceled take no replies', () => {
+    const state = phoneWith(
+      appointment('A', { prompted: false }),
+      appointment('B', { start: new Date(NOW - HOUR).toISOString() }),
+      appointment('C', { status: 'CANCELED' }),
+    );
+    expect(state.receive(inbound('yes'), NOW)).toEqual([
+      expect.objectContaining({ type: 'text', kind: 'NOT_UNDERSTOOD' }),
+    ]);
+  });
+
+  test('anything else gets the options; HELP gets help', () => {
+    const state = phoneWith(appointment('A'));
+    expect(state.receive(inbound('what time?'), NOW)).toEqual([
+      expect.objectContaining({ kind: 'NOT_UNDERSTOOD' }),
+    ]);
+    expect(state.receive(inbound('help'), NOW)).toEqual([expect.objectContaining({ kind: 'HELP' })]);
+  });
+
+  test('a webhook delivered twice is read once', () => {
+    const state = phoneWith(appointment('A'));
+    const text = inbound('yes');
+    expect(state.receive(text, NOW)).toHaveLength(1);
+    expect(state.receive(text, NOW)).toEqual([]);
+  });
+
+  test('STOP tells every appointment on the number, even during a which-one question, and START undoes it', () => {
+    const state = phoneWith(appointment('A'), appointment('B'));
+    state.receive(inbound('yes'), NOW);
+    const stop = state.receive(inbound('STOP'), NOW);
+    expect(stop.map((a) => a.type === 'route' && [a.appointmentId, a.reply.kind])).toEqual([
+      ['A', 'OPT_OUT'],
+      ['B', 'OPT_OUT'],
+    ]);
+    expect(state.data.optedOut).toBe(true);
+    expect(state.data.awaitingChoice).toBeNull();
+    // Nothing but HELP is answered while opted out.
+    expect(state.receive(inbound('hello'), NOW)).toEqual([]);
+    const start = state.receive(inbound('start'), NOW);
+    expect(start.every((a) => a.type === 'route' && a.reply.kind === 'OPT_IN')).toBe(true);
+    expect(state.data.optedOut).toBe(false);
+  });
+
+  test('Spanish replies are read in the language of the appointment', () => {
+    const state = phoneWith(appointment('A', { language: 'es' }));
+    expect(state.receive(inbound('Sí'), NOW)).toEqual([
+      expect.objectContaining({ reply: expect.objectContaining({ kind: 'CONFIRM' }) }),
+    ]);
+  });
+});
+
+describe('phone conversation: reminder allowance', () => {
+  test('at most the daily cap per local day; the next day starts afresh', () => {
+    const state = phoneWith(appointment('A'));
+    const reserve = (key: string, day: string) =>
+      state.reserve({ appointmentId: 'A', messageKey: key, localDay: day }, 2);
+    expect(reserve('k1', '2026-12-01')).toEqual({ allowed: true });
+    expect(reserve('k2', '2026-12-01')).toEqual({ allowed: true });
+    expect(reserve('k3', '2026-12-01')).toEqual({ allowed: false, reason: 'DAILY_CAP' });
+    expect(reserve('k4', '2026-12-02')).toEqual({ allowed: true });
+  });
+
+  test('a retried reservation gets the same answer and does not count twice', () => {
+    const state = phoneWith(appointment('A'));
+    const reserve = (key: string) =>
+      state.reserve({ appointmentId: 'A', messageKey: key, localDay: '2026-12-01' }, 1);
+    expect(reserve('k1')).toEqual({ allowed: true });
+    expect(reserve('k1')).toEqual({ allowed: true });
+    expect(reserve('k2')).toEqual({ allowed: false, reason: 'DAILY_CAP' });
+  });
+
+  test('an opted-out number gets no reminders', () => {
+    const state = phoneWith(appointment('A'));
+    state.receive(inbound('STOP'), NOW);
+    expect(state.reserve({ appointmentId: 'A', messageKey: 'k', localDay: '2026-12-01' }, 2)).toEqual({
+      allowed: false,
+      reason: 'OPTED_OUT',
+    });
+  });
+
+  test('appointments a week past are forgotten', () => {
+    const state = phoneWith(
+      appointment('old', { start: new Date(NOW - 8 * 24 * HOUR).toISOString() }),
+      appointment('A'),
+    );
+    expect(state.data.appointments.map((a) => a.appointmentId)).toEqual(['A']);
+  });
+});

@@ -1,0 +1,75 @@
+/**
+ * Determinism guard: every history recorded in test/fixtures/histories (by
+ * `npm run record-histories`) must replay against the current workflow code. A change to
+ * src/workflows/appointment.ts or to the state machine it runs that would break workflows
+ * already running in production fails here; gate it with `patched()` (or re-record if no
+ * execution of the old code can still be open). See the README, "Replay tests".
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { History } from '@temporalio/common/lib/proto-utils';
+import { Worker, type ReplayResult, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflows } from '../helpers/temporal';
+
+jest.setTimeout(120_000);
+
+const HISTORIES_DIR = path.resolve(__dirname, '../fixtures/histories');
+const scenarios = readdirSync(HISTORIES_DIR, { withFileTypes: true })
+  .filter((entry) => entry.isFile() && entry.name.endsWith('.json'))
+  .map((entry) => entry.name.slice(0, -'.json'.length))
+  .sort();
+
+/**
+ * Parses a proto3 JSON history (what the script writes; also the format of `temporal workflow
+ * show --output json`). Not `historyFromJSON` from @temporalio/common, which `runReplayHistories`
+ * would also call on JSON input: with this lockfile each @temporalio package has its own copy of
+ * protobufjs 8, and it fails with "type must be a Type" (an instanceof across copies). So parse
+ * with the protobufjs copy that @temporalio/proto's own types were built with.
+ */
+function loadHistory(scenario: string): History {
+  const fromProto = createRequire(require.resolve('@temporalio/proto'));
+  const protojson = fromProto('protobufjs/ext/protojson') as {
+    fromJson(type: unknown, json: unknown, options: { ignoreUnknownFields: boolean }): unknown;
+  };
+  const root = fromProto('./json-module') as { lookupType(name: string): unknown };
+  const json: unknown = JSON.parse(readFileSync(path.join(HISTORIES_DIR, `${scenario}.json`), 'utf8'));
+  const history = protojson.fromJson(root.lookupType('temporal.api.history.v1.History'), json, {
+    ignoreUnknownFields: true,
+  });
+  if (!history) throw new TypeError(`${scenario}.json is not a workflow history`);
+  return history as History;
+}
+
+let bundle: WorkflowBundleWithSourceMap;
+
+beforeAll(async () => {
+  bundle = await bundleWorkflows(require.resolve('../../src/workflows'));
+});
+
+async function replay(scenario: string): Promise<ReplayResult[]> {
+  const results: ReplayResult[] = [];
+  // The workflow id is not in a history; the script starts `appointment-A-<scenario>`.
+  const histories = [{ workflowId: `appointment-A-${scenario}`, history: loadHistory(scenario) }];
+  for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, histories)) {
+    results.push(result);
+  }
+  return results;
+}
+
+describe('recorded workflow histories replay against the current workflow code', () => {
+  test('the fixtures folder holds the recorded scenarios', () => {
+    // A missing or emptied folder must not pass as "nothing failed".
+    expect(scenarios.length).toBeGreaterThanOrEqual(3);
+  });
+
+  for (const scenario of scenarios) {
+    test(scenario, async () => {
+      const results = await replay(scenario);
+      expect(results).toHaveLength(1);
+      const [result] = results;
+      // On failure, show the SDK's message (e.g. DeterminismViolationError: Nondeterminism error: ...).
+      expect(result?.error && `${result.error.name}: ${result.error.message}`).toBeUndefined();
+    });
+  }
+});

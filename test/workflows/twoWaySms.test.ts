@@ -1,0 +1,342 @@
+/**
+ * Patients' replies, on the time-skipping server with real activities: the phone conversation
+ * workflow routes them, the appointment workflow acknowledges them and tells the EHR.
+ */
+import { mkdtempSync } from 'node:fs';
+import type { Server } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import express from 'express';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { verifySignature } from '../../src/activities/ehrCallback';
+import { ConversationGateway } from '../../src/ingest/conversationGateway';
+import { createEhrCallbackReceiverRouter, EhrCallbackStore } from '../../src/sandbox/ehrCallbackReceiver';
+import {
+  appointmentViewQuery,
+  ehrEventSignal,
+  type AppointmentEvent,
+  type AppointmentView,
+} from '../../src/shared/appointment';
+import type { appointmentWorkflow } from '../../src/workflows/appointment';
+import {
+  appointmentWorker,
+  envelope,
+  event,
+  HOUR,
+  startSandboxTwilio,
+  testActivities,
+  type SandboxTwilio,
+} from '../helpers/appointmentHarness';
+import { bundleWorkflows, timeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
+
+jest.setTimeout(120_000);
+
+const SECRET = 'test-callback-secret';
+let phoneSeq = 100;
+/** Each test texts its own number: the sandbox store is shared across the file. */
+let PHONE = '+13035550100';
+beforeEach(() => {
+  phoneSeq += 1;
+  PHONE = `+130355501${phoneSeq}`;
+});
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+let sandbox: SandboxTwilio;
+
+beforeAll(async () => {
+  [bundle, sandbox] = await Promise.all([
+    bundleWorkflows(require.resolve('../../src/workflows')),
+    startSandboxTwilio(),
+  ]);
+});
+afterAll(() => sandbox?.close());
+beforeEach(async () => {
+  env = await timeSkippingEnv();
+});
+afterEach(() => env?.teardown());
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** An EHR endpoint: the real receiver, optionally failing the first N requests with 503. */
+async function startEhr(
+  failFirst = 0,
+): Promise<{ url: string; store: EhrCallbackStore; requests: string[]; close(): Promise<void> }> {
+  const store = new EhrCallbackStore(mkdtempSync(path.join(os.tmpdir(), 'ehr-')));
+  const requests: string[] = [];
+  const app = express();
+  app.use(express.json());
+  app.use((req, res, next) => {
+    requests.push(String(req.headers['idempotency-key']));
+    if (requests.length <= failFirst) {
+      res.status(503).json({ error: 'down for maintenance' });
+      return;
+    }
+    next();
+  });
+  app.use(createEhrCallbackReceiverRouter(store, { secret: SECRET }));
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}/sandbox/ehr-callbacks`,
+    store,
+    requests,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+interface World {
+  taskQueue: string;
+  conversations: ConversationGateway;
+  book(
+    appointmentId: string,
+    startMs: number,
+    overrides?: Partial<AppointmentEvent>,
+  ): Promise<WorkflowHandle<typeof appointmentWorkflow>>;
+  reply(body: string): Promise<void>;
+  until(
+    handle: WorkflowHandle<typeof appointmentWorkflow>,
+    predicate: (v: AppointmentView) => boolean,
+  ): Promise<AppointmentView>;
+  texts(): Promise<string[]>;
+}
+
+let replySeq = 0;
+
+async function world(ehrUrl: string, body: (w: World) => Promise<void>): Promise<void> {
+  const taskQueue = uniqueTaskQueue('sms');
+  const { activities } = testActivities(
+    sandbox,
+    { client: env.client, taskQueue },
+    { url: ehrUrl, secret: SECRET },
+  );
+  const worker = await appointmentWorker(env, bundle, taskQueue, activities);
+  const conversations = new ConversationGateway(env.client, taskQueue, 'valley');
+  const t0 = await env.currentTimeMs();
+  const started = Date.now();
+  const w: World = {
+    taskQueue,
+    conversations,
+    async book(appointmentId, startMs, overrides = {}) {
+      const ev = event({
+        appointmentId,
+        eventType: 'BOOKED',
+        start: iso(startMs),
+        eventAt: iso(t0),
+        patient: { id: `P-${appointmentId}`, firstName: 'Ana', phone: PHONE, language: 'en' },
+        ...overrides,
+      });
+      return env.client.workflow.signalWithStart<typeof appointmentWorkflow, [ReturnType<typeof envelope>]>(
+        'appointmentWorkflow',
+        {
+          workflowId: `appointment-${appointmentId}`,
+          taskQueue,
+          args: [{ appointmentId, indexSearchAttributes: false }],
+          signal: ehrEventSignal,
+          signalArgs: [envelope(ev)],
+        },
+      );
+    },
+    async reply(text) {
+      replySeq += 1;
+      await conversations.deliverInbound({
+        messageSid: `SMreply${replySeq}${Date.now()}`,
+        from: PHONE,
+        body: text,
+        receivedAt: iso(t0),
+      });
+    },
+    async until(handle, predicate) {
+      let last: AppointmentView | undefined;
+      for (let i = 0; i < 200; i++) {
+        last = await handle.query(appointmentViewQuery);
+        if (predicate(last)) return last;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`condition never held; last view: ${JSON.stringify(last, null, 2)}`);
+    },
+    async texts() {
+      const list = await sandbox.store.list({ to: PHONE, createdAfter: new Date(started - 1000) });
+      return list.map((m) => m.body);
+    },
+  };
+  await worker.runUntil(body(w));
+}
+
+const sentKinds = (v: AppointmentView): string[] => v.messages.filter((m) => m.sid).map((m) => m.kind);
+
+describe('two-way SMS', () => {
+  test('"yes" confirms, acknowledges, and reaches the EHR once, signed; the EHR\'s own CONFIRMED texts nobody again', async () => {
+    const ehr = await startEhr();
+    try {
+      await world(ehr.url, async (w) => {
+        const t0 = await env.currentTimeMs();
+        const handle = await w.book('R1', t0 + 72 * HOUR);
+        await w.until(handle, (v) => sentKinds(v).includes('BOOKED'));
+        await w.reply(' yes ');
+        const v = await w.until(
+          handle,
+          (x) => x.callbacks[0]?.status === 'DELIVERED' && sentKinds(x).includes('REPLY_CONFIRMED'),
+        );
+        expect(v.status).toBe('CONFIRMED');
+        const received = await ehr.store.list();
+        expect(received).toHaveLength(1);
+        expect(received[0]?.body).toMatchObject({
+          event_type: 'CONFIRM',
+          appointment_id: 'R1',
+          patient_id: 'P-R1',
+          reply_text: ' yes ',
+        });
+        expect(
+          verifySignature(
+            JSON.stringify(received[0]?.body),
+            String(received[0]?.headers['x-signature']),
+            SECRET,
+          ),
+        ).toBe(true);
+
+        await handle.signal(
+          ehrEventSignal,
+          envelope(
+            event({
+              appointmentId: 'R1',
+              eventType: 'CONFIRMED',
+              start: iso(t0 + 72 * HOUR),
+              eventAt: iso(t0 + 60_000),
+              patient: { id: 'P-R1', phone: PHONE, language: 'en' },
+            }),
+          ),
+        );
+        const after = await w.until(handle, (x) => x.lastEventAt === iso(t0 + 60_000));
+        expect(sentKinds(after)).toEqual(['BOOKED', 'REPLY_CONFIRMED']);
+      });
+    } finally {
+      await ehr.close();
+    }
+  });
+
+  test('an EHR failing 503 three times then 200 gets one logical delivery with one Idempotency-Key', async () => {
+    const ehr = await startEhr(3);
+    try {
+      await world(ehr.url, async (w) => {
+        const t0 = await env.currentTimeMs();
+        const handle = await w.book('R2', t0 + 72 * HOUR);
+        await w.until(handle, (v) => sentKinds(v).includes('BOOKED'));
+        await w.reply('2');
+        await w.until(handle, (x) => x.status === 'CANCEL_REQUESTED');
+        // Retry backoff is server time: let the time-skipping server move past 5 s + 10 s + 20 s.
+        await env.sleep(2 * 60_000);
+        const v = await w.until(handle, (x) => x.callbacks[0]?.status === 'DELIVERED');
+        expect(v.status).toBe('CANCEL_REQUESTED');
+        expect(v.reminders.every((r) => r.status !== 'PENDING')).toBe(true);
+        expect(ehr.requests).toHaveLength(4);
+        expect(new Set(ehr.requests).size).toBe(1);
+        const received = await ehr.store.list();
+        expect(received.map((c) => c.body.event_type)).toEqual(['CANCEL']);
+      });
+    } finally {
+      await ehr.close();
+    }
+  });
+
+  test('STOP, then a due reminder sends nothing', async () => {
+    await world('http://127.0.0.1:9/unused', async (w) => {
+      const t0 = await env.currentTimeMs();
+      const handle = await w.book('R3', t0 + 72 * HOUR);
+      await w.until(handle, (v) => sentKinds(v).includes('BOOKED'));
+      await w.reply('STOP');
+      await w.until(handle, (v) => v.optedOut);
+      await env.sleep(50 * HOUR);
+      const v = await handle.query(appointmentViewQuery);
+      expect(sentKinds(v)).toEqual(['BOOKED']);
+      expect(v.reminders.map((r) => r.status)).toEqual(['CANCELED', 'CANCELED']);
+      expect(await w.texts()).toHaveLength(1);
+    });
+  });
+
+  test('a shared phone with two open prompts gets a which-one question, and the number picks the appointment', async () => {
+    await world('http://127.0.0.1:9/unused', async (w) => {
+      const t0 = await env.currentTimeMs();
+      const first = await w.book('R4a', t0 + 72 * HOUR);
+      const second = await w.book('R4b', t0 + 96 * HOUR, {
+        provider: { firstName: 'Lee', lastName: 'Wong' },
+      });
+      await w.until(first, (v) => sentKinds(v).includes('BOOKED'));
+      await w.until(second, (v) => sentKinds(v).includes('BOOKED'));
+      // Let both appointments tell the phone they prompted the patient.
+      await new Promise((r) => setTimeout(r, 300));
+      await w.reply('yes');
+      let texts: string[] = [];
+      for (let i = 0; i < 100 && !texts.some((t) => t.includes('more than one upcoming appointment')); i++) {
+        texts = await w.texts();
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const question = texts.find((t) => t.includes('more than one upcoming appointment')) ?? '';
+      expect(question).toMatch(/1\) .*2\) .* with Lee Wong/);
+      await w.reply('2');
+      const v = await w.until(second, (x) => x.status === 'CONFIRMED');
+      expect(sentKinds(v)).toContain('REPLY_CONFIRMED');
+      expect((await first.query(appointmentViewQuery)).status).toBe('BOOKED');
+    });
+  });
+
+  test('a reply sent while no worker runs is applied when one starts', async () => {
+    const taskQueue = uniqueTaskQueue('restart');
+    const { activities } = testActivities(sandbox, { client: env.client, taskQueue });
+    const conversations = new ConversationGateway(env.client, taskQueue, 'valley');
+    const t0 = await env.currentTimeMs();
+    const handle = await env.client.workflow.signalWithStart<
+      typeof appointmentWorkflow,
+      [ReturnType<typeof envelope>]
+    >('appointmentWorkflow', {
+      workflowId: 'appointment-R5',
+      taskQueue,
+      args: [{ appointmentId: 'R5', indexSearchAttributes: false }],
+      signal: ehrEventSignal,
+      signalArgs: [
+        envelope(
+          event({
+            appointmentId: 'R5',
+            eventType: 'BOOKED',
+            start: iso(t0 + 72 * HOUR),
+            eventAt: iso(t0),
+            patient: { id: 'P-R5', phone: PHONE, language: 'en' },
+          }),
+        ),
+      ],
+    });
+    // No sticky cache: the time-skipping server does not move a query off a dead worker's sticky queue.
+    const first = await appointmentWorker(env, bundle, taskQueue, activities, { maxCachedWorkflows: 0 });
+    await first.runUntil(async () => {
+      for (let i = 0; i < 200; i++) {
+        const v = await handle.query(appointmentViewQuery);
+        if (v.messages.some((m) => m.kind === 'BOOKED' && m.sid)) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    });
+
+    // No worker now: the webhook's hand-off still lands durably in Temporal.
+    await conversations.deliverInbound({
+      messageSid: 'SMwhileDown',
+      from: PHONE,
+      body: 'YES',
+      receivedAt: iso(t0),
+    });
+
+    const second = await appointmentWorker(env, bundle, taskQueue, activities);
+    await second.runUntil(async () => {
+      let status = '';
+      for (let i = 0; i < 200 && status !== 'CONFIRMED'; i++) {
+        status = (await handle.query(appointmentViewQuery)).status;
+        if (status !== 'CONFIRMED') await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(status).toBe('CONFIRMED');
+    });
+  });
+});
