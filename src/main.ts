@@ -93,6 +93,8 @@ async function main(): Promise<void> {
     const lines = [
       `API:          ${api.url}  (health ${api.url}/healthz, ready ${api.url}/readyz)`,
       `Admin console: ${api.url}/admin`,
+      `OpenAPI:      ${api.url}/openapi.json`,
+      ...(api.mllpPort ? [`HL7 MLLP:     tcp://localhost:${api.mllpPort}`] : []),
       devServer
         ? `Temporal UI:  ${devServer.uiUrl}  (namespace ${env.TEMPORAL_NAMESPACE})`
         : `Temporal:     ${config.temporalAddress} (namespace ${env.TEMPORAL_NAMESPACE})`,

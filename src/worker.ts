@@ -18,6 +18,8 @@ export async function createWorker(config: AppConfig, connection: NativeConnecti
     activities: createActivities(activityDepsFromConfig(config)),
     // Lets in-flight activities (an SMS send, an EHR POST) finish before the process exits.
     shutdownGraceTime: '10s',
+    // Then activities are cancelled; one that ignores cancellation must not hold the process for ever.
+    shutdownForceTime: '20s',
   });
 }
 

@@ -3,6 +3,7 @@
  * link the appointment to the number, and reserve a reminder within the daily allowance. Both are
  * updates-with-start, so the phone workflow is created on first use and answers atomically.
  */
+import { Context } from '@temporalio/activity';
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import type { phoneConversationWorkflow } from '../workflows/phoneConversation';
 import { phoneWorkflowId } from '../ingest/phoneIds';
@@ -22,6 +23,10 @@ export interface PhoneActivityDeps {
 }
 
 export function createPhoneActivities({ client, taskQueue, customerCode }: PhoneActivityDeps) {
+  // A worker shutting down cancels its activities: an update waiting on a drained worker must let go.
+  const cancellable = <R>(call: () => Promise<R>): Promise<R> =>
+    client.withAbortSignal(Context.current().cancellationSignal, call);
+
   const startOperation = (phone: string) =>
     new WithStartWorkflowOperation<typeof phoneConversationWorkflow>('phoneConversationWorkflow', {
       workflowId: phoneWorkflowId(phone, customerCode),
@@ -32,16 +37,20 @@ export function createPhoneActivities({ client, taskQueue, customerCode }: Phone
 
   return {
     async linkAppointmentToPhone(phone: string, appointment: LinkedAppointment): Promise<void> {
-      await client.workflow.executeUpdateWithStart(linkAppointmentUpdate, {
-        args: [appointment],
-        startWorkflowOperation: startOperation(phone),
-      });
+      await cancellable(() =>
+        client.workflow.executeUpdateWithStart(linkAppointmentUpdate, {
+          args: [appointment],
+          startWorkflowOperation: startOperation(phone),
+        }),
+      );
     },
     async reserveReminder(phone: string, request: ReminderReservation): Promise<ReservationAnswer> {
-      return client.workflow.executeUpdateWithStart(reserveReminderUpdate, {
-        args: [request],
-        startWorkflowOperation: startOperation(phone),
-      });
+      return cancellable(() =>
+        client.workflow.executeUpdateWithStart(reserveReminderUpdate, {
+          args: [request],
+          startWorkflowOperation: startOperation(phone),
+        }),
+      );
     },
   };
 }

@@ -6,6 +6,8 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { canonicalEventSchema } from '../domain/events/canonicalEvent';
 import { EHR_EVENT_TYPES } from '../shared/appointment';
+import { sandboxInboundRequest } from '../sandbox/sandboxInbound';
+import { twilioInboundForm, twilioStatusForm } from './twilioWebhooks';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -74,6 +76,9 @@ const appointmentView = z.object({
 });
 
 const json = (ref: string) => ({ 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } });
+const form = (ref: string) => ({
+  'application/x-www-form-urlencoded': { schema: { $ref: `#/components/schemas/${ref}` } },
+});
 const errors = {
   '400': { description: 'Invalid input; every bad field is listed', content: json('Error') },
   '401': { description: 'Missing or unknown bearer key', content: json('Error') },
@@ -92,6 +97,9 @@ export function openApiDocument(): JsonSchema {
     SubmitResult: toSchema(submitResult),
     Error: toSchema(errorBody),
     AppointmentView: toSchema(appointmentView),
+    TwilioInboundForm: toSchema(twilioInboundForm),
+    TwilioStatusForm: toSchema(twilioStatusForm),
+    SandboxInbound: toSchema(sandboxInboundRequest),
   };
   for (const [name, schema] of extraSchemas) schemas[name] = toSchema(schema);
   return {
@@ -181,6 +189,7 @@ export function openApiDocument(): JsonSchema {
       '/v1/twilio/inbound': {
         post: {
           summary: 'Twilio inbound SMS webhook (X-Twilio-Signature required); answers TwiML',
+          requestBody: { required: true, content: form('TwilioInboundForm') },
           responses: {
             '200': { description: 'TwiML' },
             '403': { description: 'Signature missing or invalid' },
@@ -190,6 +199,7 @@ export function openApiDocument(): JsonSchema {
       '/v1/twilio/status': {
         post: {
           summary: 'Twilio delivery status callback (X-Twilio-Signature required)',
+          requestBody: { required: true, content: form('TwilioStatusForm') },
           responses: {
             '204': { description: 'Recorded' },
             '403': { description: 'Signature missing or invalid' },
@@ -205,18 +215,7 @@ export function openApiDocument(): JsonSchema {
       '/v1/sandbox/inbound': {
         post: {
           summary: 'Sandbox: a patient reply, delivered through the signed inbound webhook',
-          requestBody: {
-            required: true,
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  properties: { from: { type: 'string' }, body: { type: 'string' } },
-                  required: ['from', 'body'],
-                },
-              },
-            },
-          },
+          requestBody: { required: true, content: json('SandboxInbound') },
           responses: { '202': { description: 'Delivered to the webhook' } },
         },
       },

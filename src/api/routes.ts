@@ -15,9 +15,11 @@ import {
 import { SandboxMessageStore } from '../sandbox/messageStore';
 import { sandboxInboundRouter } from '../sandbox/sandboxInbound';
 import { createSandboxPublicRouter, createTwilioSandboxRouter } from '../sandbox/twilioSandbox';
+import { adminRouter } from './admin';
 import { requireBearerKey } from './auth';
 import { ehrEventsRouter } from './ehrEvents';
 import { fhirRouter } from './fhir';
+import { hl7Router } from './hl7';
 import { openApiRouter } from './openapi';
 import { twilioWebhooksRouter, type ConversationPort } from './twilioWebhooks';
 
@@ -47,7 +49,18 @@ export function apiRouters(config: AppConfig, gateways: ApiGateways, logger: Log
   };
   const routers: Router[] = [
     openApiRouter(),
+    adminRouter({
+      sandbox: config.sandbox,
+      ...(config.embeddedTemporal ? { temporalUiUrl: `http://localhost:${env.TEMPORAL_UI_PORT}` } : {}),
+    }),
     ehrEventsRouter({ gateway: gateways.appointments, defaultCountry: env.DEFAULT_COUNTRY, auth }),
+    hl7Router({
+      gateway: gateways.appointments,
+      auth,
+      defaultCountry: env.DEFAULT_COUNTRY,
+      defaultTimezone: env.DEFAULT_TIMEZONE,
+      logger,
+    }),
     fhirRouter({
       gateway: gateways.appointments,
       auth,

@@ -9,16 +9,21 @@ import { logger } from '../log';
 import { connectWithRetry, createClient } from '../temporal/connection';
 import { createApp } from './app';
 import { apiRouters, createGateways } from './routes';
+import { handleHl7Message } from './hl7';
+import { startMllpListener, type MllpListener } from './mllp';
 import { temporalReadiness } from './readiness';
 
 export interface ApiServer {
   readonly server: Server;
   readonly url: string;
+  /** The HL7 MLLP listener's port, when HL7_MLLP_PORT is set. */
+  readonly mllpPort?: number;
   close(): Promise<void>;
 }
 
 export async function startApi(config: AppConfig, client: Client): Promise<ApiServer> {
-  const routers = apiRouters(config, createGateways(config, client), logger);
+  const gateways = createGateways(config, client);
+  const routers = apiRouters(config, gateways, logger);
   const app = createApp({
     logger,
     routers,
@@ -28,14 +33,39 @@ export async function startApi(config: AppConfig, client: Client): Promise<ApiSe
     const listening = app.listen(config.env.PORT, () => resolve(listening));
     listening.once('error', reject);
   });
+  const closeHttp = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  let mllp: MllpListener | undefined;
+  if (config.env.HL7_MLLP_PORT !== undefined) {
+    try {
+      mllp = await startMllpListener({
+        port: config.env.HL7_MLLP_PORT,
+        logger: logger.child({ component: 'mllp' }),
+        handle: (message) =>
+          handleHl7Message(message, {
+            gateway: gateways.appointments,
+            defaultCountry: config.env.DEFAULT_COUNTRY,
+            defaultTimezone: config.env.DEFAULT_TIMEZONE,
+            logger,
+          }),
+      });
+    } catch (err) {
+      await closeHttp();
+      throw err;
+    }
+  }
   return {
     server,
     url: `http://localhost:${config.env.PORT}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    mllpPort: mllp?.port,
+    close: async () => {
+      // MLLP first: messages already received still reach Temporal before we stop.
+      await mllp?.close();
+      await closeHttp();
+    },
   };
 }
 

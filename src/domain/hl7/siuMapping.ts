@@ -1,0 +1,644 @@
+/**
+ * HL7 v2 SIU scheduling messages (ER7 text) → the canonical AppointmentEvent (ARCHITECTURE §3).
+ * node-hl7-client does the ER7 parsing (separators from MSH-1/MSH-2, repetitions, escape decoding);
+ * this module picks the fields, and the canonical JSON parser validates them, so both ingress
+ * formats accept and refuse exactly the same values. Pure: no clock, no I/O, never throws.
+ */
+import { createHash } from 'node:crypto';
+import { Message, type HL7Node } from 'node-hl7-client';
+import {
+  normalisePhone,
+  parseCanonicalEvent,
+  type CanonicalEventBody,
+  type FieldProblem,
+} from '../events/canonicalEvent';
+import { localToInstant, parseAppointmentZone, resolveZone } from '../time/zone';
+import type { AppointmentEvent, EhrEventType } from '../../shared/appointment';
+
+/** SIU trigger events we act on (HL7 table 0003) and the canonical event each one is. */
+export const SIU_TRIGGER_EVENTS: Readonly<Record<string, EhrEventType>> = {
+  S12: 'BOOKED',
+  S13: 'RESCHEDULED',
+  S14: 'MODIFIED',
+  S15: 'CANCELED',
+  // S17 "deletion": the slot is gone, which for the patient is a cancellation.
+  S17: 'CANCELED',
+  S26: 'NOSHOWED',
+};
+
+/** HL7 table 0357 (message error condition codes), the ones this service reports. */
+export const HL7_ERROR_CODES = {
+  segmentSequenceError: 100,
+  requiredFieldMissing: 101,
+  dataTypeError: 102,
+  unsupportedMessageType: 200,
+  unsupportedEventCode: 201,
+  unsupportedVersionId: 203,
+  applicationInternalError: 207,
+} as const;
+export type Hl7ErrorCode = (typeof HL7_ERROR_CODES)[keyof typeof HL7_ERROR_CODES];
+
+/** One reason a message was not accepted, located the way an ERR segment names it. */
+export interface Hl7Problem {
+  segment: string;
+  /** Field position (SCH-2 → 2); absent when the whole segment is the problem. */
+  field?: number;
+  /** Human-readable; goes back to the sender in the ACK, so never carries the offending value. */
+  message: string;
+  hl7ErrorCode: Hl7ErrorCode;
+}
+
+/** What the ACK needs from the message header (MSH), decoded; HD/PT fields keep their components. */
+export interface Hl7Header {
+  sendingApplication: string[];
+  sendingFacility: string[];
+  receivingApplication: string[];
+  receivingFacility: string[];
+  /** MSH-9.1, e.g. SIU. */
+  messageCode: string;
+  /** MSH-9.2, e.g. S12. */
+  triggerEvent: string;
+  /** MSH-10; empty when the sender left it out. */
+  controlId: string;
+  /** MSH-11 (processing id ^ processing mode). */
+  processingId: string[];
+  /** MSH-12.1, e.g. 2.5.1. */
+  versionId: string;
+  /** MSH-15 / MSH-16: either valued means enhanced acknowledgment mode. */
+  acceptAckType: string;
+  applicationAckType: string;
+}
+
+export type SiuMappingResult =
+  | { ok: true; event: AppointmentEvent; controlId: string; header: Hl7Header }
+  | { ok: false; code: 'AE' | 'AR'; controlId?: string; header?: Hl7Header; errors: Hl7Problem[] };
+
+export interface SiuMappingContext {
+  /** DEFAULT_COUNTRY: reads national phone numbers. */
+  defaultCountry: string;
+  /** DEFAULT_TIMEZONE (IANA): the zone of HL7 times without an offset. */
+  defaultTimezone: string;
+  /** ISO instant of receipt; the event time when MSH-7 is absent. */
+  receivedAt: string;
+}
+
+// MLLP start block (0x0B) and end block (0x1C), for bodies posted with their framing still on; and a BOM.
+const FRAMING_CHARACTERS = new Set(['\u000b', '\u001c', '\ufeff']);
+
+/** Maps one ER7 message to a canonical event, or to the AE/AR answer and every problem found. */
+export function mapSiuMessage(text: string, context: SiuMappingContext): SiuMappingResult {
+  const message = parseEr7(text);
+  if (!message) {
+    return reject('AR', undefined, [
+      problem(
+        'MSH',
+        undefined,
+        HL7_ERROR_CODES.segmentSequenceError,
+        'not an HL7 v2 message: it must start with an MSH segment',
+      ),
+    ]);
+  }
+  let header: Hl7Header;
+  try {
+    header = readHeader(message);
+  } catch {
+    return reject('AR', undefined, [
+      problem('MSH', undefined, HL7_ERROR_CODES.segmentSequenceError, 'the MSH segment cannot be read'),
+    ]);
+  }
+  const unsupported = checkMessageType(header);
+  if (unsupported.length > 0) return reject('AR', header, unsupported);
+  try {
+    return mapAppointment(message, header, context);
+  } catch {
+    // The library can throw on malformed nodes we did not foresee; the sender still gets an answer.
+    return reject('AE', header, [
+      problem('MSH', undefined, HL7_ERROR_CODES.applicationInternalError, 'the message could not be read'),
+    ]);
+  }
+}
+
+function parseEr7(text: string): Message | undefined {
+  // One CR between segments whatever the sender used (CR, LF, CRLF, blank lines); the library splits on it.
+  const er7 = withoutFraming(text).replace(/[\r\n]+/g, '\r');
+  // MSH plus the five encoding characters is the least the library can read separators from.
+  if (!/^MSH[^\r]{5}/.test(er7)) return undefined;
+  try {
+    return new Message({ text: er7 });
+  } catch {
+    return undefined;
+  }
+}
+
+function withoutFraming(text: string): string {
+  const isPadding = (ch: string | undefined): boolean =>
+    ch !== undefined && (FRAMING_CHARACTERS.has(ch) || ch.trim() === '');
+  let start = 0;
+  let end = text.length;
+  while (start < end && isPadding(text[start])) start++;
+  while (end > start && isPadding(text[end - 1])) end--;
+  return text.slice(start, end);
+}
+
+function reject(
+  code: 'AE' | 'AR',
+  header: Hl7Header | undefined,
+  errors: Hl7Problem[],
+): Extract<SiuMappingResult, { ok: false }> {
+  const controlId = header?.controlId || undefined;
+  return { ok: false, code, ...(controlId ? { controlId } : {}), ...(header ? { header } : {}), errors };
+}
+
+function problem(
+  segment: string,
+  field: number | undefined,
+  hl7ErrorCode: Hl7ErrorCode,
+  message: string,
+): Hl7Problem {
+  return { segment, ...(field === undefined ? {} : { field }), message, hl7ErrorCode };
+}
+
+function readHeader(message: Message): Hl7Header {
+  const msh = segmentsNamed(message, 'MSH')[0];
+  const messageType = firstRepetition(msh, 9);
+  return {
+    sendingApplication: components(firstRepetition(msh, 3)),
+    sendingFacility: components(firstRepetition(msh, 4)),
+    receivingApplication: components(firstRepetition(msh, 5)),
+    receivingFacility: components(firstRepetition(msh, 6)),
+    messageCode: component(messageType, 1).toUpperCase(),
+    triggerEvent: component(messageType, 2).toUpperCase(),
+    // Untrimmed: MSA-2 must echo it exactly.
+    controlId: firstRepetition(msh, 10)?.get(0).toString() ?? '',
+    processingId: components(firstRepetition(msh, 11)),
+    versionId: component(firstRepetition(msh, 12), 1),
+    acceptAckType: component(firstRepetition(msh, 15), 1).toUpperCase(),
+    applicationAckType: component(firstRepetition(msh, 16), 1).toUpperCase(),
+  };
+}
+
+/** The basic checks of HL7's acknowledgment rules (MSH-9, MSH-12): failing one is a reject (AR). */
+function checkMessageType(header: Hl7Header): Hl7Problem[] {
+  const problems: Hl7Problem[] = [];
+  if (header.messageCode !== 'SIU') {
+    problems.push(
+      problem(
+        'MSH',
+        9,
+        HL7_ERROR_CODES.unsupportedMessageType,
+        `unsupported message type ${printable(header.messageCode)}: only SIU is accepted`,
+      ),
+    );
+  } else if (!Object.hasOwn(SIU_TRIGGER_EVENTS, header.triggerEvent)) {
+    problems.push(
+      problem(
+        'MSH',
+        9,
+        HL7_ERROR_CODES.unsupportedEventCode,
+        `unsupported trigger event ${printable(header.triggerEvent)}: accepted are ${Object.keys(SIU_TRIGGER_EVENTS).join(', ')}`,
+      ),
+    );
+  }
+  // Every v2.x has the SIU fields we read; an empty MSH-12 is tolerated, v3 or garbage is not.
+  if (header.versionId && !/^2\.\d/.test(header.versionId)) {
+    problems.push(
+      problem(
+        'MSH',
+        12,
+        HL7_ERROR_CODES.unsupportedVersionId,
+        'unsupported HL7 version: only 2.x is accepted',
+      ),
+    );
+  }
+  return problems;
+}
+
+/** Message type codes are short codes, not patient data; still bounded and printable for the ACK. */
+function printable(code: string): string {
+  return code ? `"${code.replace(/[^\x20-\x7e]/g, '?').slice(0, 20)}"` : '(empty)';
+}
+
+interface FieldSource {
+  segment: string;
+  field: number;
+}
+
+/** A value and the field it was read from, so a bad value is reported where the sender put it. */
+interface Sourced<T> extends FieldSource {
+  value: T;
+}
+
+/** Problems found so far; each reader adds its own, so one answer lists them all. */
+type Problems = Hl7Problem[];
+
+function mapAppointment(message: Message, header: Hl7Header, context: SiuMappingContext): SiuMappingResult {
+  const problems: Problems = [];
+  if (!header.controlId) {
+    problems.push(
+      problem(
+        'MSH',
+        10,
+        HL7_ERROR_CODES.requiredFieldMissing,
+        'MSH-10 (message control id) is required: it is the event id',
+      ),
+    );
+  }
+  const sch = requiredSegment(message, 'SCH', problems);
+  const pid = requiredSegment(message, 'PID', problems);
+  const appointmentId = sch && readAppointmentId(sch, problems);
+  const start = sch && readStart(message, sch, context.defaultTimezone, problems);
+  const eventTime = readEventTime(message, context.defaultTimezone, problems);
+  const patient = pid && readPatientKeys(pid, context.defaultCountry, problems);
+  if (problems.length > 0 || !appointmentId || !start || !patient) return reject('AE', header, problems);
+
+  const name = firstRepetition(pid, 5);
+  const body: CanonicalEventBody = {
+    event_type: SIU_TRIGGER_EVENTS[header.triggerEvent] ?? header.triggerEvent,
+    event_id: eventIdFor(header.controlId),
+    ...(eventTime ? { event_datetime_utc: eventTime.instant } : {}),
+    appointment_id: appointmentId.value,
+    appointment_datetime: start.value.localDateTime,
+    appointment_timezone: start.value.timeZone,
+    appointment_location: appointmentLocation(message),
+    patient_id: patient.id,
+    patient_last_name: component(name, 1) || undefined,
+    patient_first_name: component(name, 2) || undefined,
+    patient_phone: patient.phone,
+    patient_language: patientLanguage(pid),
+    ...personnel(message),
+    provider_callback_phone: clinicContactPhone(sch, context.defaultCountry),
+  };
+  const parsed = parseCanonicalEvent(body, {
+    defaultCountry: context.defaultCountry,
+    receivedAt: context.receivedAt,
+  });
+  if (!parsed.ok) {
+    const sources = {
+      ...CANONICAL_FIELD_SOURCES,
+      appointment_id: appointmentId,
+      appointment_datetime: start,
+    };
+    return reject(
+      'AE',
+      header,
+      parsed.problems.map((p) => atHl7Field(p, sources)),
+    );
+  }
+  // The instant from the timestamp itself: in a fall-back hour the offset says which of the two it is.
+  return {
+    ok: true,
+    event: { ...parsed.event, start: start.value.instant },
+    controlId: header.controlId,
+    header,
+  };
+}
+
+function requiredSegment(message: Message, name: string, problems: Problems): HL7Node | undefined {
+  const segment = segmentsNamed(message, name)[0];
+  if (!segment) {
+    problems.push(
+      problem(name, undefined, HL7_ERROR_CODES.segmentSequenceError, `the ${name} segment is required`),
+    );
+  }
+  return segment;
+}
+
+/** SCH-2 (filler appointment id), else SCH-1 (placer): the filler owns the schedule. */
+function readAppointmentId(sch: HL7Node, problems: Problems): Sourced<string> | undefined {
+  for (const field of [2, 1]) {
+    const value = component(firstRepetition(sch, field), 1);
+    if (value) return { segment: 'SCH', field, value };
+  }
+  problems.push(
+    problem(
+      'SCH',
+      2,
+      HL7_ERROR_CODES.requiredFieldMissing,
+      'an appointment id is required: SCH-2 (filler) or SCH-1 (placer)',
+    ),
+  );
+  return undefined;
+}
+
+function readStart(
+  message: Message,
+  sch: HL7Node,
+  defaultTimezone: string,
+  problems: Problems,
+): Sourced<Hl7Time> | undefined {
+  const source = appointmentStartSource(message, sch);
+  if (!source) {
+    problems.push(
+      problem(
+        'SCH',
+        11,
+        HL7_ERROR_CODES.requiredFieldMissing,
+        'an appointment start is required: SCH-11.4, TQ1-7 or AIS-4',
+      ),
+    );
+    return undefined;
+  }
+  const time = readHl7Timestamp(source.value, defaultTimezone);
+  if (!time.ok) {
+    problems.push(
+      problem(
+        source.segment,
+        source.field,
+        HL7_ERROR_CODES.dataTypeError,
+        `appointment start ${time.reason}`,
+      ),
+    );
+    return undefined;
+  }
+  return { ...source, value: time.value };
+}
+
+/** MSH-7 orders the events; when absent the receive time does (the canonical parser's default). */
+function readEventTime(message: Message, defaultTimezone: string, problems: Problems): Hl7Time | undefined {
+  const text = component(firstRepetition(segmentsNamed(message, 'MSH')[0], 7), 1);
+  if (!text) return undefined;
+  const time = readHl7Timestamp(text, defaultTimezone);
+  if (time.ok) return time.value;
+  problems.push(problem('MSH', 7, HL7_ERROR_CODES.dataTypeError, `MSH-7 (message date/time) ${time.reason}`));
+  return undefined;
+}
+
+/** PID-3 (first repetition's id) and the phone the texts go to. */
+function readPatientKeys(
+  pid: HL7Node,
+  defaultCountry: string,
+  problems: Problems,
+): { id: string; phone: string } | undefined {
+  const id = component(firstRepetition(pid, 3), 1);
+  if (!id)
+    problems.push(
+      problem('PID', 3, HL7_ERROR_CODES.requiredFieldMissing, 'PID-3 (patient identifier) is required'),
+    );
+  const phone = patientPhone(pid, defaultCountry);
+  if (!phone.phone) {
+    problems.push(
+      phone.present
+        ? problem(
+            'PID',
+            13,
+            HL7_ERROR_CODES.dataTypeError,
+            `PID-13 holds no valid phone number (E.164, or national in ${defaultCountry})`,
+          )
+        : problem(
+            'PID',
+            13,
+            HL7_ERROR_CODES.requiredFieldMissing,
+            'PID-13 (patient phone) is required: the texts go to it',
+          ),
+    );
+  }
+  return id && phone.phone ? { id, phone: phone.phone } : undefined;
+}
+
+/** A canonical parser problem, located at the HL7 field its value came from. */
+function atHl7Field(p: FieldProblem, sources: Readonly<Record<string, FieldSource>>): Hl7Problem {
+  const source = sources[p.field];
+  const code =
+    p.message === 'is required' ? HL7_ERROR_CODES.requiredFieldMissing : HL7_ERROR_CODES.dataTypeError;
+  if (!source) return problem('MSH', undefined, code, `${p.field} ${p.message}`);
+  return problem(source.segment, source.field, code, `${source.segment}-${source.field} ${p.message}`);
+}
+
+const EVENT_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
+
+/**
+ * MSH-10 is the event id. HL7 lets it hold characters our ids may not (spaces, slashes), so such
+ * a control id is hashed: still stable, so a resent message is still recognised as a duplicate.
+ */
+function eventIdFor(controlId: string): string {
+  if (EVENT_ID.test(controlId)) return controlId;
+  return `hl7-${createHash('sha256').update(controlId).digest('hex').slice(0, 32)}`;
+}
+
+/** Which HL7 field each canonical field came from (ARCHITECTURE §3 mapping), for error locations. */
+const CANONICAL_FIELD_SOURCES: Readonly<Record<string, FieldSource>> = {
+  event_type: { segment: 'MSH', field: 9 },
+  event_id: { segment: 'MSH', field: 10 },
+  event_datetime_utc: { segment: 'MSH', field: 7 },
+  appointment_datetime: { segment: 'SCH', field: 11 },
+  appointment_timezone: { segment: 'SCH', field: 11 },
+  appointment_location: { segment: 'AIL', field: 3 },
+  patient_id: { segment: 'PID', field: 3 },
+  patient_first_name: { segment: 'PID', field: 5 },
+  patient_last_name: { segment: 'PID', field: 5 },
+  patient_phone: { segment: 'PID', field: 13 },
+  patient_language: { segment: 'PID', field: 15 },
+  provider_id: { segment: 'AIP', field: 3 },
+  provider_first_name: { segment: 'AIP', field: 3 },
+  provider_last_name: { segment: 'AIP', field: 3 },
+};
+
+/** SCH-11 timing (TQ: start is component 4), else the first TQ1-7, else the first AIS-4. */
+function appointmentStartSource(message: Message, sch: HL7Node): Sourced<string> | undefined {
+  // TQ's start is a TS inside a component, so its own parts are subcomponents: the first is the time.
+  const timing = component(firstRepetition(sch, 11), 4);
+  if (timing) return { segment: 'SCH', field: 11, value: timing };
+  for (const tq1 of segmentsNamed(message, 'TQ1')) {
+    const text = component(firstRepetition(tq1, 7), 1);
+    if (text) return { segment: 'TQ1', field: 7, value: text };
+  }
+  for (const ais of segmentsNamed(message, 'AIS')) {
+    const text = component(firstRepetition(ais, 4), 1);
+    if (text) return { segment: 'AIS', field: 4, value: text };
+  }
+  return undefined;
+}
+
+/** AIL-3 (PL): the location description (PL-9) when sent, else point of care (PL-1), else facility (PL-4). */
+function appointmentLocation(message: Message): string | undefined {
+  for (const ail of segmentsNamed(message, 'AIL')) {
+    const place = firstRepetition(ail, 3);
+    const text = component(place, 9) || component(place, 1) || component(place, 4);
+    if (text) return text;
+  }
+  return undefined;
+}
+
+/** AIP-3 (XCN: id ^ family ^ given) of the first personnel resource that names someone. */
+function personnel(
+  message: Message,
+): Pick<CanonicalEventBody, 'provider_id' | 'provider_first_name' | 'provider_last_name'> {
+  for (const aip of segmentsNamed(message, 'AIP')) {
+    const person = firstRepetition(aip, 3);
+    const id = component(person, 1);
+    const lastName = component(person, 2);
+    const firstName = component(person, 3);
+    if (id || lastName || firstName) {
+      return {
+        provider_id: id || undefined,
+        provider_last_name: lastName || undefined,
+        provider_first_name: firstName || undefined,
+      };
+    }
+  }
+  return {};
+}
+
+/**
+ * SCH-17 (filler contact phone number): who to call about this appointment, so texts can say how to
+ * reach the clinic. AIP has no phone field. Optional: a number that does not read is left out, not refused.
+ */
+function clinicContactPhone(sch: HL7Node, defaultCountry: string): string | undefined {
+  for (const xtn of repetitions(sch, 17)) {
+    const phone = normalisePhone(telephoneNumber(xtn), defaultCountry);
+    if (phone) return phone;
+  }
+  return undefined;
+}
+
+// XTN-3 equipment types that cannot receive a text (fax, modem, beeper, e-mail, X.400, TDD/TTY).
+const NOT_TEXTABLE_EQUIPMENT = new Set(['FX', 'MD', 'BP', 'INTERNET', 'X.400', 'TDD', 'TTY']);
+
+/**
+ * PID-13, mobile first: the repetitions whose XTN-3 equipment type is CP (cellular phone), then the
+ * others in the sender's order; the first that is a valid number wins (E.164 or national in the default country).
+ */
+function patientPhone(pid: HL7Node, defaultCountry: string): { phone?: string; present: boolean } {
+  const candidates = repetitions(pid, 13)
+    .map((xtn) => ({
+      equipment: component(xtn, 3).toUpperCase(),
+      use: component(xtn, 2).toUpperCase(),
+      number: telephoneNumber(xtn),
+    }))
+    .filter((c) => c.number && c.use !== 'NET' && !NOT_TEXTABLE_EQUIPMENT.has(c.equipment));
+  const ordered = [
+    ...candidates.filter((c) => c.equipment === 'CP'),
+    ...candidates.filter((c) => c.equipment !== 'CP'),
+  ];
+  for (const candidate of ordered) {
+    const phone = normalisePhone(candidate.number, defaultCountry);
+    if (phone) return { phone, present: true };
+  }
+  return { present: candidates.length > 0 };
+}
+
+/**
+ * The dialable number of one XTN: v2.5 splits it into country code (XTN-5), area code (XTN-6) and
+ * local number (XTN-7), and deprecates the free-text XTN-1 that v2.3 feeds still fill; XTN-12 is
+ * the unformatted number of v2.6+. The extension (XTN-8) is left out: no SMS reaches one.
+ */
+function telephoneNumber(xtn: HL7Node): string {
+  const local = component(xtn, 7);
+  if (local) {
+    const country = component(xtn, 5).replace(/^\+/, '');
+    const national = `${component(xtn, 6)}${local}`;
+    return country ? `+${country}${national}` : national;
+  }
+  return component(xtn, 1) || component(xtn, 12);
+}
+
+const BCP47 = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
+// PID-15 often carries ISO 639-2 codes or names; the templates are picked by ISO 639-1 code.
+const LANGUAGE_ALIASES: Readonly<Record<string, string>> = {
+  eng: 'en',
+  english: 'en',
+  spa: 'es',
+  spanish: 'es',
+  espanol: 'es',
+  español: 'es',
+};
+
+/** PID-15 (CE/CWE: identifier ^ text): a BCP 47 tag, or undefined so the default language applies. */
+function patientLanguage(pid: HL7Node | undefined): string | undefined {
+  const language = firstRepetition(pid, 15);
+  for (const candidate of [component(language, 1), component(language, 2)]) {
+    const key = candidate.trim().toLowerCase();
+    if (!key) continue;
+    const alias = LANGUAGE_ALIASES[key];
+    if (alias) return alias;
+    if (BCP47.test(key)) return key;
+  }
+  return undefined;
+}
+
+// YYYYMMDDHHMM[SS[.S[S[S[S]]]]][+/-ZZZZ]: appointments need at least the minute.
+const HL7_TIMESTAMP = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(?:(\d{2})(?:\.(\d{1,4}))?)?([+-]\d{4})?$/;
+
+export interface Hl7Time {
+  /** ISO instant (UTC). */
+  instant: string;
+  /** Wall-clock time as the sender wrote it, YYYY-MM-DDTHH:MM:SS (no fraction). */
+  localDateTime: string;
+  /** DEFAULT_TIMEZONE, or the sender's fixed offset (±HHMM) when it disagrees with that zone. */
+  timeZone: string;
+}
+
+/**
+ * Reads an HL7 timestamp. Without an offset it is wall-clock time in `defaultTimezone`. With one, the
+ * instant is exact, and the zone stays `defaultTimezone` (DST-aware) when that zone has the same offset
+ * at that instant; otherwise it is the sender's fixed offset, so texts show the clock time the EHR sent.
+ */
+export function readHl7Timestamp(
+  text: string,
+  defaultTimezone: string,
+): { ok: true; value: Hl7Time } | { ok: false; reason: string } {
+  const match = HL7_TIMESTAMP.exec(text.trim());
+  if (!match) return { ok: false, reason: 'must be an HL7 timestamp YYYYMMDDHHMM[SS[.S]][+/-ZZZZ]' };
+  const [, year, month, day, hour, minute, second = '00', fraction, offset] = match;
+  const localDateTime = `${year}-${month}-${day}T${hour}:${minute}:${second}`;
+  const withFraction = fraction ? `${localDateTime}.${fraction.slice(0, 3)}` : localDateTime;
+  if (!offset) {
+    const result = localToInstant(withFraction, defaultTimezone);
+    return result.ok
+      ? { ok: true, value: { instant: result.instant, localDateTime, timeZone: defaultTimezone } }
+      : { ok: false, reason: 'is not a valid date and time' };
+  }
+  const fixedZone = parseAppointmentZone(offset);
+  const result = fixedZone ? localToInstant(withFraction, fixedZone) : undefined;
+  if (!fixedZone || !result?.ok) return { ok: false, reason: 'is not a valid date, time and offset' };
+  const instantMs = Date.parse(result.instant);
+  const offsetMinutes =
+    (offset.startsWith('-') ? -1 : 1) * (Number(offset.slice(1, 3)) * 60 + Number(offset.slice(3, 5)));
+  const sameAsDefault = resolveZone(defaultTimezone)?.offset(instantMs) === offsetMinutes;
+  return {
+    ok: true,
+    value: { instant: result.instant, localDateTime, timeZone: sameAsDefault ? defaultTimezone : offset },
+  };
+}
+
+// ---- Reading the library's node tree: HL7 numbers fields and components from 1, the library's children from 0.
+
+/** All segments with that name, in message order. */
+function segmentsNamed(message: Message, name: string): HL7Node[] {
+  return children(message).filter((segment) => segment.get(0).toString() === name);
+}
+
+/**
+ * The repetitions of a field. Children are read by index: the library's path lookups throw past a
+ * segment's last field. In MSH the field separator itself is MSH-1, so MSH-n is child n-1.
+ */
+function repetitions(segment: HL7Node | undefined, field: number): HL7Node[] {
+  if (!segment) return [];
+  const index = segment.get(0).toString() === 'MSH' ? field - 1 : field;
+  return children(segment.get(index));
+}
+
+function firstRepetition(segment: HL7Node | undefined, field: number): HL7Node | undefined {
+  return repetitions(segment, field)[0];
+}
+
+/** Component n (from 1), decoded; a composite's first subcomponent. Empty when absent. */
+function component(repetition: HL7Node | undefined, n: number): string {
+  return repetition
+    ? repetition
+        .get(n - 1)
+        .toString()
+        .trim()
+    : '';
+}
+
+function components(repetition: HL7Node | undefined): string[] {
+  return repetition ? children(repetition).map((part) => part.toString()) : [];
+}
+
+/** By index rather than forEach, which the library's stand-in for an absent node does not implement. */
+function children(node: HL7Node): HL7Node[] {
+  const found: HL7Node[] = [];
+  for (let i = 0; i < node.length; i++) found.push(node.get(i));
+  return found;
+}
