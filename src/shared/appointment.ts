@@ -204,6 +204,8 @@ export interface AppointmentStateData {
   ignoredEvents: IgnoredEvent[];
   /** Replies on their way to the EHR; absent in state carried from before replies existed. */
   callbacks?: EhrCallbackRecord[];
-  /** Bumped on every state change; snapshots never go backwards. */
+  /** Bumped on every state change. */
   version: number;
+  /** Version of the last snapshot written: contiguous, never goes backwards. */
+  snapshotSequence?: number;
 }

@@ -78,10 +78,14 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
   const snapshotInBackground = (): void => {
     if (snapshotInFlight || state.data.version === snapshotVersion || !state.data.policy) return;
     const version = state.data.version;
+    // Snapshots coalesce state changes made while a write is in flight; their own sequence keeps
+    // the history contiguous (1, 2, 3…: one object per snapshot version, no gaps).
+    const sequence = (state.data.snapshotSequence ?? 0) + 1;
+    state.data.snapshotSequence = sequence;
     snapshotInFlight = writeSnapshot({
       schemaVersion: 1,
       appointmentId: state.data.appointmentId,
-      version,
+      version: sequence,
       status: state.data.status,
       writtenAt: new Date().toISOString(),
       state: JSON.parse(JSON.stringify(state.data)) as unknown,

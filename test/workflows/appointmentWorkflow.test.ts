@@ -304,8 +304,12 @@ describe('appointment workflow', () => {
       expect(final.status).toBe('NOSHOWED');
       const snapshot = await s.snapshots.readCurrent('valley', s.appointmentId);
       expect(snapshot?.status).toBe('NOSHOWED');
-      expect(snapshot?.version).toBe(final.version);
-      expect((await s.snapshots.listHistory('valley', s.appointmentId)).length).toBeGreaterThan(1);
+      expect((snapshot?.state as { version: number }).version).toBe(final.version);
+      // One history object per snapshot version, contiguous, the last one being current.
+      const history = await s.snapshots.listHistory('valley', s.appointmentId);
+      expect(history.length).toBeGreaterThan(1);
+      expect(history).toEqual(history.map((_, i) => i + 1));
+      expect(snapshot?.version).toBe(history[history.length - 1]);
     });
   });
 });
