@@ -47,14 +47,24 @@ const { notifyEhr } = proxyActivities<Activities>({
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
 });
 
-const { writeSnapshot } = proxyActivities<Activities>({
+const { writeSnapshot, readLatestSnapshot } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   // Snapshots must eventually land; they never block texts (written in the background below).
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 });
 
 export async function appointmentWorkflow(input: AppointmentWorkflowInput): Promise<AppointmentView> {
-  const state = new AppointmentState(input.carried ?? initialStateData(input.appointmentId));
+  // A new run for an appointment whose earlier run completed (retention passed) continues from its
+  // last snapshot, so late events are still ordered and de-duplicated against what went before.
+  // Signals wait in a buffer until their handler is set below, so none is applied to an empty state.
+  let state = new AppointmentState(input.carried ?? initialStateData(input.appointmentId));
+  // Queries answer from the first activation on (the API may ask while the snapshot is read).
+  setHandler(appointmentViewQuery, () => state.view());
+  setHandler(hasSeenEventQuery, (eventId) => state.hasSeen(eventId));
+  if (!input.carried) {
+    const seeded = await readLatestSnapshot(input.appointmentId);
+    if (seeded) state = new AppointmentState(seeded);
+  }
   let wake = false;
 
   setHandler(ehrEventSignal, (envelope) => {
@@ -70,9 +80,6 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
   setHandler(deliveryUpdateSignal, (update) => {
     if (state.recordDelivery(update)) wake = true;
   });
-  setHandler(appointmentViewQuery, () => state.view());
-  setHandler(hasSeenEventQuery, (eventId) => state.hasSeen(eventId));
-
   let snapshotVersion = -1;
   let snapshotInFlight: Promise<void> | undefined;
   const snapshotInBackground = (): void => {

@@ -115,7 +115,9 @@ async function scenario(body: (s: Scenario) => Promise<void>): Promise<void> {
 }
 
 const sentKinds = (v: AppointmentView): string[] => v.messages.filter((m) => m.sid).map((m) => m.kind);
-const settled = (v: AppointmentView): boolean => v.messages.every((m) => m.status !== 'PENDING');
+/** The first event has been applied and every text decided so far has been handed to Twilio. */
+const settled = (v: AppointmentView): boolean =>
+  v.lastEventAt !== '' && v.messages.every((m) => m.status !== 'PENDING');
 
 describe('appointment workflow', () => {
   test('booking 3 days ahead texts at once, then reminds at 48 h and 24 h to the minute', async () => {
@@ -310,6 +312,28 @@ describe('appointment workflow', () => {
       expect(history.length).toBeGreaterThan(1);
       expect(history).toEqual(history.map((_, i) => i + 1));
       expect(snapshot?.version).toBe(history[history.length - 1]);
+    });
+  });
+
+  test('an event after retention starts a new run seeded from the latest snapshot', async () => {
+    await scenario(async (s) => {
+      const start = minuteAligned(s.t0) + 2 * HOUR;
+      const booked = s.ev({ eventType: 'BOOKED', start: iso(start) });
+      await s.send(booked);
+      await s.until(settled);
+      await env.sleep(2 * HOUR + 73 * HOUR);
+      const first = await s.handle.result();
+      expect(first.status).toBe('COMPLETED');
+
+      // A late no-show, days after retention: a new run, which remembers the first.
+      await s.send(s.ev({ eventType: 'NOSHOWED', start: iso(start), eventAt: iso(s.t0 + 76 * HOUR) }));
+      let v = await s.until((x) => sentKinds(x).includes('NOSHOWED'));
+      expect(sentKinds(v)).toEqual(['BOOKED', 'NOSHOWED']);
+      // The EHR resending the original booking is still recognised as a duplicate.
+      await s.send(booked);
+      v = await s.until(settled);
+      expect(v.status).toBe('NOSHOWED');
+      expect(sentKinds(v)).toEqual(['BOOKED', 'NOSHOWED']);
     });
   });
 });

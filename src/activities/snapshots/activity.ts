@@ -4,8 +4,10 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from '../../log';
+import type { AppointmentStateData } from '../../shared/appointment';
 import {
   type AppointmentSnapshot,
+  CorruptSnapshotError,
   InvalidSnapshotError,
   SnapshotConflictError,
   type SnapshotStore,
@@ -29,6 +31,35 @@ export const SNAPSHOT_FAILURE_TYPES = {
 export function createSnapshotActivities(deps: SnapshotActivityDeps) {
   const { store, customerCode, logger } = deps;
   return {
+    /**
+     * The state of the latest snapshot of an appointment, to seed a new run after its workflow
+     * completed (retention passed); null when there is none or it is unreadable (logged).
+     */
+    async readLatestSnapshot(appointmentId: string): Promise<AppointmentStateData | null> {
+      try {
+        const snapshot = await store.readCurrent(customerCode, appointmentId);
+        const state = snapshot?.state as Partial<AppointmentStateData> | undefined;
+        if (
+          !snapshot ||
+          !state ||
+          state.appointmentId !== appointmentId ||
+          typeof state.version !== 'number'
+        ) {
+          return null;
+        }
+        logger.info({ customerCode, appointmentId, version: snapshot.version }, 'seeding from snapshot');
+        return state as AppointmentStateData;
+      } catch (error) {
+        if (error instanceof CorruptSnapshotError) {
+          logger.warn(
+            { customerCode, appointmentId, key: error.key },
+            'unreadable snapshot; starting afresh',
+          );
+          return null;
+        }
+        throw error;
+      }
+    },
     /**
      * Records `snapshot` in history and makes it current unless a newer or equal version already is.
      * `'stale'` is a normal answer (a retried or late write). Invalid snapshots and a version that already
