@@ -173,7 +173,7 @@ describe('POST /v1/ehr/hl7v2 on the dev server', () => {
       return texts.length >= 1 ? texts : undefined;
     });
     expect(bookingText?.body).toMatch(
-      /^Valley Clinic: Hi ANA, your appointment with JO SMITH at Valley Family Medicine on .* is booked/,
+      /^Valley Clinic: Hi Ana, your appointment with Jo Smith at Valley Family Medicine on .* is booked/,
     );
     expect(await store.list({ to: '+13035550100' })).toEqual([]);
 

@@ -6,6 +6,7 @@ import {
   mergeTemplates,
   parseTemplateOverrides,
   primaryLanguage,
+  personName,
   renderMessage,
   sanitizeValue,
 } from '../../src/domain/messages/render';
@@ -325,5 +326,31 @@ describe('template overrides', () => {
     const error = overridesError({ en: { NOPE: 'x', HELP: '{{bad}}' }, xx_YY: {} });
     expect(error.problems).toHaveLength(3);
     for (const problem of error.problems) expect(error.message).toContain(problem);
+  });
+});
+
+describe('names in capitals', () => {
+  test.each([
+    ['ANA', 'Ana'],
+    ['JO SMITH', 'Jo Smith'],
+    ["MARY-JANE O'NEIL", "Mary-Jane O'Neil"],
+    ['DR. LEE', 'Dr. Lee'],
+    ['JOSÉ', 'José'],
+    ['McDonald', 'McDonald'],
+    ['ana', 'ana'],
+    ['', ''],
+  ])('%s is shown as %s', (input, shown) => {
+    expect(personName(input)).toBe(shown);
+  });
+
+  test('an HL7 feed in capitals does not shout at the patient', () => {
+    const { body } = renderMessage('BOOKED', {
+      customerName: 'Valley Clinic',
+      firstName: 'ANA',
+      provider: 'JO SMITH',
+      start: '2026-12-04T16:30:00.000Z',
+      zone: 'America/Denver',
+    });
+    expect(body).toContain('Hi Ana, your appointment with Jo Smith');
   });
 });

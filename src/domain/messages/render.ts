@@ -64,8 +64,8 @@ export function renderMessage(
 
   const values: TemplateValues = {
     customerName,
-    firstName: sanitizeValue(ctx.firstName),
-    provider: sanitizeValue(ctx.provider),
+    firstName: personName(sanitizeValue(ctx.firstName)),
+    provider: personName(sanitizeValue(ctx.provider)),
     location: sanitizeValue(ctx.location),
     callbackPhone: sanitizeValue(ctx.callbackPhone),
     choices: sanitizeValue(ctx.choices),
@@ -83,6 +83,17 @@ export function renderMessage(
 }
 
 /** Lowercase primary subtag of a BCP 47 tag (`es-MX` → `es`, `ES_us` → `es`); `en` when absent or malformed. */
+/**
+ * Many EHRs (HL7 feeds especially) send names in capitals; "Hi ANA" reads as shouting, so an
+ * all-capitals name is shown in title case ("MCDONALD-O'NEIL" → "Mcdonald-O'Neil"). Mixed case is kept.
+ */
+export function personName(value: string): string {
+  if (value === '' || value !== value.toUpperCase() || value === value.toLowerCase()) return value;
+  return value
+    .toLowerCase()
+    .replace(/(^|[\s\-'’.])(\p{L})/gu, (_m, sep: string, letter: string) => sep + letter.toUpperCase());
+}
+
 export function primaryLanguage(tag: string | undefined): string {
   const primary = (tag ?? '').trim().split(/[-_]/, 1)[0]?.toLowerCase() ?? '';
   return LANGUAGE_SUBTAG.test(primary) ? primary : 'en';
@@ -185,7 +196,7 @@ export function formatChoices(items: readonly ChoiceItem[], language?: string): 
   const withWord = lang === 'es' ? 'con' : 'with';
   return items
     .map((item, index) => {
-      const provider = sanitizeValue(item.provider);
+      const provider = personName(sanitizeValue(item.provider));
       const when = formatWhen(item.start, item.zone, lang);
       return `${index + 1}) ${when}${provider === '' ? '' : ` ${withWord} ${provider}`}`;
     })
