@@ -26,7 +26,7 @@ export interface ActivityDeps {
   /** Where patients' replies are POSTed (EHR_CALLBACK_URL, or the sandbox receiver) and the HMAC key. */
   ehrCallback: { url: string; secret: string };
   /** For activities that talk to other workflows (the phone conversation). */
-  temporal: { client: Client; taskQueue: string };
+  temporal: { client: Client; taskQueue: string; phoneIdKey: string };
   logger: Logger;
 }
 
@@ -57,6 +57,7 @@ export function activityDepsFromConfig(config: AppConfig): ActivityDeps {
         namespace: env.TEMPORAL_NAMESPACE,
       }),
       taskQueue: env.TEMPORAL_TASK_QUEUE,
+      phoneIdKey: config.phoneIdKey,
     },
     logger: rootLogger,
   };
@@ -80,7 +81,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createPhoneActivities({
       client: deps.temporal.client,
       taskQueue: deps.temporal.taskQueue,
-      customerCode: deps.customerCode,
+      phoneIdKey: deps.temporal.phoneIdKey,
     }),
     ...createSnapshotActivities({
       store: deps.snapshots,

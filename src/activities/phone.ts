@@ -18,26 +18,29 @@ import {
 export interface PhoneActivityDeps {
   client: Client;
   taskQueue: string;
-  /** Salts phone workflow ids per installation. */
-  customerCode: string;
+  /** PHONE_ID_KEY: keys the hash in phone workflow ids. */
+  phoneIdKey: string;
 }
 
-export function createPhoneActivities({ client, taskQueue, customerCode }: PhoneActivityDeps) {
+export function createPhoneActivities({ client, taskQueue, phoneIdKey }: PhoneActivityDeps) {
   // A worker shutting down cancels its activities: an update waiting on a drained worker must let go.
   const cancellable = <R>(call: () => Promise<R>): Promise<R> =>
     client.withAbortSignal(Context.current().cancellationSignal, call);
 
   const startOperation = (phone: string) =>
     new WithStartWorkflowOperation<typeof phoneConversationWorkflow>('phoneConversationWorkflow', {
-      workflowId: phoneWorkflowId(phone, customerCode),
+      workflowId: phoneWorkflowId(phone, phoneIdKey),
       taskQueue,
       args: [{ phone }],
       workflowIdConflictPolicy: 'USE_EXISTING',
     });
 
   return {
-    async linkAppointmentToPhone(phone: string, appointment: LinkedAppointment): Promise<void> {
-      await cancellable(() =>
+    async linkAppointmentToPhone(
+      phone: string,
+      appointment: LinkedAppointment,
+    ): Promise<{ optedOut: boolean }> {
+      return cancellable(() =>
         client.workflow.executeUpdateWithStart(linkAppointmentUpdate, {
           args: [appointment],
           startWorkflowOperation: startOperation(phone),

@@ -199,7 +199,10 @@ async function findEarlierSend(
 ): Promise<MessageInstance | undefined> {
   const earliest = firstScheduledMs - CLOCK_SKEW_MS;
   const dayStart = new Date(Math.floor(earliest / DAY_MS) * DAY_MS);
-  const recent = await client.messages.list({ to, dateSentAfter: dayStart, limit: 50 });
+  // No DateSent filter: Twilio leaves date_sent empty while a text is queued, which would hide exactly
+  // the send a lost response left behind. The newest 50 to this number, filtered on creation time, suffice.
+  void dayStart;
+  const recent = await client.messages.list({ to, limit: 50 });
   return recent
     .filter(
       (message) =>

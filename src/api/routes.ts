@@ -32,7 +32,7 @@ export function createGateways(config: AppConfig, client: Client): ApiGateways {
   const policy = appointmentPolicy(config);
   return {
     appointments: new AppointmentGateway(client, config.env.TEMPORAL_TASK_QUEUE, () => policy),
-    conversations: new ConversationGateway(client, config.env.TEMPORAL_TASK_QUEUE, config.env.CUSTOMER_CODE),
+    conversations: new ConversationGateway(client, config.env.TEMPORAL_TASK_QUEUE, config.phoneIdKey),
   };
 }
 
@@ -85,7 +85,8 @@ export function apiRouters(config: AppConfig, gateways: ApiGateways, logger: Log
       }),
     );
   }
-  if (!env.EHR_CALLBACK_URL) {
+  // Sandbox only: outside it EHR_CALLBACK_URL is required, and this listing is unauthenticated.
+  if (config.sandbox && !env.EHR_CALLBACK_URL) {
     // No EHR configured: replies land in the built-in receiver (GET /v1/sandbox/ehr-callbacks).
     routers.push(
       createEhrCallbackReceiverRouter(EhrCallbackStore.inDataDir(config.dataDir), {

@@ -14,6 +14,8 @@ export interface AppConfig {
   /** Start a Temporal dev server ourselves (no TEMPORAL_ADDRESS given). */
   readonly embeddedTemporal: boolean;
   readonly temporalAddress: string;
+  /** Keys the hash of phone numbers in phone workflow ids (PHONE_ID_KEY; a fixed key in sandbox mode). */
+  readonly phoneIdKey: string;
 }
 
 export class ConfigError extends Error {
@@ -60,6 +62,7 @@ export function parseConfig(source: Record<string, string | undefined>): AppConf
     ehrApiKeys: env.EHR_API_KEYS.length > 0 ? env.EHR_API_KEYS : sandbox ? [SANDBOX_API_KEY] : [],
     embeddedTemporal: !env.TEMPORAL_ADDRESS,
     temporalAddress: env.TEMPORAL_ADDRESS ?? `127.0.0.1:${env.TEMPORAL_DEV_SERVER_PORT}`,
+    phoneIdKey: env.PHONE_ID_KEY ?? `sandbox-phone-id:${env.CUSTOMER_CODE}`,
   };
 }
 

@@ -94,6 +94,7 @@ export const envFields = z.object({
   ),
   EHR_CALLBACK_URL: optionalUrl,
   EHR_CALLBACK_SECRET: optionalString,
+  PHONE_ID_KEY: optionalString,
 
   DEFAULT_COUNTRY: z
     .string()
@@ -166,6 +167,15 @@ export function crossFieldProblems(env: Partial<EnvFields>): Array<{ name: strin
     }
     if (!env.PUBLIC_BASE_URL)
       problem('PUBLIC_BASE_URL', 'is required with Twilio: webhooks are signed against it');
+    if (!env.EHR_CALLBACK_URL) {
+      problem('EHR_CALLBACK_URL', "is required outside sandbox mode: patients' replies are POSTed there");
+    }
+    if (!env.PHONE_ID_KEY || env.PHONE_ID_KEY.length < 16) {
+      problem(
+        'PHONE_ID_KEY',
+        'is required outside sandbox mode (16+ random characters): it keys the hash hiding phone numbers in workflow ids',
+      );
+    }
     if (env.EHR_API_KEYS?.length === 0) {
       problem('EHR_API_KEYS', 'is required outside sandbox mode (comma-separated bearer keys)');
     }

@@ -27,7 +27,8 @@ export class ConversationGateway {
   constructor(
     private readonly client: Client,
     private readonly taskQueue: string,
-    private readonly customerCode: string,
+    /** PHONE_ID_KEY. */
+    private readonly phoneIdKey: string,
   ) {}
 
   /** Resolves once the reply is in Temporal's history: after that it cannot be lost. */
@@ -35,7 +36,7 @@ export class ConversationGateway {
     await this.client.workflow.signalWithStart<typeof phoneConversationWorkflow, [InboundReply]>(
       'phoneConversationWorkflow',
       {
-        workflowId: phoneWorkflowId(text.from, this.customerCode),
+        workflowId: phoneWorkflowId(text.from, this.phoneIdKey),
         taskQueue: this.taskQueue,
         args: [{ phone: text.from }],
         signal: inboundReplySignal,

@@ -91,7 +91,10 @@ export interface DeliveryUpdate {
 }
 
 export const inboundReplySignal = defineSignal<[InboundReply]>('inboundReply');
-export const linkAppointmentUpdate = defineUpdate<void, [LinkedAppointment]>('linkAppointment');
+/** Links an appointment to its number; answers whether the number has opted out (STOP). */
+export const linkAppointmentUpdate = defineUpdate<{ optedOut: boolean }, [LinkedAppointment]>(
+  'linkAppointment',
+);
 export const reserveReminderUpdate = defineUpdate<ReservationAnswer, [ReminderReservation]>(
   'reserveReminder',
 );

@@ -21,6 +21,7 @@ import {
   appointmentViewQuery,
   ehrEventSignal,
   hasSeenEventQuery,
+  type AppointmentEvent,
   type AppointmentView,
   type AppointmentWorkflowInput,
   type MessageRecord,
@@ -183,8 +184,20 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
     };
     const key = JSON.stringify([details.patient.phone, linked]);
     if (key === linkedKey) return;
-    await linkAppointmentToPhone(details.patient.phone, linked);
+    const { optedOut } = await linkAppointmentToPhone(details.patient.phone, linked);
     linkedKey = key;
+    // The number said STOP before this appointment was linked to it (e.g. a sibling's appointment).
+    if (optedOut && !state.data.optedOut) {
+      state.applyPatientReply(
+        {
+          kind: 'OPT_OUT',
+          messageSid: `phone-link-${state.data.version}`,
+          replyText: '',
+          receivedAt: new Date().toISOString(),
+        },
+        Date.now(),
+      );
+    }
   };
 
   const deliver = async (message: MessageRecord): Promise<void> => {
@@ -203,7 +216,13 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
         state.suppressMessage(message.key, answer.reason);
         return;
       }
+      // A cancellation, reschedule or opt-out may have arrived while the reservation was pending.
+      if (message.status !== 'PENDING') return;
     }
+    return send(message, state.data.details ?? details);
+  };
+
+  const send = async (message: MessageRecord, details: AppointmentEvent): Promise<void> => {
     const kind =
       message.kind === 'REMINDER' && state.data.status === 'CONFIRMED' ? 'REMINDER_CONFIRMED' : message.kind;
     const providerName = [details.provider?.firstName, details.provider?.lastName].filter(Boolean).join(' ');
@@ -241,12 +260,13 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
 
   for (;;) {
     state.queueDueReminders(Date.now());
+    // Linked before any text goes out: the phone may already have said STOP.
+    await linkToPhone();
     const pending = state.pendingMessages()[0];
     if (pending) {
       await deliver(pending);
       continue;
     }
-    await linkToPhone();
     startCallbacks();
     updateSearchAttributes();
     snapshotInBackground();

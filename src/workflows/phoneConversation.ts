@@ -44,7 +44,10 @@ export async function phoneConversationWorkflow(input: PhoneWorkflowInput): Prom
     log.info('reply received', { messageSid: inbound.messageSid, actions: decided.map((a) => a.type) });
     actions.push(...decided);
   });
-  setHandler(linkAppointmentUpdate, (appointment) => state.link(appointment, Date.now()));
+  setHandler(linkAppointmentUpdate, (appointment) => {
+    state.link(appointment, Date.now());
+    return { optedOut: state.data.optedOut };
+  });
   setHandler(reserveReminderUpdate, (request) => {
     const linked = state.data.appointments.find((a) => a.appointmentId === request.appointmentId);
     return state.reserve(request, linked?.maxRemindersPerDay ?? 2);

@@ -54,7 +54,7 @@ export async function startSandboxTwilio(
 
 export function testActivities(
   sandbox: SandboxTwilio,
-  temporal: { client: Client; taskQueue: string },
+  temporal: { client: Client; taskQueue: string; phoneIdKey?: string },
   ehrCallback: { url: string; secret: string } = { url: 'http://127.0.0.1:9/unused', secret: 'unused' },
   snapshotDir = mkdtempSync(path.join(os.tmpdir(), 'snap-')),
 ) {
@@ -67,7 +67,8 @@ export function testActivities(
       customerName: 'Valley Clinic',
       customerCode: 'valley',
       snapshots: new FileSnapshotStore(snapshotDir),
-      temporal,
+      // Tests' ConversationGateway uses the same key ('valley') to find phone workflows.
+      temporal: { phoneIdKey: 'valley', ...temporal },
       ehrCallback,
       logger: quietLogger,
     }),

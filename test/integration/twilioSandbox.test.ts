@@ -419,6 +419,9 @@ describe('Twilio client', () => {
       TWILIO_PHONE_NUMBER: '+15551230000',
       PUBLIC_BASE_URL: 'https://clinic.example.org',
       EHR_API_KEYS: 'k',
+      EHR_CALLBACK_URL: 'https://ehr.example.org/replies',
+      EHR_CALLBACK_SECRET: 'callback-secret',
+      PHONE_ID_KEY: 'a-long-random-phone-id-key',
     });
     const real = createTwilioClient(config, 'http://127.0.0.1:1/sandbox/twilio');
     expect(real.accountSid).toBe(`AC${'2'.repeat(32)}`);

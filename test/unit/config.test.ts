@@ -85,10 +85,10 @@ describe('configuration', () => {
     expect(problemsOf({ CUSTOMER_CODE: 'st-marys' })).toHaveLength(1);
   });
 
-  test('Twilio mode needs a sender, a public URL and EHR keys', () => {
+  test('Twilio mode needs a sender, a public URL, EHR keys, a callback URL and a phone id key', () => {
     const problems = problemsOf({ TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}`, TWILIO_AUTH_TOKEN: 'secret' });
     expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(
-      ['EHR_API_KEYS', 'PUBLIC_BASE_URL', 'TWILIO_PHONE_NUMBER'].sort(),
+      ['EHR_API_KEYS', 'EHR_CALLBACK_URL', 'PHONE_ID_KEY', 'PUBLIC_BASE_URL', 'TWILIO_PHONE_NUMBER'].sort(),
     );
   });
 
@@ -99,6 +99,9 @@ describe('configuration', () => {
       TWILIO_PHONE_NUMBER: '+15005550006',
       PUBLIC_BASE_URL: 'https://sms.example.org/',
       EHR_API_KEYS: 'k1, k2',
+      EHR_CALLBACK_URL: 'https://ehr.example.org/sms-replies',
+      EHR_CALLBACK_SECRET: 'callback-secret',
+      PHONE_ID_KEY: 'a-long-random-phone-id-key',
     });
     expect(config.sandbox).toBe(false);
     expect(config.ehrApiKeys).toEqual(['k1', 'k2']);

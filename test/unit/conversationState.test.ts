@@ -162,3 +162,24 @@ describe('phone conversation: reminder allowance', () => {
     expect(state.data.appointments.map((a) => a.appointmentId)).toEqual(['A']);
   });
 });
+
+describe('phone conversation: a stale which-one question', () => {
+  test('a reminder going out closes it, so "2" is read as a cancel request again', () => {
+    const state = phoneWith(appointment('A'), appointment('B'));
+    state.receive(inbound('yes'), NOW);
+    expect(state.data.awaitingChoice).not.toBeNull();
+    state.reserve({ appointmentId: 'A', messageKey: 'rem', localDay: '2026-12-01' }, 2);
+    expect(state.data.awaitingChoice).toBeNull();
+    expect(state.receive(inbound('2'), NOW)).toEqual([expect.objectContaining({ kind: 'DISAMBIGUATE' })]);
+    expect(state.data.awaitingChoice?.kind).toBe('CANCEL_REQUEST');
+  });
+
+  test('a new booking text on the number closes it too', () => {
+    const state = phoneWith(appointment('A'), appointment('B'));
+    state.receive(inbound('yes'), NOW);
+    state.link(appointment('C', { prompted: false }), NOW);
+    expect(state.data.awaitingChoice).not.toBeNull();
+    state.link(appointment('C'), NOW);
+    expect(state.data.awaitingChoice).toBeNull();
+  });
+});

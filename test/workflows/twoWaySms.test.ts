@@ -12,6 +12,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { verifySignature } from '../../src/activities/ehrCallback';
 import { ConversationGateway } from '../../src/ingest/conversationGateway';
+import { phoneWorkflowId } from '../../src/ingest/phoneIds';
+import { phoneStateQuery } from '../../src/shared/phone';
 import { createEhrCallbackReceiverRouter, EhrCallbackStore } from '../../src/sandbox/ehrCallbackReceiver';
 import {
   appointmentViewQuery,
@@ -104,6 +106,8 @@ interface World {
     predicate: (v: AppointmentView) => boolean,
   ): Promise<AppointmentView>;
   texts(): Promise<string[]>;
+  /** Waits until the phone workflow has `count` appointments whose patient was prompted. */
+  phoneKnowsPrompted(count: number): Promise<void>;
 }
 
 let replySeq = 0;
@@ -159,6 +163,15 @@ async function world(ehrUrl: string, body: (w: World) => Promise<void>): Promise
         await new Promise((r) => setTimeout(r, 50));
       }
       throw new Error(`condition never held; last view: ${JSON.stringify(last, null, 2)}`);
+    },
+    async phoneKnowsPrompted(count) {
+      const phone = env.client.workflow.getHandle(phoneWorkflowId(PHONE, 'valley'));
+      for (let i = 0; i < 200; i++) {
+        const known = await phone.query(phoneStateQuery).catch(() => undefined);
+        if ((known?.appointments.filter((a) => a.prompted).length ?? 0) >= count) return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`the phone workflow never saw ${count} prompted appointments`);
     },
     async texts() {
       const list = await sandbox.store.list({ to: PHONE, createdAfter: new Date(started - 1000) });
@@ -269,7 +282,7 @@ describe('two-way SMS', () => {
       await w.until(first, (v) => sentKinds(v).includes('BOOKED'));
       await w.until(second, (v) => sentKinds(v).includes('BOOKED'));
       // Let both appointments tell the phone they prompted the patient.
-      await new Promise((r) => setTimeout(r, 300));
+      await w.phoneKnowsPrompted(2);
       await w.reply('yes');
       let texts: string[] = [];
       for (let i = 0; i < 100 && !texts.some((t) => t.includes('more than one upcoming appointment')); i++) {
@@ -318,7 +331,12 @@ describe('two-way SMS', () => {
         if (v.messages.some((m) => m.kind === 'BOOKED' && m.sid)) break;
         await new Promise((r) => setTimeout(r, 50));
       }
-      await new Promise((r) => setTimeout(r, 300));
+      const phone = env.client.workflow.getHandle(phoneWorkflowId(PHONE, 'valley'));
+      for (let i = 0; i < 200; i++) {
+        const known = await phone.query(phoneStateQuery).catch(() => undefined);
+        if (known?.appointments.some((a) => a.prompted)) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
     });
 
     // No worker now: the webhook's hand-off still lands durably in Temporal.

@@ -43,6 +43,9 @@ export class ConversationState {
 
   /** Records (or refreshes) an appointment texted to this number. */
   link(appointment: LinkedAppointment, nowMs: number): void {
+    const before = this.data.appointments.find((a) => a.appointmentId === appointment.appointmentId);
+    // A new prompt (booking text) makes an old which-one question stale: "2" now answers the prompt.
+    if (appointment.prompted && !before?.prompted) this.data.awaitingChoice = null;
     const rest = this.data.appointments.filter((a) => a.appointmentId !== appointment.appointmentId);
     this.data.appointments = [...rest, appointment].filter(
       (a) => Date.parse(a.start) + FORGET_AFTER_MS > nowMs,
@@ -59,6 +62,8 @@ export class ConversationState {
         : { allowed: false, reason: earlier.reason as 'OPTED_OUT' | 'DAILY_CAP' };
     }
     let answer: ReservationAnswer;
+    // A reminder is a new prompt: an unanswered which-one question no longer applies.
+    this.data.awaitingChoice = null;
     if (this.data.optedOut) answer = { allowed: false, reason: 'OPTED_OUT' };
     else {
       const sameDay = this.data.reservations.filter(

@@ -1,0 +1,55 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import request from 'supertest';
+import { createApp } from '../../src/api/app';
+import { apiRouters, createGateways } from '../../src/api/routes';
+import { parseConfig } from '../../src/config';
+import { logger } from '../../src/log';
+
+const quiet = logger.child({}, { level: 'silent' });
+// Never connected: these routes answer without Temporal.
+const client = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
+
+function appFor(env: Record<string, string>) {
+  const config = parseConfig(env);
+  return createApp({
+    logger: quiet,
+    readiness: async () => ({ ready: false, temporal: 'unreachable', worker: 'unknown' }),
+    routers: apiRouters(config, createGateways(config, client), quiet),
+  });
+}
+
+const production = {
+  TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}`,
+  TWILIO_AUTH_TOKEN: 'secret',
+  TWILIO_PHONE_NUMBER: '+15005550006',
+  PUBLIC_BASE_URL: 'https://sms.example.org',
+  EHR_API_KEYS: 'k1',
+  EHR_CALLBACK_URL: 'https://ehr.example.org/replies',
+  EHR_CALLBACK_SECRET: 'callback-secret',
+  PHONE_ID_KEY: 'a-long-random-phone-id-key',
+};
+
+describe('which routes are served', () => {
+  test('outside sandbox mode no sandbox listing (texts, patient replies) is reachable', async () => {
+    const app = appFor(production);
+    for (const path of ['/v1/sandbox/messages', '/v1/sandbox/ehr-callbacks']) {
+      await request(app).get(path).expect(404);
+    }
+    await request(app).post('/v1/sandbox/inbound').send({ from: '+13035550123', body: 'yes' }).expect(404);
+  });
+
+  test('in sandbox mode the sandbox listings are served', async () => {
+    const app = appFor({ DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'routes-')) });
+    await request(app).get('/v1/sandbox/messages').expect(200);
+    await request(app).get('/v1/sandbox/ehr-callbacks').expect(200);
+  });
+
+  test('the OpenAPI document and the admin page are served', async () => {
+    const app = appFor(production);
+    await request(app).get('/openapi.json').expect(200);
+    await request(app).get('/admin').expect(200);
+  });
+});
