@@ -292,8 +292,12 @@ describe('two-way SMS', () => {
       const question = texts.find((t) => t.includes('more than one upcoming appointment')) ?? '';
       expect(question).toMatch(/1\) .*2\) .* with Lee Wong/);
       await w.reply('2');
-      const v = await w.until(second, (x) => x.status === 'CONFIRMED');
-      expect(sentKinds(v)).toContain('REPLY_CONFIRMED');
+      // The acknowledgement goes out just after the status changes: wait for both.
+      const v = await w.until(
+        second,
+        (x) => x.status === 'CONFIRMED' && sentKinds(x).includes('REPLY_CONFIRMED'),
+      );
+      expect(v.callbacks.map((c) => c.type)).toEqual(['CONFIRM']);
       expect((await first.query(appointmentViewQuery)).status).toBe('BOOKED');
     });
   });
