@@ -14,7 +14,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**/*.mjs', '*.mjs', '*.cjs', 'jest.config.js'],
+    files: ['scripts/**/*.mjs', '*.mjs', '*.cjs', 'test/**/*.cjs', 'jest.config.js'],
     languageOptions: {
       globals: {
         process: 'readonly',

@@ -9,4 +9,5 @@ module.exports = {
   // Each integration file starts its own Temporal server; two at a time fits 2 cores and keeps memory low.
   maxWorkers: 2,
   testTimeout: 60_000,
+  reporters: ['default', '<rootDir>/test/helpers/summaryReporter.cjs'],
 };
