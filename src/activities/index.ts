@@ -33,8 +33,8 @@ export interface ActivityDeps {
 export function activityDepsFromConfig(config: AppConfig): ActivityDeps {
   const { env } = config;
   return {
-    // In sandbox mode the worker reaches the API's built-in Twilio emulation over loopback.
-    twilio: createTwilioClient(config, sandboxTwilioBaseUrl(`http://127.0.0.1:${env.PORT}`)),
+    // In sandbox mode the worker reaches the API's built-in Twilio emulation (loopback, or API_INTERNAL_URL).
+    twilio: createTwilioClient(config, sandboxTwilioBaseUrl(config.apiInternalUrl)),
     sender: twilioSender(config),
     // Delivery callbacks need a reachable public URL; the sandbox reports delivery itself.
     // In sandbox mode the sandbox reports delivery to this URL too, signed like Twilio.
@@ -43,7 +43,7 @@ export function activityDepsFromConfig(config: AppConfig): ActivityDeps {
       ? { url: env.EHR_CALLBACK_URL, secret: env.EHR_CALLBACK_SECRET ?? '' }
       : {
           // No EHR configured: the built-in receiver (GET /v1/sandbox/ehr-callbacks) takes the callbacks.
-          url: sandboxEhrCallbackUrl(`http://127.0.0.1:${env.PORT}`),
+          url: sandboxEhrCallbackUrl(config.apiInternalUrl),
           secret: env.EHR_CALLBACK_SECRET ?? SANDBOX_EHR_CALLBACK_SECRET,
         },
     templates: loadTemplates(env.MESSAGE_TEMPLATES_FILE),

@@ -16,6 +16,8 @@ export interface AppConfig {
   readonly temporalAddress: string;
   /** Keys the hash of phone numbers in phone workflow ids (PHONE_ID_KEY; a fixed key in sandbox mode). */
   readonly phoneIdKey: string;
+  /** How workers reach the API's sandbox endpoints (API_INTERNAL_URL; loopback when one process runs both). */
+  readonly apiInternalUrl: string;
 }
 
 export class ConfigError extends Error {
@@ -63,6 +65,7 @@ export function parseConfig(source: Record<string, string | undefined>): AppConf
     embeddedTemporal: !env.TEMPORAL_ADDRESS,
     temporalAddress: env.TEMPORAL_ADDRESS ?? `127.0.0.1:${env.TEMPORAL_DEV_SERVER_PORT}`,
     phoneIdKey: env.PHONE_ID_KEY ?? `sandbox-phone-id:${env.CUSTOMER_CODE}`,
+    apiInternalUrl: (env.API_INTERNAL_URL ?? `http://127.0.0.1:${env.PORT}`).replace(/\/+$/, ''),
   };
 }
 

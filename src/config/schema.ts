@@ -95,6 +95,7 @@ export const envFields = z.object({
   EHR_CALLBACK_URL: optionalUrl,
   EHR_CALLBACK_SECRET: optionalString,
   PHONE_ID_KEY: optionalString,
+  API_INTERNAL_URL: optionalUrl,
 
   DEFAULT_COUNTRY: z
     .string()
