@@ -100,7 +100,6 @@ export const TRANSIENT_TWILIO_ERROR_CODES: ReadonlySet<number> = new Set([14107,
 
 /** Clock skew allowed between our worker and Twilio when matching an earlier attempt's message. */
 const CLOCK_SKEW_MS = 60_000;
-const DAY_MS = 24 * 60 * 60 * 1000;
 /** Statuses of a message that never left Twilio: a retry may send it again. */
 const NEVER_SENT_STATUSES: ReadonlySet<string> = new Set(['failed', 'canceled']);
 
@@ -188,8 +187,8 @@ function render(input: SendSmsInput, customerName: string, templates: TemplateCa
 
 /**
  * The message an earlier attempt of this activity already sent: same number, identical body, created at or after
- * the first attempt was scheduled (less clock skew), oldest first. Twilio filters by send date, so we ask from
- * the start of that UTC day and filter precisely here. A failed lookup throws: better retry than risk a double text.
+ * the first attempt was scheduled (less clock skew), oldest first. A failed lookup throws: better retry than risk a
+ * double text.
  */
 async function findEarlierSend(
   client: Twilio,
@@ -198,10 +197,8 @@ async function findEarlierSend(
   firstScheduledMs: number,
 ): Promise<MessageInstance | undefined> {
   const earliest = firstScheduledMs - CLOCK_SKEW_MS;
-  const dayStart = new Date(Math.floor(earliest / DAY_MS) * DAY_MS);
   // No DateSent filter: Twilio leaves date_sent empty while a text is queued, which would hide exactly
   // the send a lost response left behind. The newest 50 to this number, filtered on creation time, suffice.
-  void dayStart;
   const recent = await client.messages.list({ to, limit: 50 });
   return recent
     .filter(
