@@ -17,7 +17,6 @@ import { phoneWorkflowId } from '../src/ingest/phoneIds';
 import {
   appointmentViewQuery,
   appointmentWorkflowId,
-  ehrEventSignal,
   type AppointmentEvent,
   type AppointmentPolicy,
   type AppointmentView,
@@ -25,13 +24,13 @@ import {
 import type { appointmentWorkflow } from '../src/workflows/appointment';
 import {
   appointmentWorker,
-  envelope,
   event,
   HOUR,
   MINUTE,
   startSandboxTwilio,
   testActivities,
   type SandboxTwilio,
+  signalAppointment,
 } from '../test/helpers/appointmentHarness';
 import { bundleWorkflows, timeSkippingEnv } from '../test/helpers/temporal';
 
@@ -205,16 +204,7 @@ async function record(
       appointmentId,
       async send(ev, policy) {
         phones.add(ev.patient.phone);
-        handle = await env.client.workflow.signalWithStart<
-          typeof appointmentWorkflow,
-          [ReturnType<typeof envelope>]
-        >('appointmentWorkflow', {
-          workflowId,
-          taskQueue,
-          args: [{ appointmentId, indexSearchAttributes: false }],
-          signal: ehrEventSignal,
-          signalArgs: [envelope(ev, policy)],
-        });
+        handle = await signalAppointment(env.client, taskQueue, ev, policy);
       },
       ev: (eventId, overrides) => ({
         ...event({ appointmentId, eventAt: iso(t0), ...overrides }),

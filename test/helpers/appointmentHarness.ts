@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import express from 'express';
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
@@ -22,7 +22,17 @@ import {
 import { logger } from '../../src/log';
 import { SandboxMessageStore } from '../../src/sandbox/messageStore';
 import { createTwilioSandboxRouter } from '../../src/sandbox/twilioSandbox';
-import type { AppointmentEvent, AppointmentPolicy, EventEnvelope } from '../../src/shared/appointment';
+import {
+  appointmentViewQuery,
+  appointmentWorkflowId,
+  ehrEventSignal,
+  type AppointmentView,
+  type AppointmentEvent,
+  type AppointmentPolicy,
+  type EventEnvelope,
+} from '../../src/shared/appointment';
+import type { appointmentWorkflow } from '../../src/workflows/appointment';
+import { bundleWorkflows, timeSkippingEnv } from './temporal';
 
 export const quietLogger = logger.child({}, { level: 'silent' });
 
@@ -126,3 +136,80 @@ export function envelope(ev: AppointmentEvent, policy: Partial<AppointmentPolicy
 
 export const HOUR = 3_600_000;
 export const MINUTE = 60_000;
+
+/**
+ * Signal-with-start of an appointment workflow, as the API's gateway does but without search
+ * attributes by default (the time-skipping server cannot register ours).
+ */
+export function signalAppointment(
+  client: Client,
+  taskQueue: string,
+  ev: AppointmentEvent,
+  policy: Partial<AppointmentPolicy> = {},
+  indexSearchAttributes = false,
+): Promise<WorkflowHandle<typeof appointmentWorkflow>> {
+  return client.workflow.signalWithStart<typeof appointmentWorkflow, [EventEnvelope]>('appointmentWorkflow', {
+    workflowId: appointmentWorkflowId(ev.appointmentId),
+    taskQueue,
+    args: [{ appointmentId: ev.appointmentId, indexSearchAttributes }],
+    signal: ehrEventSignal,
+    signalArgs: [envelope(ev, policy)],
+  });
+}
+
+export interface TimeSkippingSuite {
+  readonly env: TestWorkflowEnvironment;
+  readonly bundle: WorkflowBundleWithSourceMap;
+  readonly sandbox: SandboxTwilio;
+}
+
+/**
+ * Registers the hooks of a workflow test file: workflows bundled and the sandbox started once per
+ * file, and a fresh time-skipping server per test (its clock is global: one test's leftover timers
+ * or tasks can hold it still for the next, seen as a 25 h env.sleep running in real time).
+ */
+export function useTimeSkippingSuite(): TimeSkippingSuite {
+  let env: TestWorkflowEnvironment | undefined;
+  let bundle: WorkflowBundleWithSourceMap | undefined;
+  let sandbox: SandboxTwilio | undefined;
+  beforeAll(async () => {
+    [bundle, sandbox] = await Promise.all([
+      bundleWorkflows(require.resolve('../../src/workflows')),
+      startSandboxTwilio(),
+    ]);
+  });
+  afterAll(() => sandbox?.close());
+  beforeEach(async () => {
+    env = await timeSkippingEnv();
+  });
+  afterEach(() => env?.teardown());
+  const ready = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`${what} is only available inside a test`);
+    return value;
+  };
+  return {
+    get env() {
+      return ready(env, 'env');
+    },
+    get bundle() {
+      return ready(bundle, 'bundle');
+    },
+    get sandbox() {
+      return ready(sandbox, 'sandbox');
+    },
+  };
+}
+
+/** Polls (real time) the appointment's view until the predicate holds; fails with the last view. */
+export async function untilView(
+  handle: WorkflowHandle<typeof appointmentWorkflow>,
+  predicate: (view: AppointmentView) => boolean,
+): Promise<AppointmentView> {
+  let last: AppointmentView | undefined;
+  for (let i = 0; i < 200; i++) {
+    last = await handle.query(appointmentViewQuery);
+    if (predicate(last)) return last;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`condition never held; last view: ${JSON.stringify(last, null, 2)}`);
+}

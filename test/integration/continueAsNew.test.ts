@@ -6,7 +6,6 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { SEARCH_ATTRIBUTES } from '../../src/shared/temporal';
 import { appointmentViewQuery, ehrEventSignal } from '../../src/shared/appointment';
-import type { appointmentWorkflow } from '../../src/workflows/appointment';
 import { resolveTemporalBinary } from '../../src/temporal/binaries';
 import {
   appointmentWorker,
@@ -14,6 +13,7 @@ import {
   event,
   HOUR,
   startSandboxTwilio,
+  signalAppointment,
   testActivities,
   type SandboxTwilio,
 } from '../helpers/appointmentHarness';
@@ -55,18 +55,9 @@ test('many EHR updates make the workflow continue-as-new with its state intact',
   const start = new Date(now + 72 * HOUR).toISOString();
   const at = (i: number) => new Date(now + i * 1000).toISOString();
   await worker.runUntil(async () => {
-    const handle = await env.client.workflow.signalWithStart<
-      typeof appointmentWorkflow,
-      [ReturnType<typeof envelope>]
-    >('appointmentWorkflow', {
-      workflowId: `appointment-${appointmentId}`,
-      taskQueue,
-      args: [{ appointmentId }],
-      signal: ehrEventSignal,
-      signalArgs: [
-        envelope(event({ appointmentId, eventId: 'e0', eventType: 'BOOKED', start, eventAt: at(0) })),
-      ],
-    });
+    const booked = event({ appointmentId, eventId: 'e0', eventType: 'BOOKED', start, eventAt: at(0) });
+    // The dev server knows our search attributes: index them as production does.
+    const handle = await signalAppointment(env.client, taskQueue, booked, {}, true);
     const firstRunId = (await handle.describe()).runId;
     const updates = 12;
     for (let i = 1; i <= updates; i++) {

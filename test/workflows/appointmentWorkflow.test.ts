@@ -3,11 +3,9 @@
  * through the real twilio SDK to the sandbox, snapshots to files.
  */
 import type { WorkflowHandle } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
 import {
   appointmentViewQuery,
-  ehrEventSignal,
   type AppointmentEvent,
   type AppointmentPolicy,
   type AppointmentView,
@@ -15,36 +13,20 @@ import {
 import type { appointmentWorkflow } from '../../src/workflows/appointment';
 import {
   appointmentWorker,
-  envelope,
   event,
   HOUR,
   MINUTE,
-  startSandboxTwilio,
   testActivities,
-  type SandboxTwilio,
+  useTimeSkippingSuite,
+  signalAppointment,
+  untilView,
 } from '../helpers/appointmentHarness';
-import { bundleWorkflows, timeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
+import { uniqueTaskQueue } from '../helpers/temporal';
 import type { FileSnapshotStore } from '../../src/activities/snapshots/fileStore';
 
 jest.setTimeout(120_000);
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
-let sandbox: SandboxTwilio;
-
-beforeAll(async () => {
-  [bundle, sandbox] = await Promise.all([
-    bundleWorkflows(require.resolve('../../src/workflows')),
-    startSandboxTwilio(),
-  ]);
-});
-afterAll(() => sandbox?.close());
-// A fresh server per test: the time-skipping server's clock is global, and one test's leftover
-// timers or tasks can hold it still for the next (seen as a 25 h env.sleep running in real time).
-beforeEach(async () => {
-  env = await timeSkippingEnv();
-});
-afterEach(() => env?.teardown());
+const suite = useTimeSkippingSuite();
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const minuteAligned = (ms: number): number => Math.floor(ms / MINUTE) * MINUTE;
@@ -65,11 +47,10 @@ interface Scenario {
 /** Runs `body` with a worker and an appointment workflow started by its first event. */
 async function scenario(body: (s: Scenario) => Promise<void>): Promise<void> {
   const taskQueue = uniqueTaskQueue('appt');
-  const { activities, snapshots } = testActivities(sandbox, { client: env.client, taskQueue });
-  const worker = await appointmentWorker(env, bundle, taskQueue, activities);
+  const { activities, snapshots } = testActivities(suite.sandbox, { client: suite.env.client, taskQueue });
+  const worker = await appointmentWorker(suite.env, suite.bundle, taskQueue, activities);
   const appointmentId = `A-${taskQueue}`;
-  const t0 = await env.currentTimeMs();
-  const workflowId = `appointment-${appointmentId}`;
+  const t0 = await suite.env.currentTimeMs();
   let handle: WorkflowHandle<typeof appointmentWorkflow> | undefined;
   const s: Scenario = {
     get handle() {
@@ -81,27 +62,10 @@ async function scenario(body: (s: Scenario) => Promise<void>): Promise<void> {
     t0,
     appointmentId,
     async send(ev, policy) {
-      handle = await env.client.workflow.signalWithStart<
-        typeof appointmentWorkflow,
-        [ReturnType<typeof envelope>]
-      >('appointmentWorkflow', {
-        workflowId,
-        taskQueue,
-        args: [{ appointmentId, indexSearchAttributes: false }],
-        signal: ehrEventSignal,
-        signalArgs: [envelope(ev, policy)],
-      });
+      handle = await signalAppointment(suite.env.client, taskQueue, ev, policy);
     },
     view: () => s.handle.query(appointmentViewQuery),
-    async until(predicate) {
-      let last: AppointmentView | undefined;
-      for (let i = 0; i < 200; i++) {
-        last = await s.view();
-        if (predicate(last)) return last;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error(`condition never held; last view: ${JSON.stringify(last, null, 2)}`);
-    },
+    until: (predicate) => untilView(s.handle, predicate),
     ev: (overrides) => event({ appointmentId, eventAt: iso(t0), ...overrides }),
   };
   await worker.runUntil(async () => {
@@ -131,7 +95,7 @@ describe('appointment workflow', () => {
         ['SECOND', iso(start - 24 * HOUR), 'PENDING'],
       ]);
 
-      await env.sleep(start - 48 * HOUR - (await env.currentTimeMs()) + MINUTE / 2);
+      await suite.env.sleep(start - 48 * HOUR - (await suite.env.currentTimeMs()) + MINUTE / 2);
       v = await s.until((x) => x.reminders[0]?.status === 'SENT');
       expect(v.reminders[1]?.status).toBe('PENDING');
       const first = v.messages.find((m) => m.kind === 'REMINDER');
@@ -139,10 +103,12 @@ describe('appointment workflow', () => {
       expect(Date.parse(first?.sentAt ?? '')).toBeGreaterThanOrEqual(start - 48 * HOUR);
       expect(Date.parse(first?.sentAt ?? '')).toBeLessThan(start - 48 * HOUR + MINUTE);
 
-      await env.sleep(24 * HOUR);
+      await suite.env.sleep(24 * HOUR);
       v = await s.until((x) => x.reminders[1]?.status === 'SENT');
       expect(sentKinds(v)).toEqual(['BOOKED', 'REMINDER', 'REMINDER']);
-      const bodies = (await sandbox.store.list()).filter((m) => v.messages.some((x) => x.sid === m.sid));
+      const bodies = (await suite.sandbox.store.list()).filter((m) =>
+        v.messages.some((x) => x.sid === m.sid),
+      );
       expect(bodies.map((m) => m.body)).toEqual([
         expect.stringContaining('is booked. Reply 1 or YES to confirm'),
         expect.stringContaining('this is a reminder'),
@@ -195,7 +161,7 @@ describe('appointment workflow', () => {
         ['FIRST', 'PENDING', undefined],
         ['SECOND', 'SKIPPED', 'SAME_TIME_AS_FIRST'],
       ]);
-      await env.sleep(start - (await env.currentTimeMs()) + MINUTE);
+      await suite.env.sleep(start - (await suite.env.currentTimeMs()) + MINUTE);
       v = await s.until((x) => x.reminders[0]?.status === 'SENT');
       expect(sentKinds(v)).toEqual(['BOOKED', 'REMINDER']);
     });
@@ -218,7 +184,7 @@ describe('appointment workflow', () => {
       const start = minuteAligned(s.t0) + 72 * HOUR;
       await s.send(s.ev({ eventType: 'BOOKED', start: iso(start) }));
       await s.until(settled);
-      await env.sleep(25 * HOUR); // the 48 h reminder has gone out
+      await suite.env.sleep(25 * HOUR); // the 48 h reminder has gone out
       await s.until((x) => x.reminders[0]?.status === 'SENT');
       const later = start + 48 * HOUR;
       await s.send(s.ev({ eventType: 'RESCHEDULED', start: iso(later), eventAt: iso(s.t0 + 25 * HOUR) }));
@@ -238,7 +204,7 @@ describe('appointment workflow', () => {
       let v = await s.until((x) => sentKinds(x).includes(eventType));
       expect(v.status).toBe(eventType);
       expect(v.reminders.every((r) => r.status === 'CANCELED')).toBe(true);
-      await env.sleep(73 * HOUR);
+      await suite.env.sleep(73 * HOUR);
       v = await s.view();
       expect(sentKinds(v)).toEqual(['BOOKED', eventType]);
     });
@@ -266,10 +232,10 @@ describe('appointment workflow', () => {
       await s.send(s.ev({ eventType: 'BOOKED', start: iso(start) }));
       await s.send(s.ev({ eventType: 'CONFIRMED', start: iso(start), eventAt: iso(s.t0 + MINUTE) }));
       await s.until((x) => sentKinds(x).includes('CONFIRMED'));
-      await env.sleep(25 * HOUR);
+      await suite.env.sleep(25 * HOUR);
       const v = await s.until((x) => x.reminders[0]?.status === 'SENT');
       const sid = v.messages.find((m) => m.kind === 'REMINDER')?.sid;
-      const body = (await sandbox.store.get(sid ?? ''))?.body ?? '';
+      const body = (await suite.sandbox.store.get(sid ?? ''))?.body ?? '';
       expect(body).toContain('confirmed appointment');
       expect(body).not.toContain('Reply 1');
     });
@@ -299,7 +265,7 @@ describe('appointment workflow', () => {
       const start = minuteAligned(s.t0) + 2 * HOUR;
       await s.send(s.ev({ eventType: 'BOOKED', start: iso(start) }));
       await s.until(settled);
-      await env.sleep(2 * HOUR + 48 * HOUR);
+      await suite.env.sleep(2 * HOUR + 48 * HOUR);
       await s.send(s.ev({ eventType: 'NOSHOWED', start: iso(start), eventAt: iso(s.t0 + 50 * HOUR) }));
       await s.until((x) => sentKinds(x).includes('NOSHOWED'));
       const final = await s.handle.result();
@@ -321,7 +287,7 @@ describe('appointment workflow', () => {
       const booked = s.ev({ eventType: 'BOOKED', start: iso(start) });
       await s.send(booked);
       await s.until(settled);
-      await env.sleep(2 * HOUR + 73 * HOUR);
+      await suite.env.sleep(2 * HOUR + 73 * HOUR);
       const first = await s.handle.result();
       expect(first.status).toBe('COMPLETED');
 

@@ -8,8 +8,6 @@ import os from 'node:os';
 import path from 'node:path';
 import express from 'express';
 import type { WorkflowHandle } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { verifySignature } from '../../src/activities/ehrCallback';
 import { ConversationGateway } from '../../src/ingest/conversationGateway';
 import { phoneWorkflowId } from '../../src/ingest/phoneIds';
@@ -27,11 +25,12 @@ import {
   envelope,
   event,
   HOUR,
-  startSandboxTwilio,
   testActivities,
-  type SandboxTwilio,
+  useTimeSkippingSuite,
+  signalAppointment,
+  untilView,
 } from '../helpers/appointmentHarness';
-import { bundleWorkflows, timeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
+import { uniqueTaskQueue } from '../helpers/temporal';
 
 jest.setTimeout(120_000);
 
@@ -44,21 +43,7 @@ beforeEach(() => {
   PHONE = `+130355501${phoneSeq}`;
 });
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
-let sandbox: SandboxTwilio;
-
-beforeAll(async () => {
-  [bundle, sandbox] = await Promise.all([
-    bundleWorkflows(require.resolve('../../src/workflows')),
-    startSandboxTwilio(),
-  ]);
-});
-afterAll(() => sandbox?.close());
-beforeEach(async () => {
-  env = await timeSkippingEnv();
-});
-afterEach(() => env?.teardown());
+const suite = useTimeSkippingSuite();
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -115,13 +100,13 @@ let replySeq = 0;
 async function world(ehrUrl: string, body: (w: World) => Promise<void>): Promise<void> {
   const taskQueue = uniqueTaskQueue('sms');
   const { activities } = testActivities(
-    sandbox,
-    { client: env.client, taskQueue },
+    suite.sandbox,
+    { client: suite.env.client, taskQueue },
     { url: ehrUrl, secret: SECRET },
   );
-  const worker = await appointmentWorker(env, bundle, taskQueue, activities);
-  const conversations = new ConversationGateway(env.client, taskQueue, 'valley');
-  const t0 = await env.currentTimeMs();
+  const worker = await appointmentWorker(suite.env, suite.bundle, taskQueue, activities);
+  const conversations = new ConversationGateway(suite.env.client, taskQueue, 'valley');
+  const t0 = await suite.env.currentTimeMs();
   const started = Date.now();
   const w: World = {
     taskQueue,
@@ -135,16 +120,7 @@ async function world(ehrUrl: string, body: (w: World) => Promise<void>): Promise
         patient: { id: `P-${appointmentId}`, firstName: 'Ana', phone: PHONE, language: 'en' },
         ...overrides,
       });
-      return env.client.workflow.signalWithStart<typeof appointmentWorkflow, [ReturnType<typeof envelope>]>(
-        'appointmentWorkflow',
-        {
-          workflowId: `appointment-${appointmentId}`,
-          taskQueue,
-          args: [{ appointmentId, indexSearchAttributes: false }],
-          signal: ehrEventSignal,
-          signalArgs: [envelope(ev)],
-        },
-      );
+      return signalAppointment(suite.env.client, taskQueue, ev);
     },
     async reply(text) {
       replySeq += 1;
@@ -155,30 +131,25 @@ async function world(ehrUrl: string, body: (w: World) => Promise<void>): Promise
         receivedAt: iso(t0),
       });
     },
-    async until(handle, predicate) {
-      let last: AppointmentView | undefined;
-      for (let i = 0; i < 200; i++) {
-        last = await handle.query(appointmentViewQuery);
-        if (predicate(last)) return last;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error(`condition never held; last view: ${JSON.stringify(last, null, 2)}`);
-    },
-    async phoneKnowsPrompted(count) {
-      const phone = env.client.workflow.getHandle(phoneWorkflowId(PHONE, 'valley'));
-      for (let i = 0; i < 200; i++) {
-        const known = await phone.query(phoneStateQuery).catch(() => undefined);
-        if ((known?.appointments.filter((a) => a.prompted).length ?? 0) >= count) return;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error(`the phone workflow never saw ${count} prompted appointments`);
-    },
+    until: untilView,
+    phoneKnowsPrompted,
     async texts() {
-      const list = await sandbox.store.list({ to: PHONE, createdAfter: new Date(started - 1000) });
+      const list = await suite.sandbox.store.list({ to: PHONE, createdAfter: new Date(started - 1000) });
       return list.map((m) => m.body);
     },
   };
   await worker.runUntil(body(w));
+}
+
+/** Waits until the phone workflow has `count` appointments whose patient was prompted. */
+async function phoneKnowsPrompted(count: number): Promise<void> {
+  const phone = suite.env.client.workflow.getHandle(phoneWorkflowId(PHONE, 'valley'));
+  for (let i = 0; i < 200; i++) {
+    const known = await phone.query(phoneStateQuery).catch(() => undefined);
+    if ((known?.appointments.filter((a) => a.prompted).length ?? 0) >= count) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`the phone workflow never saw ${count} prompted appointments`);
 }
 
 const sentKinds = (v: AppointmentView): string[] => v.messages.filter((m) => m.sid).map((m) => m.kind);
@@ -188,7 +159,7 @@ describe('two-way SMS', () => {
     const ehr = await startEhr();
     try {
       await world(ehr.url, async (w) => {
-        const t0 = await env.currentTimeMs();
+        const t0 = await suite.env.currentTimeMs();
         const handle = await w.book('R1', t0 + 72 * HOUR);
         await w.until(handle, (v) => sentKinds(v).includes('BOOKED'));
         await w.reply(' yes ');
@@ -237,13 +208,13 @@ describe('two-way SMS', () => {
     const ehr = await startEhr(3);
     try {
       await world(ehr.url, async (w) => {
-        const t0 = await env.currentTimeMs();
+        const t0 = await suite.env.currentTimeMs();
         const handle = await w.book('R2', t0 + 72 * HOUR);
         await w.until(handle, (v) => sentKinds(v).includes('BOOKED'));
         await w.reply('2');
         await w.until(handle, (x) => x.status === 'CANCEL_REQUESTED');
         // Retry backoff is server time: let the time-skipping server move past 5 s + 10 s + 20 s.
-        await env.sleep(2 * 60_000);
+        await suite.env.sleep(2 * 60_000);
         const v = await w.until(handle, (x) => x.callbacks[0]?.status === 'DELIVERED');
         expect(v.status).toBe('CANCEL_REQUESTED');
         expect(v.reminders.every((r) => r.status !== 'PENDING')).toBe(true);
@@ -259,12 +230,12 @@ describe('two-way SMS', () => {
 
   test('STOP, then a due reminder sends nothing', async () => {
     await world('http://127.0.0.1:9/unused', async (w) => {
-      const t0 = await env.currentTimeMs();
+      const t0 = await suite.env.currentTimeMs();
       const handle = await w.book('R3', t0 + 72 * HOUR);
       await w.until(handle, (v) => sentKinds(v).includes('BOOKED'));
       await w.reply('STOP');
       await w.until(handle, (v) => v.optedOut);
-      await env.sleep(50 * HOUR);
+      await suite.env.sleep(50 * HOUR);
       const v = await handle.query(appointmentViewQuery);
       expect(sentKinds(v)).toEqual(['BOOKED']);
       expect(v.reminders.map((r) => r.status)).toEqual(['CANCELED', 'CANCELED']);
@@ -274,7 +245,7 @@ describe('two-way SMS', () => {
 
   test('a shared phone with two open prompts gets a which-one question, and the number picks the appointment', async () => {
     await world('http://127.0.0.1:9/unused', async (w) => {
-      const t0 = await env.currentTimeMs();
+      const t0 = await suite.env.currentTimeMs();
       const first = await w.book('R4a', t0 + 72 * HOUR);
       const second = await w.book('R4b', t0 + 96 * HOUR, {
         provider: { firstName: 'Lee', lastName: 'Wong' },
@@ -304,43 +275,27 @@ describe('two-way SMS', () => {
 
   test('a reply sent while no worker runs is applied when one starts', async () => {
     const taskQueue = uniqueTaskQueue('restart');
-    const { activities } = testActivities(sandbox, { client: env.client, taskQueue });
-    const conversations = new ConversationGateway(env.client, taskQueue, 'valley');
-    const t0 = await env.currentTimeMs();
-    const handle = await env.client.workflow.signalWithStart<
-      typeof appointmentWorkflow,
-      [ReturnType<typeof envelope>]
-    >('appointmentWorkflow', {
-      workflowId: 'appointment-R5',
+    const { activities } = testActivities(suite.sandbox, { client: suite.env.client, taskQueue });
+    const conversations = new ConversationGateway(suite.env.client, taskQueue, 'valley');
+    const t0 = await suite.env.currentTimeMs();
+    const handle = await signalAppointment(
+      suite.env.client,
       taskQueue,
-      args: [{ appointmentId: 'R5', indexSearchAttributes: false }],
-      signal: ehrEventSignal,
-      signalArgs: [
-        envelope(
-          event({
-            appointmentId: 'R5',
-            eventType: 'BOOKED',
-            start: iso(t0 + 72 * HOUR),
-            eventAt: iso(t0),
-            patient: { id: 'P-R5', phone: PHONE, language: 'en' },
-          }),
-        ),
-      ],
-    });
+      event({
+        appointmentId: 'R5',
+        eventType: 'BOOKED',
+        start: iso(t0 + 72 * HOUR),
+        eventAt: iso(t0),
+        patient: { id: 'P-R5', phone: PHONE, language: 'en' },
+      }),
+    );
     // No sticky cache: the time-skipping server does not move a query off a dead worker's sticky queue.
-    const first = await appointmentWorker(env, bundle, taskQueue, activities, { maxCachedWorkflows: 0 });
+    const first = await appointmentWorker(suite.env, suite.bundle, taskQueue, activities, {
+      maxCachedWorkflows: 0,
+    });
     await first.runUntil(async () => {
-      for (let i = 0; i < 200; i++) {
-        const v = await handle.query(appointmentViewQuery);
-        if (v.messages.some((m) => m.kind === 'BOOKED' && m.sid)) break;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      const phone = env.client.workflow.getHandle(phoneWorkflowId(PHONE, 'valley'));
-      for (let i = 0; i < 200; i++) {
-        const known = await phone.query(phoneStateQuery).catch(() => undefined);
-        if (known?.appointments.some((a) => a.prompted)) break;
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await untilView(handle, (v) => v.messages.some((m) => m.kind === 'BOOKED' && m.sid !== null));
+      await phoneKnowsPrompted(1);
     });
 
     // No worker now: the webhook's hand-off still lands durably in Temporal.
@@ -351,14 +306,10 @@ describe('two-way SMS', () => {
       receivedAt: iso(t0),
     });
 
-    const second = await appointmentWorker(env, bundle, taskQueue, activities);
+    const second = await appointmentWorker(suite.env, suite.bundle, taskQueue, activities);
     await second.runUntil(async () => {
-      let status = '';
-      for (let i = 0; i < 200 && status !== 'CONFIRMED'; i++) {
-        status = (await handle.query(appointmentViewQuery)).status;
-        if (status !== 'CONFIRMED') await new Promise((r) => setTimeout(r, 50));
-      }
-      expect(status).toBe('CONFIRMED');
+      const view = await untilView(handle, (v) => v.status === 'CONFIRMED');
+      expect(view.status).toBe('CONFIRMED');
     });
   });
 });
