@@ -4,8 +4,11 @@
  */
 import pino, { type Logger } from 'pino';
 
+const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
 export const logger: Logger = pino({
-  level: process.env.LOG_LEVEL ?? 'info',
+  // The config schema validates LOG_LEVEL; until it has run, an unknown level must not crash the import.
+  level: LEVELS.has(process.env.LOG_LEVEL ?? '') ? (process.env.LOG_LEVEL as string) : 'info',
   base: { service: 'appointment-messaging' },
   redact: {
     paths: [

@@ -1,6 +1,6 @@
 /** POST /v1/ehr/events (canonical JSON) and GET /v1/appointments/:appointment_id (ARCHITECTURE §3). */
 import { Router } from 'express';
-import { parseCanonicalEvent } from '../domain/events/canonicalEvent';
+import { ehrIdentifier, parseCanonicalEvent } from '../domain/events/canonicalEvent';
 import type { AppointmentGateway } from '../ingest/appointmentGateway';
 import { HttpError } from './errors';
 
@@ -31,7 +31,9 @@ export function ehrEventsRouter({ gateway, defaultCountry, auth }: EhrEventsDeps
   });
 
   router.get('/v1/appointments/:appointment_id', auth, async (req, res) => {
-    const view = await gateway.view(String(req.params.appointment_id));
+    // Same rule as at ingest: an id that could never have been accepted is unknown, and never reaches Temporal.
+    const id = ehrIdentifier.safeParse(req.params.appointment_id);
+    const view = id.success ? await gateway.view(id.data) : undefined;
     if (!view) throw new HttpError(404, 'appointment_not_found', 'No appointment with that id');
     res.json(view);
   });

@@ -73,7 +73,11 @@ export function apiRouters(config: AppConfig, gateways: ApiGateways, logger: Log
   if (config.sandbox) {
     const store = SandboxMessageStore.inDataDir(config.dataDir);
     routers.push(
-      createTwilioSandboxRouter({ store, logger }),
+      createTwilioSandboxRouter({
+        store,
+        logger,
+        statusCallbackPrefix: `${config.publicBaseUrl}/v1/twilio/status`,
+      }),
       createSandboxPublicRouter(store),
       sandboxInboundRouter({
         store,

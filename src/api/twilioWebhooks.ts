@@ -12,6 +12,7 @@
 import express, { Router, type Request, type RequestHandler } from 'express';
 import twilio from 'twilio';
 import { z } from 'zod';
+import { ehrIdentifier } from '../domain/events/canonicalEvent';
 import type { Logger } from '../log';
 import { HttpError } from './errors';
 
@@ -87,7 +88,8 @@ export const twilioStatusForm = z.object({
   To: address.optional(),
 });
 
-const statusCallbackQuery = z.object({ appointmentId: z.string().min(1).max(256).optional() });
+// The appointment id we put in the callback URL: held to the ingest rule before it names a workflow.
+const statusCallbackQuery = z.object({ appointmentId: ehrIdentifier.optional() });
 
 /** The empty TwiML answer: replies go out through the REST API from the workflow, so this webhook stays fast. */
 const EMPTY_TWIML = new twilio.twiml.MessagingResponse().toString();

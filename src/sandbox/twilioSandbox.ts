@@ -90,6 +90,11 @@ export interface TwilioSandboxOptions {
   deliveryDelaysMs?: { sent?: number; delivered?: number };
   /** Path prefix the router answers under; defaults to SANDBOX_TWILIO_PATH (`/sandbox/twilio`). */
   basePath?: string;
+  /**
+   * When set, a StatusCallback must start with it (our own status webhook): the sandbox answers
+   * without authentication, so it must not POST to whatever URL a caller names.
+   */
+  statusCallbackPrefix?: string;
 }
 
 export type TwilioSandboxRouter = Router & {
@@ -143,7 +148,7 @@ export function createTwilioSandboxRouter(options: TwilioSandboxOptions): Twilio
     if (!ACCOUNT_SID.test(accountSid)) return sendTwilioError(res, notFound(req.originalUrl));
     const form = createMessageForm.safeParse(req.body ?? {});
     if (!form.success) return sendTwilioError(res, invalidParameter(form.error));
-    const request = validateCreate(form.data);
+    const request = validateCreate(form.data, options.statusCallbackPrefix);
     if ('code' in request) return sendTwilioError(res, request);
     const { to, from, body, messagingServiceSid, statusCallback } = request;
 
@@ -265,7 +270,10 @@ interface ValidCreateRequest {
 }
 
 /** Twilio's checks with its error codes, or the request with empty fields dropped. */
-function validateCreate(form: z.output<typeof createMessageForm>): ValidCreateRequest | TwilioError {
+function validateCreate(
+  form: z.output<typeof createMessageForm>,
+  statusCallbackPrefix?: string,
+): ValidCreateRequest | TwilioError {
   const to = form.To || undefined;
   const from = form.From || undefined;
   const messagingServiceSid = form.MessagingServiceSid || undefined;
@@ -300,6 +308,17 @@ function validateCreate(form: z.output<typeof createMessageForm>): ValidCreateRe
   }
   if (statusCallback !== undefined && !isHttpUrl(statusCallback)) {
     return { status: 400, code: 21609, message: 'The StatusCallback URL is not a valid URL.' };
+  }
+  if (
+    statusCallback !== undefined &&
+    statusCallbackPrefix !== undefined &&
+    !statusCallback.startsWith(statusCallbackPrefix)
+  ) {
+    return {
+      status: 400,
+      code: 21609,
+      message: `The sandbox only reports delivery to ${statusCallbackPrefix}.`,
+    };
   }
   return {
     to,

@@ -213,6 +213,7 @@ describe('EHR events through the API (sandbox mode, dev server)', () => {
       ['appointment_datetime', 'appointment_timezone', 'patient_phone'].sort(),
     );
     expect((await get('/v1/appointments/BAD-1')).status).toBe(404);
+    expect((await get('/v1/appointments/not%20an%20id')).status).toBe(404);
     expect((await get('/v1/appointments/BAD-1', {})).status).toBe(401);
   });
 });

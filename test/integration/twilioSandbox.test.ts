@@ -439,4 +439,45 @@ describe('Twilio client', () => {
     );
     expect(() => redirectToSandbox('https://example.com/2010-04-01', base)).toThrow(/not a Twilio API host/);
   });
+
+  describe('sandbox status callbacks limited to our own webhook', () => {
+    test('a StatusCallback outside the allowed prefix is refused and nothing is stored or POSTed', async () => {
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'twilio-sandbox-prefix-'));
+      const limitedStore = SandboxMessageStore.inDataDir(dir);
+      const app = express();
+      app.use(
+        createTwilioSandboxRouter({
+          store: limitedStore,
+          logger: quiet,
+          deliveryDelaysMs: { sent: 0, delivered: 0 },
+          statusCallbackPrefix: 'http://127.0.0.1:9/v1/twilio/status',
+        }),
+      );
+      const port = await freePort();
+      const limitedServer = await new Promise<Server>((resolve) => {
+        const listening = app.listen(port, '127.0.0.1', () => resolve(listening));
+      });
+      try {
+        const limited = createSandboxTwilioClient(sandboxTwilioBaseUrl(`http://127.0.0.1:${port}`));
+        await expect(
+          limited.messages.create({
+            to: nextNumber(),
+            from: FROM,
+            body: 'x',
+            statusCallback: 'http://169.254.169.254/latest',
+          }),
+        ).rejects.toMatchObject({ code: 21609 });
+        expect(await limitedStore.list()).toEqual([]);
+        const ok = await limited.messages.create({
+          to: nextNumber(),
+          from: FROM,
+          body: 'x',
+          statusCallback: 'http://127.0.0.1:9/v1/twilio/status?appointmentId=A1',
+        });
+        expect(ok.sid).toMatch(/^SM/);
+      } finally {
+        await new Promise<void>((resolve) => limitedServer.close(() => resolve()));
+      }
+    });
+  });
 });

@@ -286,14 +286,26 @@ describe('POST /v1/twilio/status', () => {
     const form = statusForm(sid, 'undelivered', { ErrorCode: '30003' });
     // sendSms gives Twilio `…/v1/twilio/status?appointmentId=…`; Twilio signs that URL, query string included.
     await request(appWith(port))
-      .post('/v1/twilio/status?appointmentId=A%20100')
+      .post('/v1/twilio/status?appointmentId=A%3A100')
       .type('form')
-      .set('X-Twilio-Signature', sign(`${STATUS_URL}?appointmentId=A%20100`, form))
+      .set('X-Twilio-Signature', sign(`${STATUS_URL}?appointmentId=A%3A100`, form))
       .send(form)
       .expect(204);
     expect(port.statuses).toEqual([
-      { messageSid: sid, status: 'undelivered', errorCode: 30003, to: PATIENT, appointmentId: 'A 100' },
+      { messageSid: sid, status: 'undelivered', errorCode: 30003, to: PATIENT, appointmentId: 'A:100' },
     ]);
+  });
+
+  test('an appointment id that ingest could never have accepted is refused and names no workflow', async () => {
+    const port = new RecordingPort();
+    const form = statusForm(nextSid(), 'delivered');
+    await request(appWith(port))
+      .post('/v1/twilio/status?appointmentId=..%2Fother')
+      .type('form')
+      .set('X-Twilio-Signature', sign(`${STATUS_URL}?appointmentId=..%2Fother`, form))
+      .send(form)
+      .expect(400);
+    expect(port.statuses).toEqual([]);
   });
 
   test('a report without ErrorCode or appointment is passed on as it is', async () => {

@@ -20,7 +20,7 @@ const optionalText = (max: number) =>
     .transform((v) => (v ? v : undefined));
 
 /** EHR ids end up in workflow ids and storage paths: printable, no slashes, bounded. */
-const identifier = z
+export const ehrIdentifier = z
   .string()
   .trim()
   .min(1, 'must not be empty')
@@ -35,18 +35,18 @@ export const canonicalEventSchema = z.object({
     .trim()
     .toUpperCase()
     .pipe(z.enum(EHR_EVENT_TYPES, { message: `must be one of ${EHR_EVENT_TYPES.join(', ')}` })),
-  event_id: identifier.optional(),
+  event_id: ehrIdentifier.optional(),
   event_datetime_utc: z.iso
     .datetime({ offset: false, message: 'must be ISO 8601 UTC ending in Z, e.g. 2026-12-01T15:30:00Z' })
     .optional(),
-  appointment_id: identifier,
+  appointment_id: ehrIdentifier,
   appointment_datetime: z
     .string()
     .trim()
     .regex(LOCAL_DATE_TIME, 'must be local wall-clock time without offset, e.g. 2026-12-01T15:30:00'),
   appointment_timezone: z.string().trim().min(1, 'is required'),
   appointment_location: optionalText(200),
-  patient_id: identifier,
+  patient_id: ehrIdentifier,
   patient_first_name: optionalText(100),
   patient_last_name: optionalText(100),
   patient_phone: text(40),
