@@ -21,6 +21,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, type RetryPolicy } from '@temporalio/common';
 import type { Logger } from '../log';
+import { EHR_CALLBACK_REJECTED, NOTIFY_EHR_OPTIONS } from '../shared/activityOptions';
 
 export type EhrCallbackEventType = 'CONFIRM' | 'CANCEL';
 
@@ -68,7 +69,7 @@ export interface EhrCallbackActivityDeps {
   timeoutMs?: number;
 }
 
-export const EHR_CALLBACK_REJECTED = 'EhrCallbackRejected';
+export { EHR_CALLBACK_REJECTED };
 export const EHR_CALLBACK_UNAVAILABLE = 'EhrCallbackUnavailable';
 
 export const EHR_CALLBACK_TIMEOUT_MS = 10_000;
@@ -76,20 +77,11 @@ export const EHR_CALLBACK_TIMEOUT_MS = 10_000;
 export const EHR_CALLBACK_MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
 
 /**
- * The retry policy the workflow should give `notifyEhr`: exponential backoff from 5 s, capped at 10 min between
- * attempts, and no maximum number of attempts, because a reply must reach the EHR "until acknowledged"
- * (ARCHITECTURE §5). Permanent refusals end it through `EhrCallbackRejected` (listed here too, as a second guard).
- * Pair it with a `startToCloseTimeout` above EHR_CALLBACK_TIMEOUT_MS (30 s) and no scheduleToCloseTimeout.
- *
- * Workflows must not import this module at runtime (it uses node:crypto and the activity context): copy the
- * constant or move it to a workflow-safe module such as `src/shared/`.
+ * The retry policy the appointment workflow gives `notifyEhr` (defined with its timeouts in
+ * `shared/activityOptions`): exponential backoff from 5 s, capped at 10 min between attempts, no maximum
+ * number of attempts, because a reply must reach the EHR "until acknowledged" (ARCHITECTURE §5).
  */
-export const EHR_CALLBACK_RETRY: RetryPolicy = {
-  initialInterval: '5s',
-  backoffCoefficient: 2,
-  maximumInterval: '10m',
-  nonRetryableErrorTypes: [EHR_CALLBACK_REJECTED],
-};
+export const EHR_CALLBACK_RETRY: RetryPolicy = NOTIFY_EHR_OPTIONS.retry as RetryPolicy;
 
 const SIGNATURE_PREFIX = 'sha256=';
 const HEX_SHA256 = /^[0-9a-f]{64}$/i;
@@ -223,8 +215,6 @@ export function createEhrCallbackActivities(deps: EhrCallbackActivityDeps) {
 
   return { notifyEhr };
 }
-
-export type EhrCallbackActivities = ReturnType<typeof createEhrCallbackActivities>;
 
 /**
  * A description of a fetch failure free of URLs and bodies: `timeout after 10000 ms`, `ECONNREFUSED`... Read

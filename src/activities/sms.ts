@@ -167,8 +167,6 @@ export function createSmsActivities(deps: SmsActivityDeps) {
   return { sendSms };
 }
 
-export type SmsActivities = ReturnType<typeof createSmsActivities>;
-
 function render(input: SendSmsInput, customerName: string, templates: TemplateCatalog): RenderedMessage {
   try {
     const choices =

@@ -19,12 +19,6 @@ const toSchema = (schema: z.ZodType): JsonSchema => {
   return rest;
 };
 
-/** Request schemas other modules register (HL7, FHIR, Twilio forms), keyed by component name. */
-const extraSchemas = new Map<string, z.ZodType>();
-export function registerOpenApiSchema(name: string, schema: z.ZodType): void {
-  extraSchemas.set(name, schema);
-}
-
 const submitResult = z.object({
   workflowId: z.string(),
   appointmentId: z.string(),
@@ -101,7 +95,6 @@ export function openApiDocument(): JsonSchema {
     TwilioStatusForm: toSchema(twilioStatusForm),
     SandboxInbound: toSchema(sandboxInboundRequest),
   };
-  for (const [name, schema] of extraSchemas) schemas[name] = toSchema(schema);
   return {
     openapi: '3.1.0',
     info: {

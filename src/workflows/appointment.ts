@@ -27,26 +27,18 @@ import {
   type MessageRecord,
 } from '../shared/appointment';
 import { SEARCH_ATTRIBUTES } from '../shared/temporal';
+import { NOTIFY_EHR_OPTIONS, SEND_SMS_OPTIONS } from '../shared/activityOptions';
 import { deliveryUpdateSignal, patientReplySignal, type LinkedAppointment } from '../shared/phone';
 import { DateTime } from 'luxon';
 
-const { sendSms } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  // A text more than an hour late is worse than a visible failure an operator can act on.
-  scheduleToCloseTimeout: '1 hour',
-  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
-});
+const { sendSms } = proxyActivities<Activities>(SEND_SMS_OPTIONS);
 
 const { linkAppointmentToPhone, reserveReminder } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
-const { notifyEhr } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  // "Until the EHR has it" (ARCHITECTURE §5): no attempt limit; 4xx other than 408/429 are non-retryable.
-  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
-});
+const { notifyEhr } = proxyActivities<Activities>(NOTIFY_EHR_OPTIONS);
 
 const { writeSnapshot, readLatestSnapshot } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -168,7 +160,7 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
   const linkToPhone = async (): Promise<void> => {
     const { details, policy, status } = state.data;
     if (!details) return;
-    const providerName = [details.provider?.firstName, details.provider?.lastName].filter(Boolean).join(' ');
+    const providerName = providerNameOf(details);
     const linked: LinkedAppointment = {
       appointmentId: details.appointmentId,
       workflowId: workflowInfo().workflowId,
@@ -225,7 +217,7 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
   const send = async (message: MessageRecord, details: AppointmentEvent): Promise<void> => {
     const kind =
       message.kind === 'REMINDER' && state.data.status === 'CONFIRMED' ? 'REMINDER_CONFIRMED' : message.kind;
-    const providerName = [details.provider?.firstName, details.provider?.lastName].filter(Boolean).join(' ');
+    const providerName = providerNameOf(details);
     try {
       const result = await sendSms({
         messageKey: message.key,
@@ -297,4 +289,9 @@ function numericCode(details: unknown): number | undefined {
     return Number.isFinite(code) ? code : undefined;
   }
   return undefined;
+}
+
+/** "Jo Smith", or '' when the EHR sent no provider name. */
+function providerNameOf(details: AppointmentEvent): string {
+  return [details.provider?.firstName, details.provider?.lastName].filter(Boolean).join(' ');
 }

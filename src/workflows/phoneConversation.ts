@@ -28,12 +28,9 @@ import {
   type PhoneOutboxRecord,
   type PhoneWorkflowInput,
 } from '../shared/phone';
+import { SEND_SMS_OPTIONS } from '../shared/activityOptions';
 
-const { sendSms } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  scheduleToCloseTimeout: '1 hour',
-  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
-});
+const { sendSms } = proxyActivities<Activities>(SEND_SMS_OPTIONS);
 
 export async function phoneConversationWorkflow(input: PhoneWorkflowInput): Promise<void> {
   const state = new ConversationState(input.carried ?? initialPhoneState(input.phone));

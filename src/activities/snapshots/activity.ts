@@ -100,8 +100,6 @@ export function createSnapshotActivities(deps: SnapshotActivityDeps) {
   };
 }
 
-export type SnapshotActivities = ReturnType<typeof createSnapshotActivities>;
-
 function errorCodeOf(error: unknown): string | undefined {
   if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') {
     return error.code;
