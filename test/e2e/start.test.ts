@@ -10,6 +10,7 @@ import { Connection, Client } from '@temporalio/client';
 import { projectRoot } from '../../src/paths';
 import { freePort } from '../helpers/ports';
 import { pidsMatching, waitFor } from '../helpers/processes';
+import { devServerEnv } from '../helpers/temporal';
 
 jest.setTimeout(180_000);
 
@@ -77,5 +78,27 @@ describe('npm start (embedded default)', () => {
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
     expect(pidsMatching(dataDir)).toEqual([]);
+  });
+});
+
+describe('npm start against an existing cluster', () => {
+  test('with TEMPORAL_ADDRESS set it starts no dev server and serves from that cluster', async () => {
+    const cluster = await devServerEnv();
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'appt-cluster-'));
+    const port = await freePort();
+    const running = startSystem({ DATA_DIR: dataDir, PORT: String(port), TEMPORAL_ADDRESS: cluster.address });
+    try {
+      await waitFor(() => readyz(port), { timeoutMs: 90_000, what: `readyz\n${running.output()}` });
+      // Our dev server would be a `temporal server start-dev --db-filename <DATA_DIR>/…` process.
+      expect(pidsMatching(path.join(dataDir, 'temporal.sqlite'))).toEqual([]);
+      expect(running.output()).not.toContain('Temporal UI:');
+      // The worker polls the cluster's task queue: readiness asked that cluster.
+      const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+      expect(await res.json()).toMatchObject({ ready: true, worker: 'polling' });
+    } finally {
+      running.child.kill('SIGTERM');
+      expect(await running.exited).toBe(0);
+      await cluster.teardown();
+    }
   });
 });

@@ -312,4 +312,26 @@ describe('two-way SMS', () => {
       expect(view.status).toBe('CONFIRMED');
     });
   });
+
+  test('at most MAX_REMINDERS_PER_PHONE_PER_DAY reminders per number per local day; booking texts are not capped', async () => {
+    await world('http://127.0.0.1:9/unused', async (w) => {
+      const t0 = await suite.env.currentTimeMs();
+      const start = t0 + 72 * HOUR;
+      // Three children, one phone, three appointments at the same hour: three reminders due together.
+      const handles = [await w.book('C1', start), await w.book('C2', start), await w.book('C3', start)];
+      for (const handle of handles) await w.until(handle, (v) => sentKinds(v).includes('BOOKED'));
+      await suite.env.sleep(24 * HOUR + 60_000);
+      const views = await Promise.all(
+        handles.map((handle) =>
+          w.until(handle, (v) => ['SENT', 'SUPPRESSED', 'FAILED'].includes(v.reminders[0]?.status ?? '')),
+        ),
+      );
+      const firstReminders = views.map((v) => [v.reminders[0]?.status, v.reminders[0]?.note]);
+      expect(firstReminders.filter(([status]) => status === 'SENT')).toHaveLength(2);
+      expect(firstReminders.filter(([status]) => status === 'SUPPRESSED')).toEqual([
+        ['SUPPRESSED', 'DAILY_CAP'],
+      ]);
+      expect(views.every((v) => sentKinds(v).includes('BOOKED'))).toBe(true);
+    });
+  });
 });
