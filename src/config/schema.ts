@@ -43,7 +43,6 @@ const url = z.url({ message: 'must be an absolute http(s) URL', protocol: /^http
 const optionalUrl = optionalString.pipe(url.optional());
 
 export const envFields = z.object({
-  NODE_ENV: z.string().default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   CUSTOMER_NAME: z.string().trim().min(1).max(60).default('Your clinic'),
