@@ -48,7 +48,10 @@ describe('npm start (embedded default)', () => {
       TEMPORAL_UI_PORT: String(await freePort()),
     };
     const first = startSystem(env);
-    await waitFor(() => readyz(Number(env.PORT)), { timeoutMs: 90_000, what: `readyz\n${first.output()}` });
+    await waitFor(() => readyz(Number(env.PORT)), {
+      timeoutMs: 90_000,
+      what: () => `readyz\n${first.output()}`,
+    });
     expect(first.output()).toContain(`http://localhost:${env.TEMPORAL_UI_PORT}`);
     const ui = await fetch(`http://127.0.0.1:${env.TEMPORAL_UI_PORT}/api/v1/namespaces/default`);
     expect(ui.status).toBe(200);
@@ -67,7 +70,10 @@ describe('npm start (embedded default)', () => {
     expect(pidsMatching(dataDir)).toEqual([]);
 
     const second = startSystem(env);
-    await waitFor(() => readyz(Number(env.PORT)), { timeoutMs: 90_000, what: 'readyz after restart' });
+    await waitFor(() => readyz(Number(env.PORT)), {
+      timeoutMs: 90_000,
+      what: () => `readyz after restart\n${second.output()}`,
+    });
     const again = await Connection.connect({ address: `127.0.0.1:${env.TEMPORAL_DEV_SERVER_PORT}` });
     const described = await new Client({ connection: again }).workflow
       .getHandle('survives-restart')
@@ -88,7 +94,7 @@ describe('npm start against an existing cluster', () => {
     const port = await freePort();
     const running = startSystem({ DATA_DIR: dataDir, PORT: String(port), TEMPORAL_ADDRESS: cluster.address });
     try {
-      await waitFor(() => readyz(port), { timeoutMs: 90_000, what: `readyz\n${running.output()}` });
+      await waitFor(() => readyz(port), { timeoutMs: 90_000, what: () => `readyz\n${running.output()}` });
       // Our dev server would be a `temporal server start-dev --db-filename <DATA_DIR>/…` process.
       expect(pidsMatching(path.join(dataDir, 'temporal.sqlite'))).toEqual([]);
       expect(running.output()).not.toContain('Temporal UI:');

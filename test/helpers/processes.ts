@@ -12,7 +12,11 @@ export function pidsMatching(needle: string): number[] {
 
 export async function waitFor<T>(
   probe: () => Promise<T | undefined> | T | undefined,
-  { timeoutMs = 30_000, intervalMs = 250, what = 'condition' } = {},
+  {
+    timeoutMs = 30_000,
+    intervalMs = 250,
+    what = 'condition',
+  }: { timeoutMs?: number; intervalMs?: number; what?: string | (() => string) } = {},
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -22,7 +26,10 @@ export async function waitFor<T>(
     } catch {
       // keep polling until the deadline
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}`,
+      );
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
