@@ -7,6 +7,7 @@ import { TypedSearchAttributes } from '@temporalio/common';
 // Type only: the workflow module must not run outside the workflow sandbox.
 import type { appointmentWorkflow } from '../workflows/appointment';
 import {
+  APPOINTMENT_WORKFLOW_TYPE,
   appointmentViewQuery,
   appointmentWorkflowId,
   ehrEventSignal,
@@ -45,7 +46,7 @@ export class AppointmentGateway {
     if (await this.alreadySeen(workflowId, event.eventId)) return { ...result, duplicate: true };
     const policy = this.policy();
     await this.client.workflow.signalWithStart<typeof appointmentWorkflow, [EventEnvelope]>(
-      'appointmentWorkflow',
+      APPOINTMENT_WORKFLOW_TYPE,
       {
         workflowId,
         taskQueue: this.taskQueue,

@@ -157,6 +157,12 @@ export interface EventEnvelope {
   policy: AppointmentPolicy;
 }
 
+/**
+ * The workflow type new appointments start as. The API, tests and tools name it through this
+ * constant only; older types stay registered until their runs have ended (README, Versioning).
+ */
+export const APPOINTMENT_WORKFLOW_TYPE = 'appointmentWorkflow';
+
 export const ehrEventSignal = defineSignal<[EventEnvelope]>('ehrEvent');
 export const appointmentViewQuery = defineQuery<AppointmentView>('appointmentView');
 /** Lets the API answer `duplicate: true` without sending the event again. */

@@ -23,6 +23,7 @@ import { logger } from '../../src/log';
 import { SandboxMessageStore } from '../../src/sandbox/messageStore';
 import { createTwilioSandboxRouter } from '../../src/sandbox/twilioSandbox';
 import {
+  APPOINTMENT_WORKFLOW_TYPE,
   appointmentViewQuery,
   appointmentWorkflowId,
   ehrEventSignal,
@@ -148,13 +149,16 @@ export function signalAppointment(
   policy: Partial<AppointmentPolicy> = {},
   indexSearchAttributes = false,
 ): Promise<WorkflowHandle<typeof appointmentWorkflow>> {
-  return client.workflow.signalWithStart<typeof appointmentWorkflow, [EventEnvelope]>('appointmentWorkflow', {
-    workflowId: appointmentWorkflowId(ev.appointmentId),
-    taskQueue,
-    args: [{ appointmentId: ev.appointmentId, indexSearchAttributes }],
-    signal: ehrEventSignal,
-    signalArgs: [envelope(ev, policy)],
-  });
+  return client.workflow.signalWithStart<typeof appointmentWorkflow, [EventEnvelope]>(
+    APPOINTMENT_WORKFLOW_TYPE,
+    {
+      workflowId: appointmentWorkflowId(ev.appointmentId),
+      taskQueue,
+      args: [{ appointmentId: ev.appointmentId, indexSearchAttributes }],
+      signal: ehrEventSignal,
+      signalArgs: [envelope(ev, policy)],
+    },
+  );
 }
 
 export interface TimeSkippingSuite {
