@@ -1,16 +1,24 @@
 /**
- * Records appointment workflow histories for the replay test (test/workflows/replay.test.ts).
+ * Records workflow histories for the replay test (test/workflows/replay.test.ts).
  *
  * Each scenario runs on a fresh time-skipping server with the real activities (texts through the
- * real twilio SDK to the sandbox, snapshots to a temp folder) and its history is written to
- * test/fixtures/histories/<scenario>.json. Re-run after an intentional, non-patched change to the
- * workflow (see the README): `npm run record-histories`.
+ * real twilio SDK to the sandbox, snapshots to a temp folder, EHR callbacks to the built-in
+ * receiver) and the histories of the appointment lifecycle and of every phone conversation it
+ * touched are written to test/fixtures/histories/appointmentLifecycle/<scenario>[--phone].json,
+ * with their event counts and encoded sizes. Re-record only as the README's "Replay tests" says.
  */
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import os from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils';
+import { temporal } from '@temporalio/proto';
+import express from 'express';
+import { ConversationGateway } from '../src/ingest/conversationGateway';
+import { quietLogger } from '../test/helpers/appointmentHarness';
+import { createEhrCallbackReceiverRouter, EhrCallbackStore } from '../src/sandbox/ehrCallbackReceiver';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { phoneWorkflowId } from '../src/ingest/phoneIds';
@@ -21,7 +29,7 @@ import {
   type AppointmentPolicy,
   type AppointmentView,
 } from '../src/shared/appointment';
-import type { appointmentWorkflow } from '../src/workflows/appointment';
+import type { appointmentLifecycle } from '../src/workflows/appointment';
 import {
   appointmentWorker,
   event,
@@ -35,7 +43,8 @@ import {
 import { bundleWorkflows, timeSkippingEnv } from '../test/helpers/temporal';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
-const OUT_DIR = path.join(PROJECT_ROOT, 'test/fixtures/histories');
+const OUT_DIR = path.join(PROJECT_ROOT, 'test/fixtures/histories/appointmentLifecycle');
+const EHR_SECRET = 'record-histories-secret';
 /** The harness's activities salt phone workflow ids with this customer code. */
 const CUSTOMER_CODE = 'valley';
 
@@ -56,9 +65,11 @@ interface Run {
     eventId: string,
     overrides: Partial<AppointmentEvent> & Pick<AppointmentEvent, 'eventType' | 'start'>,
   ): AppointmentEvent;
+  /** The patient texts back (through the same gateway the Twilio webhook uses). */
+  reply(body: string): Promise<void>;
   /** Polls (real time) until the view satisfies the predicate. */
   until(what: string, predicate: (v: AppointmentView) => boolean): Promise<AppointmentView>;
-  handle(): WorkflowHandle<typeof appointmentWorkflow>;
+  handle(): WorkflowHandle<typeof appointmentLifecycle>;
 }
 
 interface Scenario {
@@ -93,6 +104,30 @@ function check(condition: boolean, message: string): void {
 }
 
 const scenarios: Scenario[] = [
+  {
+    // The typical lifecycle: booked, two reminders, the patient replies "yes", the EHR is told.
+    name: 'booked-reminded-confirmed-by-reply',
+    async body(r) {
+      const start = minuteAligned(r.t0) + 72 * HOUR;
+      await r.send(r.ev('booked', { eventType: 'BOOKED', start: iso(start) }));
+      await r.until('BOOKED text sent', (v) => sentKinds(v).includes('BOOKED'));
+      await r.env.sleep(start - 48 * HOUR - (await r.env.currentTimeMs()) + MINUTE / 2);
+      await r.until('first reminder sent', (v) => v.reminders[0]?.status === 'SENT');
+      await r.env.sleep(24 * HOUR);
+      await r.until('second reminder sent', (v) => v.reminders[1]?.status === 'SENT');
+      await r.reply('yes');
+      await r.until(
+        'confirmed, acknowledged and called back',
+        (v) =>
+          v.status === 'CONFIRMED' &&
+          sentKinds(v).includes('REPLY_CONFIRMED') &&
+          v.callbacks[0]?.status === 'DELIVERED',
+      );
+      const final = await r.handle().result();
+      check(final.status === 'COMPLETED', `status ${final.status}, expected COMPLETED`);
+      return `${final.status}, sent ${sentKinds(final).join(' ')}, callbacks ${final.callbacks.length}`;
+    },
+  },
   {
     name: 'booked-reminded-completed',
     async body(r) {
@@ -182,22 +217,59 @@ const scenarios: Scenario[] = [
   },
 ];
 
+interface Recorded {
+  file: string;
+  events: number;
+  /** Protobuf-encoded size, as Temporal stores it. */
+  bytes: number;
+}
+
+/** The built-in EHR callback receiver on a loopback port, so reply scenarios can complete. */
+async function startEhrReceiver(): Promise<{ url: string; close(): Promise<void> }> {
+  const store = new EhrCallbackStore(mkdtempSync(path.join(os.tmpdir(), 'record-ehr-')));
+  const app = express();
+  app.use(createEhrCallbackReceiverRouter(store, { secret: EHR_SECRET, logger: quietLogger }));
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}/sandbox/ehr-callbacks`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+function writeHistory(name: string, history: History): Recorded {
+  const file = path.join(OUT_DIR, `${name}.json`);
+  writeFileSync(file, `${historyToJson(history)}\n`);
+  const bytes = temporal.api.history.v1.History.encode(history).finish().length;
+  return { file, events: history.events?.length ?? 0, bytes };
+}
+
 async function record(
   scenario: Scenario,
   sandbox: SandboxTwilio,
   bundle: WorkflowBundleWithSourceMap,
-): Promise<{ file: string; events: number; summary: string }> {
+  ehr: { url: string },
+): Promise<{ recorded: Recorded[]; summary: string }> {
   // A fresh server per scenario: its clock is global, and leftovers can stall time skipping.
   const env = await timeSkippingEnv();
   try {
     const taskQueue = `record-${scenario.name}`;
-    const { activities } = testActivities(sandbox, { client: env.client, taskQueue });
+    const { activities } = testActivities(
+      sandbox,
+      { client: env.client, taskQueue },
+      { url: ehr.url, secret: EHR_SECRET },
+    );
+    const conversations = new ConversationGateway(env.client, taskQueue, CUSTOMER_CODE);
+    let replies = 0;
     const worker = await appointmentWorker(env, bundle, taskQueue, activities);
     const appointmentId = `A-${scenario.name}`;
     const workflowId = appointmentWorkflowId(appointmentId);
     const t0 = await env.currentTimeMs();
     const phones = new Set<string>();
-    let handle: WorkflowHandle<typeof appointmentWorkflow> | undefined;
+    let handle: WorkflowHandle<typeof appointmentLifecycle> | undefined;
     const run: Run = {
       env,
       t0,
@@ -205,6 +277,16 @@ async function record(
       async send(ev, policy) {
         phones.add(ev.patient.phone);
         handle = await signalAppointment(env.client, taskQueue, ev, policy);
+      },
+      async reply(body) {
+        replies += 1;
+        const from = [...phones][0] ?? '';
+        await conversations.deliverInbound({
+          messageSid: `SM${scenario.name.replace(/[^a-z]/g, '').slice(0, 20)}${replies}`,
+          from,
+          body,
+          receivedAt: iso(await env.currentTimeMs()),
+        });
       },
       ev: (eventId, overrides) => ({
         ...event({ appointmentId, eventAt: iso(t0), ...overrides }),
@@ -241,10 +323,16 @@ async function record(
       }
     });
 
-    const history = await run.handle().fetchHistory();
-    const file = path.join(OUT_DIR, `${scenario.name}.json`);
-    writeFileSync(file, `${historyToJson(history)}\n`);
-    return { file, events: history.events?.length ?? 0, summary };
+    const recorded = [writeHistory(scenario.name, await run.handle().fetchHistory())];
+    // The phone conversations this scenario touched (a reply, or a link from a lean lifecycle).
+    for (const phone of phones) {
+      const history = await env.client.workflow
+        .getHandle(phoneWorkflowId(phone, CUSTOMER_CODE))
+        .fetchHistory()
+        .catch(() => undefined);
+      if (history) recorded.push(writeHistory(`${scenario.name}--phone`, history));
+    }
+    return { recorded, summary };
   } finally {
     await env.teardown();
   }
@@ -257,20 +345,21 @@ async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const selected = only.length > 0 ? scenarios.filter((s) => only.includes(s.name)) : scenarios;
   if (selected.length === 0) throw new Error(`no scenario named ${only.join(', ')}`);
-  const [bundle, sandbox] = await Promise.all([
+  const [bundle, sandbox, ehr] = await Promise.all([
     bundleWorkflows(require.resolve('../src/workflows')),
     startSandboxTwilio(),
+    startEhrReceiver(),
   ]);
   try {
     for (const scenario of selected) {
-      const { file, events, summary } = await record(scenario, sandbox, bundle);
-      const bytes = statSync(file).size;
-      console.log(
-        `wrote ${path.relative(process.cwd(), file)} (${events} events, ${bytes} bytes): ${summary}`,
-      );
+      const { recorded, summary } = await record(scenario, sandbox, bundle, ehr);
+      for (const { file, events, bytes } of recorded) {
+        console.log(`wrote ${path.relative(process.cwd(), file)} (${events} events, ${bytes} bytes encoded)`);
+      }
+      console.log(`  ${scenario.name}: ${summary}`);
     }
   } finally {
-    await sandbox.close();
+    await Promise.all([sandbox.close(), ehr.close()]);
   }
 }
 

@@ -1,5 +1,6 @@
 /**
- * The Temporal worker: runs appointment and phone workflows and their activities.
+ * The Temporal worker: runs appointment and phone workflows and their activities, with an explicit
+ * workflow cache and concurrency (WORKER_* settings).
  * `npm run worker` runs it alone (for the multi-process topology); `npm start` runs it in-process.
  */
 import { NativeConnection, Worker } from '@temporalio/worker';
@@ -16,6 +17,11 @@ export async function createWorker(config: AppConfig, connection: NativeConnecti
     taskQueue: config.env.TEMPORAL_TASK_QUEUE,
     workflowsPath: require.resolve('./workflows'),
     activities: createActivities(activityDepsFromConfig(config)),
+    // Bounded memory: an evicted workflow is replayed from its (short) history when it next wakes.
+    maxCachedWorkflows: config.env.WORKER_MAX_CACHED_WORKFLOWS,
+    maxConcurrentWorkflowTaskExecutions: config.env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+    maxConcurrentActivityTaskExecutions: config.env.WORKER_MAX_CONCURRENT_ACTIVITIES,
+    maxConcurrentLocalActivityExecutions: config.env.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
     // Lets in-flight activities (an SMS send, an EHR POST) finish before the process exits.
     shutdownGraceTime: '10s',
     // Then activities are cancelled; one that ignores cancellation must not hold the process for ever.

@@ -4,6 +4,7 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import type { AppConfig } from '../config';
+import { createOutboxActivities } from './outbox';
 import { createPhoneActivities } from './phone';
 import { createEhrCallbackActivities } from './ehrCallback';
 import { SANDBOX_EHR_CALLBACK_SECRET, sandboxEhrCallbackUrl } from '../sandbox/ehrCallbackReceiver';
@@ -64,24 +65,27 @@ export function activityDepsFromConfig(config: AppConfig): ActivityDeps {
 }
 
 export function createActivities(deps: ActivityDeps) {
+  const sms = createSmsActivities({
+    client: deps.twilio,
+    sender: deps.sender,
+    statusCallbackUrl: deps.statusCallbackUrl,
+    templates: deps.templates,
+    customerName: deps.customerName,
+    logger: deps.logger,
+  });
+  const phone = createPhoneActivities({
+    client: deps.temporal.client,
+    taskQueue: deps.temporal.taskQueue,
+    phoneIdKey: deps.temporal.phoneIdKey,
+  });
   return {
-    ...createSmsActivities({
-      client: deps.twilio,
-      sender: deps.sender,
-      statusCallbackUrl: deps.statusCallbackUrl,
-      templates: deps.templates,
-      customerName: deps.customerName,
-      logger: deps.logger,
-    }),
+    ...sms,
+    ...phone,
+    ...createOutboxActivities({ sendSms: sms.sendSms, linkToPhone: phone.linkToPhone }),
     ...createEhrCallbackActivities({
       url: deps.ehrCallback.url,
       secret: deps.ehrCallback.secret,
       logger: deps.logger,
-    }),
-    ...createPhoneActivities({
-      client: deps.temporal.client,
-      taskQueue: deps.temporal.taskQueue,
-      phoneIdKey: deps.temporal.phoneIdKey,
     }),
     ...createSnapshotActivities({
       store: deps.snapshots,

@@ -1,13 +1,18 @@
 /**
- * Activities through which an appointment workflow talks to its phone's conversation workflow:
- * link the appointment to the number, and reserve a reminder within the daily allowance. Both are
- * updates-with-start, so the phone workflow is created on first use and answers atomically.
+ * Activities through which appointment and phone workflows talk to each other.
+ * - `linkToPhone` (lean lifecycle): signal-with-start of the phone workflow; nothing waits on it.
+ * - `reserveReminder`: an update-with-start, answered atomically by the phone workflow; only
+ *   appointments on a shared number call it (the daily allowance across appointments).
+ * - `routeReplyToAppointment`, `tellPhoneShared`: the phone workflow's signals to appointments.
+ * - `linkAppointmentToPhone`: the first workflow's update-with-start, kept for its open runs.
  */
 import { Context } from '@temporalio/activity';
-import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { phoneConversationWorkflow } from '../workflows/phoneConversation';
 import { phoneWorkflowId } from '../ingest/phoneIds';
+import { phoneSharedSignal, patientReplySignal, type PatientReply } from '../shared/phone';
 import {
+  appointmentLinkedSignal,
   linkAppointmentUpdate,
   reserveReminderUpdate,
   type LinkedAppointment,
@@ -31,11 +36,42 @@ export function createPhoneActivities({ client, taskQueue, phoneIdKey }: PhoneAc
     new WithStartWorkflowOperation<typeof phoneConversationWorkflow>('phoneConversationWorkflow', {
       workflowId: phoneWorkflowId(phone, phoneIdKey),
       taskQueue,
-      args: [{ phone }],
+      args: [{ phone, localActivities: true }],
       workflowIdConflictPolicy: 'USE_EXISTING',
     });
 
+  /** False when the workflow is gone (completed, or never existed): nothing left to tell. */
+  const signalIfOpen = async (send: () => Promise<void>): Promise<boolean> => {
+    try {
+      await cancellable(send);
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw err;
+    }
+  };
+
   return {
+    async linkToPhone(phone: string, appointment: LinkedAppointment): Promise<void> {
+      await cancellable(() =>
+        client.workflow.signalWithStart<typeof phoneConversationWorkflow, [LinkedAppointment]>(
+          'phoneConversationWorkflow',
+          {
+            workflowId: phoneWorkflowId(phone, phoneIdKey),
+            taskQueue,
+            args: [{ phone, localActivities: true }],
+            signal: appointmentLinkedSignal,
+            signalArgs: [appointment],
+          },
+        ),
+      );
+    },
+    async routeReplyToAppointment(workflowId: string, reply: PatientReply): Promise<boolean> {
+      return signalIfOpen(() => client.workflow.getHandle(workflowId).signal(patientReplySignal, reply));
+    },
+    async tellPhoneShared(workflowId: string, phone: string): Promise<boolean> {
+      return signalIfOpen(() => client.workflow.getHandle(workflowId).signal(phoneSharedSignal, { phone }));
+    },
     async linkAppointmentToPhone(
       phone: string,
       appointment: LinkedAppointment,

@@ -125,6 +125,12 @@ export const envFields = z.object({
   TEMPORAL_CLI_PATH: optionalString,
   TEMPORAL_TEST_SERVER_PATH: optionalString,
 
+  // Worker sizing (README, "Sizing the worker"): explicit, so its memory is bounded and known.
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(2000),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).default(40),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(100),
+  WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: z.coerce.number().int().min(1).default(100),
+
   PORT: port.default(3000),
   DATA_DIR: z.string().trim().min(1).default('.data'),
   HL7_MLLP_PORT: optionalString

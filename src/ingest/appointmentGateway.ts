@@ -5,7 +5,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 // Type only: the workflow module must not run outside the workflow sandbox.
-import type { appointmentWorkflow } from '../workflows/appointment';
+import type { appointmentLifecycle } from '../workflows/appointment';
 import {
   APPOINTMENT_WORKFLOW_TYPE,
   appointmentViewQuery,
@@ -45,7 +45,7 @@ export class AppointmentGateway {
     const result = { workflowId, appointmentId: event.appointmentId, eventId: event.eventId };
     if (await this.alreadySeen(workflowId, event.eventId)) return { ...result, duplicate: true };
     const policy = this.policy();
-    await this.client.workflow.signalWithStart<typeof appointmentWorkflow, [EventEnvelope]>(
+    await this.client.workflow.signalWithStart<typeof appointmentLifecycle, [EventEnvelope]>(
       APPOINTMENT_WORKFLOW_TYPE,
       {
         workflowId,

@@ -23,6 +23,9 @@ export interface DeliveryReport {
   appointmentId?: string;
 }
 
+/** Twilio's message statuses after which no other is expected (`read`: WhatsApp and RCS). */
+export const FINAL_STATUSES: ReadonlySet<string> = new Set(['delivered', 'undelivered', 'failed', 'read']);
+
 export class ConversationGateway {
   constructor(
     private readonly client: Client,
@@ -38,16 +41,21 @@ export class ConversationGateway {
       {
         workflowId: phoneWorkflowId(text.from, this.phoneIdKey),
         taskQueue: this.taskQueue,
-        args: [{ phone: text.from }],
+        args: [{ phone: text.from, localActivities: true }],
         signal: inboundReplySignal,
         signalArgs: [{ messageSid: text.messageSid, body: text.body, receivedAt: text.receivedAt }],
       },
     );
   }
 
-  /** Reports without an appointment (texts the conversation itself sent) or for a finished one are dropped. */
+  /**
+   * Hands a text's final delivery report to the appointment that sent it: one signal per text, not
+   * one per status (Twilio reports queued, sent, delivered…; only the last one changes what anyone
+   * does). Interim reports, reports without an appointment (texts the conversation itself sent) and
+   * reports for a finished appointment are dropped; false says so.
+   */
   async deliverStatus(report: DeliveryReport): Promise<boolean> {
-    if (!report.appointmentId) return false;
+    if (!report.appointmentId || !FINAL_STATUSES.has(report.status.toLowerCase())) return false;
     try {
       await this.client.workflow
         .getHandle(appointmentWorkflowId(report.appointmentId))

@@ -161,7 +161,7 @@ export interface EventEnvelope {
  * The workflow type new appointments start as. The API, tests and tools name it through this
  * constant only; older types stay registered until their runs have ended (README, Versioning).
  */
-export const APPOINTMENT_WORKFLOW_TYPE = 'appointmentWorkflow';
+export const APPOINTMENT_WORKFLOW_TYPE = 'appointmentLifecycle';
 
 export const ehrEventSignal = defineSignal<[EventEnvelope]>('ehrEvent');
 export const appointmentViewQuery = defineQuery<AppointmentView>('appointmentView');
@@ -214,4 +214,9 @@ export interface AppointmentStateData {
   version: number;
   /** Version of the last snapshot written: contiguous, never goes backwards. */
   snapshotSequence?: number;
+  /**
+   * The number, when its phone workflow said other appointments share it: reminders are then
+   * reserved there (daily allowance across appointments); otherwise counted here.
+   */
+  sharedPhone?: string;
 }

@@ -44,6 +44,12 @@ export type ReservationAnswer = { allowed: true } | { allowed: false; reason: 'O
 export interface PhoneWorkflowInput {
   phone: string;
   carried?: PhoneStateData;
+  /**
+   * Sends its texts and signals appointments through local activities. Set by everything that
+   * starts a phone workflow since the lean lifecycle; runs started before keep signalling
+   * externally (their histories must replay) until they continue-as-new, which sets it.
+   */
+  localActivities?: boolean;
 }
 
 /** A text the conversation itself sent (help, not understood, which-one question). */
@@ -73,6 +79,11 @@ export interface PhoneStateData {
   /** Texts the conversation itself sends (help, not understood, which-one question). */
   outbox: PhoneOutboxRecord[];
   version: number;
+  /**
+   * Appointments told that their number is shared (they then reserve reminders here, for the
+   * daily allowance); absent in state carried from before the lean lifecycle.
+   */
+  sharedNotified?: string[];
 }
 
 /** The patient's answer, routed to one appointment workflow by the phone workflow. */
@@ -99,7 +110,21 @@ export const reserveReminderUpdate = defineUpdate<ReservationAnswer, [ReminderRe
   'reserveReminder',
 );
 export const phoneStateQuery = defineQuery<PhoneStateData>('phoneState');
+/**
+ * Links (or refreshes) an appointment on its number without waiting for an answer: the lean
+ * lifecycle sends it with signal-with-start, so no text waits on the phone workflow. The phone
+ * answers only when it matters: an OPT_OUT reply if the number said STOP, `phoneShared` once a
+ * second appointment shares the number.
+ */
+export const appointmentLinkedSignal = defineSignal<[LinkedAppointment]>('appointmentLinked');
 
 /** Signals into the appointment workflow from the phone workflow and the status webhook. */
 export const patientReplySignal = defineSignal<[PatientReply]>('patientReply');
 export const deliveryUpdateSignal = defineSignal<[DeliveryUpdate]>('deliveryUpdate');
+
+/** The phone workflow tells an appointment that its number carries other appointments too. */
+export interface PhoneShared {
+  /** The number concerned: an appointment whose number has changed since ignores it. */
+  phone: string;
+}
+export const phoneSharedSignal = defineSignal<[PhoneShared]>('phoneShared');

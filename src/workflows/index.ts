@@ -1,3 +1,5 @@
-/** The worker's workflowsPath: one workflow per file, re-exported here. */
-export { appointmentWorkflow } from './appointment';
+/** The worker's workflowsPath: every workflow type the worker runs. */
+export { appointmentLifecycle } from './appointment';
 export { phoneConversationWorkflow } from './phoneConversation';
+// Frozen: finishes runs started before appointmentLifecycle existed (see the file's header).
+export { appointmentWorkflow } from './legacy/appointmentWorkflowV1';

@@ -1,7 +1,12 @@
 /**
  * One workflow per phone number: the inbox of that number. It routes each reply to the right
  * appointment workflow, asks "which one?" when several could be meant, honours STOP/START for
- * every appointment on the number, and grants reminders within the daily allowance.
+ * every appointment on the number, and grants reminders within the daily allowance when several
+ * appointments share the number.
+ *
+ * Runs started with `localActivities` (everything since the lean lifecycle) send and signal
+ * through local activities; older runs keep their external signals and ordinary activities until
+ * they continue-as-new, so their histories replay unchanged.
  */
 import {
   allHandlersFinished,
@@ -10,6 +15,7 @@ import {
   getExternalWorkflowHandle,
   log,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -20,20 +26,29 @@ import {
   type ConversationAction,
 } from '../domain/phone/conversationState';
 import {
+  appointmentLinkedSignal,
   inboundReplySignal,
   linkAppointmentUpdate,
   patientReplySignal,
+  phoneSharedSignal,
   phoneStateQuery,
   reserveReminderUpdate,
   type PhoneOutboxRecord,
   type PhoneWorkflowInput,
 } from '../shared/phone';
-import { SEND_SMS_OPTIONS } from '../shared/activityOptions';
+import { SEND_SMS_LOCAL_OPTIONS, SEND_SMS_OPTIONS, SIGNAL_LOCAL_OPTIONS } from '../shared/activityOptions';
 
-const { sendSms } = proxyActivities<Activities>(SEND_SMS_OPTIONS);
+const durable = proxyActivities<Activities>(SEND_SMS_OPTIONS);
+const localTexts = proxyLocalActivities<Activities>(SEND_SMS_LOCAL_OPTIONS);
+const localSignals = proxyLocalActivities<Activities>(SIGNAL_LOCAL_OPTIONS);
+
+type TextAction = Extract<ConversationAction, { type: 'text' }>;
 
 export async function phoneConversationWorkflow(input: PhoneWorkflowInput): Promise<void> {
-  const state = new ConversationState(input.carried ?? initialPhoneState(input.phone));
+  const lean = input.localActivities === true;
+  const state = new ConversationState(input.carried ?? initialPhoneState(input.phone), {
+    assumeRepliesApplied: lean,
+  });
   const actions: ConversationAction[] = [];
 
   setHandler(inboundReplySignal, (inbound) => {
@@ -41,8 +56,13 @@ export async function phoneConversationWorkflow(input: PhoneWorkflowInput): Prom
     log.info('reply received', { messageSid: inbound.messageSid, actions: decided.map((a) => a.type) });
     actions.push(...decided);
   });
+  setHandler(appointmentLinkedSignal, (appointment) => {
+    actions.push(...state.announce(appointment, Date.now()));
+  });
   setHandler(linkAppointmentUpdate, (appointment) => {
     state.link(appointment, Date.now());
+    // Older runs answered links without telling anyone: their histories hold no such signals.
+    if (lean) actions.push(...state.sharedNotices(Date.now()));
     return { optedOut: state.data.optedOut };
   });
   setHandler(reserveReminderUpdate, (request) => {
@@ -55,39 +75,54 @@ export async function phoneConversationWorkflow(input: PhoneWorkflowInput): Prom
     await condition(() => actions.length > 0 || workflowInfo().continueAsNewSuggested);
     while (actions.length > 0) {
       const action = actions.shift() as ConversationAction;
-      if (action.type === 'route') {
-        // Signals are durable: the reply reaches the appointment even if its worker is down now.
-        await getExternalWorkflowHandle(action.workflowId)
-          .signal(patientReplySignal, action.reply)
-          .catch((err: unknown) =>
-            log.warn('appointment gone; reply not routed', {
-              appointmentId: action.appointmentId,
-              error: String(err),
-            }),
-          );
-      } else {
-        await answer(state, action);
-      }
+      if (action.type === 'text') await answer(state, action, lean);
+      else await tellAppointment(action, state.data.phone, lean);
     }
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof phoneConversationWorkflow>({ phone: input.phone, carried: state.data });
+      await continueAsNew<typeof phoneConversationWorkflow>({
+        phone: input.phone,
+        carried: state.data,
+        localActivities: true,
+      });
     }
   }
 }
 
-async function answer(
-  state: ConversationState,
-  action: Extract<ConversationAction, { type: 'text' }>,
+/** Signals are durable: a reply reaches the appointment even if its worker is down now. */
+async function tellAppointment(
+  action: Exclude<ConversationAction, TextAction>,
+  phone: string,
+  lean: boolean,
 ): Promise<void> {
+  const gone = (err: unknown): void =>
+    log.warn('appointment gone; not told', { appointmentId: action.appointmentId, error: String(err) });
+  if (lean) {
+    const told =
+      action.type === 'route'
+        ? await localSignals.routeReplyToAppointment(action.workflowId, action.reply)
+        : await localSignals.tellPhoneShared(action.workflowId, phone);
+    if (!told) gone('not found');
+    return;
+  }
+  const handle = getExternalWorkflowHandle(action.workflowId);
+  await (
+    action.type === 'route'
+      ? handle.signal(patientReplySignal, action.reply)
+      : handle.signal(phoneSharedSignal, { phone: phone })
+  ).catch(gone);
+}
+
+async function answer(state: ConversationState, action: TextAction, lean: boolean): Promise<void> {
   const language = state.language();
   const latest = state.data.appointments[state.data.appointments.length - 1];
   const choices = action.kind === 'DISAMBIGUATE' ? state.choiceAppointments() : [];
   const record: PhoneOutboxRecord = { key: action.key, kind: action.kind, language, status: 'PENDING' };
   state.data.outbox.push(record);
   if (state.data.outbox.length > 50) state.data.outbox.shift();
+  const send = lean ? localTexts.sendSms : durable.sendSms;
   try {
-    const result = await sendSms({
+    const result = await send({
       messageKey: action.key,
       appointmentId: latest?.appointmentId ?? 'none',
       to: state.data.phone,

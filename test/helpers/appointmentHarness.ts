@@ -32,7 +32,7 @@ import {
   type AppointmentPolicy,
   type EventEnvelope,
 } from '../../src/shared/appointment';
-import type { appointmentWorkflow } from '../../src/workflows/appointment';
+import type { appointmentLifecycle } from '../../src/workflows/appointment';
 import { bundleWorkflows, timeSkippingEnv } from './temporal';
 
 export const quietLogger = logger.child({}, { level: 'silent' });
@@ -148,8 +148,8 @@ export function signalAppointment(
   ev: AppointmentEvent,
   policy: Partial<AppointmentPolicy> = {},
   indexSearchAttributes = false,
-): Promise<WorkflowHandle<typeof appointmentWorkflow>> {
-  return client.workflow.signalWithStart<typeof appointmentWorkflow, [EventEnvelope]>(
+): Promise<WorkflowHandle<typeof appointmentLifecycle>> {
+  return client.workflow.signalWithStart<typeof appointmentLifecycle, [EventEnvelope]>(
     APPOINTMENT_WORKFLOW_TYPE,
     {
       workflowId: appointmentWorkflowId(ev.appointmentId),
@@ -206,7 +206,7 @@ export function useTimeSkippingSuite(): TimeSkippingSuite {
 
 /** Polls (real time) the appointment's view until the predicate holds; fails with the last view. */
 export async function untilView(
-  handle: WorkflowHandle<typeof appointmentWorkflow>,
+  handle: WorkflowHandle<typeof appointmentLifecycle>,
   predicate: (view: AppointmentView) => boolean,
 ): Promise<AppointmentView> {
   let last: AppointmentView | undefined;

@@ -10,7 +10,7 @@ import {
   type AppointmentPolicy,
   type AppointmentView,
 } from '../../src/shared/appointment';
-import type { appointmentWorkflow } from '../../src/workflows/appointment';
+import type { appointmentLifecycle } from '../../src/workflows/appointment';
 import {
   appointmentWorker,
   event,
@@ -32,7 +32,7 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 const minuteAligned = (ms: number): number => Math.floor(ms / MINUTE) * MINUTE;
 
 interface Scenario {
-  handle: WorkflowHandle<typeof appointmentWorkflow>;
+  handle: WorkflowHandle<typeof appointmentLifecycle>;
   worker: Worker;
   snapshots: FileSnapshotStore;
   t0: number;
@@ -51,7 +51,7 @@ async function scenario(body: (s: Scenario) => Promise<void>): Promise<void> {
   const worker = await appointmentWorker(suite.env, suite.bundle, taskQueue, activities);
   const appointmentId = `A-${taskQueue}`;
   const t0 = await suite.env.currentTimeMs();
-  let handle: WorkflowHandle<typeof appointmentWorkflow> | undefined;
+  let handle: WorkflowHandle<typeof appointmentLifecycle> | undefined;
   const s: Scenario = {
     get handle() {
       if (!handle) throw new Error('no event sent yet');

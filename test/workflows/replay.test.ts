@@ -1,9 +1,9 @@
 /**
- * Determinism guard: every history recorded in test/fixtures/histories (by
- * `npm run record-histories`) must replay against the current workflow code. A change to
- * src/workflows/appointment.ts or to the state machine it runs that would break workflows
- * already running in production fails here; gate it with `patched()` (or re-record if no
- * execution of the old code can still be open). See the README, "Replay tests".
+ * Determinism guard: every history recorded under test/fixtures/histories must replay against the
+ * current workflow code: `appointmentLifecycle/` (by `npm run record-histories`: the lean lifecycle
+ * and the phone conversations it touched) and `appointmentWorkflow-v1/` (the first workflow type,
+ * frozen, never re-recorded). A change that would break workflows already running in production
+ * fails here; see the README, "Versioning workflow changes".
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -15,9 +15,12 @@ import { bundleWorkflows } from '../helpers/temporal';
 jest.setTimeout(120_000);
 
 const HISTORIES_DIR = path.resolve(__dirname, '../fixtures/histories');
-const scenarios = readdirSync(HISTORIES_DIR, { withFileTypes: true })
+/** `<folder>/<scenario>`, e.g. `appointmentLifecycle/booked-reminded-completed--phone`. */
+const scenarios = readdirSync(HISTORIES_DIR, { withFileTypes: true, recursive: true })
   .filter((entry) => entry.isFile() && entry.name.endsWith('.json'))
-  .map((entry) => entry.name.slice(0, -'.json'.length))
+  .map((entry) =>
+    path.join(path.relative(HISTORIES_DIR, entry.parentPath), entry.name.slice(0, -'.json'.length)),
+  )
   .sort();
 
 /**
@@ -49,8 +52,8 @@ beforeAll(async () => {
 
 async function replay(scenario: string): Promise<ReplayResult[]> {
   const results: ReplayResult[] = [];
-  // The workflow id is not in a history; the script starts `appointment-A-<scenario>`.
-  const histories = [{ workflowId: `appointment-A-${scenario}`, history: loadHistory(scenario) }];
+  // The workflow id is not in a history (the type is); any id replays.
+  const histories = [{ workflowId: `replay-${scenario}`, history: loadHistory(scenario) }];
   for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, histories)) {
     results.push(result);
   }
@@ -60,7 +63,9 @@ async function replay(scenario: string): Promise<ReplayResult[]> {
 describe('recorded workflow histories replay against the current workflow code', () => {
   test('the fixtures folder holds the recorded scenarios', () => {
     // A missing or emptied folder must not pass as "nothing failed".
-    expect(scenarios.length).toBeGreaterThanOrEqual(3);
+    expect(scenarios.filter((s) => s.startsWith('appointmentWorkflow-v1/')).length).toBeGreaterThanOrEqual(4);
+    expect(scenarios.filter((s) => s.startsWith('appointmentLifecycle/')).length).toBeGreaterThanOrEqual(5);
+    expect(scenarios.some((s) => s.endsWith('--phone'))).toBe(true);
   });
 
   for (const scenario of scenarios) {

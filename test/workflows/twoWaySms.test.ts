@@ -19,7 +19,7 @@ import {
   type AppointmentEvent,
   type AppointmentView,
 } from '../../src/shared/appointment';
-import type { appointmentWorkflow } from '../../src/workflows/appointment';
+import type { appointmentLifecycle } from '../../src/workflows/appointment';
 import {
   appointmentWorker,
   envelope,
@@ -84,10 +84,10 @@ interface World {
     appointmentId: string,
     startMs: number,
     overrides?: Partial<AppointmentEvent>,
-  ): Promise<WorkflowHandle<typeof appointmentWorkflow>>;
+  ): Promise<WorkflowHandle<typeof appointmentLifecycle>>;
   reply(body: string): Promise<void>;
   until(
-    handle: WorkflowHandle<typeof appointmentWorkflow>,
+    handle: WorkflowHandle<typeof appointmentLifecycle>,
     predicate: (v: AppointmentView) => boolean,
   ): Promise<AppointmentView>;
   texts(): Promise<string[]>;
@@ -270,46 +270,6 @@ describe('two-way SMS', () => {
       );
       expect(v.callbacks.map((c) => c.type)).toEqual(['CONFIRM']);
       expect((await first.query(appointmentViewQuery)).status).toBe('BOOKED');
-    });
-  });
-
-  test('a reply sent while no worker runs is applied when one starts', async () => {
-    const taskQueue = uniqueTaskQueue('restart');
-    const { activities } = testActivities(suite.sandbox, { client: suite.env.client, taskQueue });
-    const conversations = new ConversationGateway(suite.env.client, taskQueue, 'valley');
-    const t0 = await suite.env.currentTimeMs();
-    const handle = await signalAppointment(
-      suite.env.client,
-      taskQueue,
-      event({
-        appointmentId: 'R5',
-        eventType: 'BOOKED',
-        start: iso(t0 + 72 * HOUR),
-        eventAt: iso(t0),
-        patient: { id: 'P-R5', phone: PHONE, language: 'en' },
-      }),
-    );
-    // No sticky cache: the time-skipping server does not move a query off a dead worker's sticky queue.
-    const first = await appointmentWorker(suite.env, suite.bundle, taskQueue, activities, {
-      maxCachedWorkflows: 0,
-    });
-    await first.runUntil(async () => {
-      await untilView(handle, (v) => v.messages.some((m) => m.kind === 'BOOKED' && m.sid !== null));
-      await phoneKnowsPrompted(1);
-    });
-
-    // No worker now: the webhook's hand-off still lands durably in Temporal.
-    await conversations.deliverInbound({
-      messageSid: 'SMwhileDown',
-      from: PHONE,
-      body: 'YES',
-      receivedAt: iso(t0),
-    });
-
-    const second = await appointmentWorker(suite.env, suite.bundle, taskQueue, activities);
-    await second.runUntil(async () => {
-      const view = await untilView(handle, (v) => v.status === 'CONFIRMED');
-      expect(view.status).toBe('CONFIRMED');
     });
   });
 

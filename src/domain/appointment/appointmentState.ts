@@ -3,6 +3,7 @@
  * reminders are due. Pure (the current instant is a parameter) so every rule is unit-tested; the
  * workflow only wires signals, timers and activities around it.
  */
+import { DateTime } from 'luxon';
 import { planReminders } from '../reminders/planReminders';
 import { formatInstantInZone } from '../time/zone';
 import type {
@@ -59,6 +60,11 @@ export function initialStateData(appointmentId: string): AppointmentStateData {
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** The patient's local date (`YYYY-MM-DD`) of an instant. */
+export function localDayOf(ms: number, zone: string): string {
+  return DateTime.fromMillis(ms, { zone }).toISODate() ?? '';
+}
 
 /** Orders ISO instants by time, not by text: `…00Z` and `…00.500Z` or an offset spelling compare correctly. */
 function isEarlier(a: string, b: string): boolean {
@@ -368,6 +374,20 @@ export class AppointmentState {
     }
     this.bump();
     return true;
+  }
+
+  /**
+   * Reminders of this appointment handed to Twilio on one local day of the patient (`YYYY-MM-DD`
+   * in `zone`): the daily allowance when no other appointment shares the number.
+   */
+  remindersSentOnLocalDay(localDay: string, zone: string): number {
+    return this.data.messages.filter(
+      (m) =>
+        m.kind === 'REMINDER' &&
+        m.sid !== undefined &&
+        m.sentAt !== undefined &&
+        localDayOf(Date.parse(m.sentAt), zone) === localDay,
+    ).length;
   }
 
   /** Whether the patient has been asked to confirm or cancel (a booking text or a reminder went out). */

@@ -3,6 +3,7 @@
  * reply is about. Pure (time is a parameter); the phone workflow wires it to signals and updates.
  */
 import { parseChoice, parseReply } from '../replies/parseReply';
+import { statusAfterReply } from '../replies/statusAfterReply';
 import type {
   InboundReply,
   LinkedAppointment,
@@ -21,7 +22,9 @@ const CHOICE_TTL_MS = 24 * 3_600_000;
 
 export type ConversationAction =
   | { type: 'route'; workflowId: string; appointmentId: string; reply: PatientReply }
-  | { type: 'text'; kind: 'HELP' | 'NOT_UNDERSTOOD' | 'DISAMBIGUATE'; key: string };
+  | { type: 'text'; kind: 'HELP' | 'NOT_UNDERSTOOD' | 'DISAMBIGUATE'; key: string }
+  /** Tell the appointment its number is shared: it reserves reminders here from then on. */
+  | { type: 'shared'; workflowId: string; appointmentId: string };
 
 export function initialPhoneState(phone: string): PhoneStateData {
   return {
@@ -37,9 +40,23 @@ export function initialPhoneState(phone: string): PhoneStateData {
 }
 
 const OPEN_FOR_REPLIES = new Set(['BOOKED', 'CONFIRMED', 'CANCEL_REQUESTED']);
+/** Statuses in which an appointment may still send reminders. */
+const REMINDING = new Set(['BOOKED', 'CONFIRMED']);
+
+export interface ConversationOptions {
+  /**
+   * Routing a confirm or cancel request also updates the appointment's status as known here
+   * (statusAfterReply), the rule the appointment applies too; so it need not link again. Off for
+   * runs started before the lean lifecycle, whose histories were recorded without it.
+   */
+  assumeRepliesApplied?: boolean;
+}
 
 export class ConversationState {
-  constructor(readonly data: PhoneStateData) {}
+  constructor(
+    readonly data: PhoneStateData,
+    private readonly options: ConversationOptions = {},
+  ) {}
 
   /** Records (or refreshes) an appointment texted to this number. */
   link(appointment: LinkedAppointment, nowMs: number): void {
@@ -51,6 +68,52 @@ export class ConversationState {
       (a) => Date.parse(a.start) + FORGET_AFTER_MS > nowMs,
     );
     this.data.version += 1;
+  }
+
+  /**
+   * Links an appointment that announced itself by signal (the lean lifecycle, which does not wait
+   * for an answer) and says what appointments must learn: an OPT_OUT reply for a new appointment on
+   * a number that said STOP, and `shared` for each one not yet told that the number carries more
+   * than one appointment that may still send reminders.
+   */
+  announce(appointment: LinkedAppointment, nowMs: number): ConversationAction[] {
+    const known = this.data.appointments.some((a) => a.appointmentId === appointment.appointmentId);
+    this.link(appointment, nowMs);
+    const actions: ConversationAction[] = [];
+    if (this.data.optedOut && !known) {
+      actions.push({
+        type: 'route',
+        workflowId: appointment.workflowId,
+        appointmentId: appointment.appointmentId,
+        reply: {
+          kind: 'OPT_OUT',
+          messageSid: `phone-optout-${appointment.appointmentId}`,
+          replyText: '',
+          receivedAt: new Date(nowMs).toISOString(),
+        },
+      });
+    }
+    return [...actions, ...this.sharedNotices(nowMs)];
+  }
+
+  /** `shared` actions for appointments not yet told; remembers them as told. */
+  sharedNotices(nowMs: number): ConversationAction[] {
+    const reminding = this.data.appointments.filter(
+      (a) => REMINDING.has(a.status) && Date.parse(a.start) > nowMs,
+    );
+    const linked = new Set(this.data.appointments.map((a) => a.appointmentId));
+    const told = (this.data.sharedNotified ?? []).filter((id) => linked.has(id));
+    if (reminding.length < 2) {
+      this.data.sharedNotified = told;
+      return [];
+    }
+    const fresh = reminding.filter((a) => !told.includes(a.appointmentId));
+    this.data.sharedNotified = [...told, ...fresh.map((a) => a.appointmentId)];
+    return fresh.map((a) => ({
+      type: 'shared' as const,
+      workflowId: a.workflowId,
+      appointmentId: a.appointmentId,
+    }));
   }
 
   /** Grants or refuses one reminder: opted-out numbers get none, and at most N per local day. */
@@ -118,12 +181,10 @@ export class ConversationState {
       if (target) {
         this.data.awaitingChoice = null;
         return [
-          {
-            type: 'route',
-            workflowId: target.workflowId,
-            appointmentId: target.appointmentId,
-            reply: { ...reply(pending.kind), replyText: `${pending.replyText} (choice ${choice})` },
-          },
+          this.route(target, {
+            ...reply(pending.kind),
+            replyText: `${pending.replyText} (choice ${choice})`,
+          }),
         ];
       }
     }
@@ -137,14 +198,7 @@ export class ConversationState {
     if (candidates.length === 0) return this.text('NOT_UNDERSTOOD', inbound);
     if (candidates.length === 1) {
       const [only] = candidates as [LinkedAppointment];
-      return [
-        {
-          type: 'route',
-          workflowId: only.workflowId,
-          appointmentId: only.appointmentId,
-          reply: reply(parsed.kind),
-        },
-      ];
+      return [this.route(only, reply(parsed.kind))];
     }
     // A shared phone (a parent with several children's visits): never guess, ask which one.
     this.data.awaitingChoice = {
@@ -154,6 +208,11 @@ export class ConversationState {
       askedAt: new Date(nowMs).toISOString(),
     };
     return this.text('DISAMBIGUATE', inbound);
+  }
+
+  private route(target: LinkedAppointment, reply: PatientReply): ConversationAction {
+    if (this.options.assumeRepliesApplied) target.status = statusAfterReply(target.status, reply.kind);
+    return { type: 'route', workflowId: target.workflowId, appointmentId: target.appointmentId, reply };
   }
 
   /** The appointments a choice list shows, in the order of the open question. */

@@ -1,4 +1,12 @@
 /**
+ * FROZEN: the first appointment workflow (type `appointmentWorkflow`), kept only so that runs started
+ * before the lean lifecycle (`appointmentLifecycle`, src/workflows/appointment/) finish on the code
+ * they started with; its recorded histories in test/fixtures/histories/v1 replay against it. Do not
+ * change it. Delete it (and its activities linkAppointmentToPhone) once no `appointmentWorkflow`
+ * run is open: `temporal workflow count --query 'WorkflowType="appointmentWorkflow" AND
+ * ExecutionStatus="Running"'` answers 0 (at the latest retention, 72 h by default, after the last
+ * appointment booked before the upgrade).
+ *
  * One workflow per appointment, alive from the first EHR event until the retention period after
  * the appointment. It applies events (via AppointmentState), sends the texts they call for, and
  * sleeps until the next reminder on a timer that any new event wakes early.
@@ -15,8 +23,8 @@ import {
   workflowInfo,
   log,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import { AppointmentState, initialStateData } from '../domain/appointment/appointmentState';
+import type { Activities } from '../../activities';
+import { AppointmentState, initialStateData } from '../../domain/appointment/appointmentState';
 import {
   appointmentViewQuery,
   ehrEventSignal,
@@ -25,10 +33,10 @@ import {
   type AppointmentView,
   type AppointmentWorkflowInput,
   type MessageRecord,
-} from '../shared/appointment';
-import { SEARCH_ATTRIBUTES } from '../shared/temporal';
-import { NOTIFY_EHR_OPTIONS, SEND_SMS_OPTIONS } from '../shared/activityOptions';
-import { deliveryUpdateSignal, patientReplySignal, type LinkedAppointment } from '../shared/phone';
+} from '../../shared/appointment';
+import { SEARCH_ATTRIBUTES } from '../../shared/temporal';
+import { NOTIFY_EHR_OPTIONS, SEND_SMS_OPTIONS } from '../../shared/activityOptions';
+import { deliveryUpdateSignal, patientReplySignal, type LinkedAppointment } from '../../shared/phone';
 import { DateTime } from 'luxon';
 
 const { sendSms } = proxyActivities<Activities>(SEND_SMS_OPTIONS);

@@ -1,0 +1,29 @@
+/**
+ * The appointment lifecycle workflow (type `appointmentLifecycle`): one per appointment, alive from
+ * the first EHR event until the retention period after the appointment. This function wires the
+ * messages to the lifecycle and runs its main loop; the duties live in small classes beside it.
+ */
+import { setHandler } from '@temporalio/workflow';
+import {
+  appointmentViewQuery,
+  ehrEventSignal,
+  hasSeenEventQuery,
+  type AppointmentView,
+  type AppointmentWorkflowInput,
+} from '../../shared/appointment';
+import { deliveryUpdateSignal, patientReplySignal, phoneSharedSignal } from '../../shared/phone';
+import { AppointmentLifecycle } from './lifecycle';
+
+export async function appointmentLifecycle(input: AppointmentWorkflowInput): Promise<AppointmentView> {
+  const appointment = new AppointmentLifecycle(input);
+  // Queries answer from the first activation on (the API may ask while the snapshot is read).
+  setHandler(appointmentViewQuery, () => appointment.view());
+  setHandler(hasSeenEventQuery, (eventId) => appointment.state.hasSeen(eventId));
+  // Signals wait in a buffer until their handler is set, so none is applied to an unseeded state.
+  await appointment.seed();
+  setHandler(ehrEventSignal, (envelope) => appointment.applyEvent(envelope));
+  setHandler(patientReplySignal, (reply) => appointment.applyReply(reply));
+  setHandler(deliveryUpdateSignal, (update) => appointment.recordDelivery(update));
+  setHandler(phoneSharedSignal, (shared) => appointment.phoneShared(shared));
+  return appointment.run();
+}

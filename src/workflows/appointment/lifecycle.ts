@@ -1,0 +1,112 @@
+/**
+ * One appointment's lifecycle: the state machine (AppointmentState) and the duties around it.
+ * Handlers only change state and say whether the main loop has work; the loop sends what is due,
+ * then starts the background duties (EHR callbacks, snapshots, search attributes, phone link) and
+ * sleeps until the next reminder or the next message. Delivery reports change state without
+ * waking the loop: they ride along with the next snapshot.
+ */
+import { allHandlersFinished, condition, continueAsNew, log, workflowInfo } from '@temporalio/workflow';
+import { AppointmentState, initialStateData } from '../../domain/appointment/appointmentState';
+import type { AppointmentView, AppointmentWorkflowInput, EventEnvelope } from '../../shared/appointment';
+import type { DeliveryUpdate, PatientReply, PhoneShared } from '../../shared/phone';
+import { readLatestSnapshot } from './activities';
+import { EhrCallbacks } from './ehrCallbacks';
+import { Outbox } from './outbox';
+import { PhoneLink } from './phoneLink';
+import { SearchIndex } from './searchIndex';
+import { Snapshots } from './snapshots';
+import { WakeTimer } from './wakeTimer';
+
+export class AppointmentLifecycle {
+  state: AppointmentState;
+  private wake = false;
+  private readonly phoneLink = new PhoneLink();
+  private readonly outbox = new Outbox(this.phoneLink);
+  private readonly callbacks = new EhrCallbacks(
+    () => this.state,
+    () => this.wakeUp(),
+  );
+  private readonly snapshots = new Snapshots(
+    () => this.state,
+    () => this.wakeUp(),
+  );
+  private readonly searchIndex: SearchIndex;
+  private readonly timer = new WakeTimer();
+
+  constructor(private readonly input: AppointmentWorkflowInput) {
+    this.state = new AppointmentState(input.carried ?? initialStateData(input.appointmentId));
+    this.searchIndex = new SearchIndex(input.indexSearchAttributes !== false);
+  }
+
+  /**
+   * A new run for an appointment whose earlier run completed (retention passed) continues from its
+   * last snapshot, so late events are still ordered and de-duplicated against what went before.
+   */
+  async seed(): Promise<void> {
+    if (this.input.carried) return;
+    const seeded = await readLatestSnapshot(this.input.appointmentId);
+    if (seeded) this.state = new AppointmentState(seeded);
+  }
+
+  view(): AppointmentView {
+    return this.state.view();
+  }
+
+  applyEvent(envelope: EventEnvelope): void {
+    const outcome = this.state.applyEvent(envelope, Date.now());
+    log.info('EHR event', { eventId: envelope.event.eventId, eventType: envelope.event.eventType, outcome });
+    this.wakeUp();
+  }
+
+  applyReply(reply: PatientReply): void {
+    this.phoneLink.routed(reply);
+    const applied = this.state.applyPatientReply(reply, Date.now());
+    log.info('patient reply', { kind: reply.kind, messageSid: reply.messageSid, applied });
+    this.wakeUp();
+  }
+
+  /** Twilio's final report on one text: recorded, nothing to do now. */
+  recordDelivery(update: DeliveryUpdate): void {
+    this.state.recordDelivery(update);
+  }
+
+  /** The number's conversation says other appointments share the number: reserve reminders there. */
+  phoneShared({ phone }: PhoneShared): void {
+    if (this.state.data.details?.patient.phone !== phone) return;
+    this.state.data.sharedPhone = phone;
+  }
+
+  async run(): Promise<AppointmentView> {
+    for (;;) {
+      this.state.queueDueReminders(Date.now());
+      const pending = this.state.pendingMessages()[0];
+      if (pending) {
+        await this.outbox.deliver(this.state, pending);
+        continue;
+      }
+      await this.phoneLink.sync(this.state);
+      this.callbacks.sync();
+      this.searchIndex.sync(this.state);
+      this.snapshots.sync();
+      if (this.state.isFinished(Date.now()) && !this.callbacks.busy) break;
+      if (workflowInfo().continueAsNewSuggested && !this.snapshots.busy && !this.callbacks.busy) {
+        await condition(allHandlersFinished);
+        await continueAsNew<(input: AppointmentWorkflowInput) => Promise<AppointmentView>>({
+          ...this.input,
+          carried: this.state.data,
+        });
+      }
+      this.wake = false;
+      await this.timer.sleep(this.state.nextWakeAtMs(), () => this.wake);
+    }
+    this.state.complete();
+    this.searchIndex.sync(this.state);
+    await this.snapshots.flush();
+    await condition(allHandlersFinished);
+    return this.state.view();
+  }
+
+  private wakeUp(): void {
+    this.wake = true;
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * Sends the appointment's texts, one local activity each. Reminders first pass the number's daily
+ * allowance: counted here when the number is the appointment's alone, reserved with the phone
+ * workflow when its conversation said the number is shared (the only wait on another workflow).
+ */
+import { log } from '@temporalio/workflow';
+import { localDayOf, type AppointmentState } from '../../domain/appointment/appointmentState';
+import type { AppointmentEvent, MessageRecord } from '../../shared/appointment';
+import { reserveReminder, sendText } from './activities';
+import { textFailure } from './failures';
+import { providerNameOf, type PhoneLink } from './phoneLink';
+
+export class Outbox {
+  constructor(private readonly phoneLink: PhoneLink) {}
+
+  async deliver(state: AppointmentState, message: MessageRecord): Promise<void> {
+    const { details } = state.data;
+    if (!details) return;
+    if (message.kind === 'REMINDER' && !(await this.allowReminder(state, message, details))) return;
+    // A cancellation, reschedule or opt-out may have arrived while a reservation was pending.
+    if (message.status !== 'PENDING') return;
+    await this.send(state, message, state.data.details ?? details);
+  }
+
+  private async allowReminder(
+    state: AppointmentState,
+    message: MessageRecord,
+    details: AppointmentEvent,
+  ): Promise<boolean> {
+    const localDay = localDayOf(Date.now(), details.timeZone);
+    let refusal: string | undefined;
+    if (state.data.sharedPhone === details.patient.phone) {
+      const answer = await reserveReminder(details.patient.phone, {
+        appointmentId: details.appointmentId,
+        messageKey: message.key,
+        localDay,
+      });
+      if (!answer.allowed) refusal = answer.reason;
+    } else {
+      const allowance = state.data.policy?.maxRemindersPerPhonePerDay ?? 2;
+      if (state.remindersSentOnLocalDay(localDay, details.timeZone) >= allowance) refusal = 'DAILY_CAP';
+    }
+    if (refusal === undefined) return true;
+    log.info('reminder suppressed', { messageKey: message.key, reason: refusal });
+    state.suppressMessage(message.key, refusal);
+    return false;
+  }
+
+  private async send(
+    state: AppointmentState,
+    message: MessageRecord,
+    details: AppointmentEvent,
+  ): Promise<void> {
+    const kind =
+      message.kind === 'REMINDER' && state.data.status === 'CONFIRMED' ? 'REMINDER_CONFIRMED' : message.kind;
+    const link = this.phoneLink.withText(state, message);
+    const provider = providerNameOf(details);
+    try {
+      const result = await sendText({
+        messageKey: message.key,
+        appointmentId: details.appointmentId,
+        to: details.patient.phone,
+        kind,
+        context: {
+          language: details.patient.language,
+          firstName: details.patient.firstName,
+          provider: provider || undefined,
+          location: details.location,
+          start: details.start,
+          zone: details.timeZone,
+          callbackPhone: details.provider?.callbackPhone,
+        },
+        ...(link ? { link: link.appointment } : {}),
+      });
+      state.recordSent(message.key, result, Date.now());
+      if (link) this.phoneLink.linked(link);
+    } catch (err) {
+      const failure = textFailure(err);
+      log.warn('text not sent', { messageKey: message.key, type: failure.type, code: failure.code });
+      state.recordFailed(message.key, failure);
+    }
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * What the number's conversation (phone workflow) knows of this appointment, kept current without
+ * waiting on it: a change rides on the next text's local activity, or goes alone when no text is
+ * due. The phone workflow answers only when it matters (STOP said earlier; a shared number).
+ */
+import { workflowInfo } from '@temporalio/workflow';
+import type { AppointmentState } from '../../domain/appointment/appointmentState';
+import type { AppointmentEvent, MessageRecord } from '../../shared/appointment';
+import { statusAfterReply } from '../../domain/replies/statusAfterReply';
+import type { LinkedAppointment, PatientReply } from '../../shared/phone';
+import { linkToPhone } from './activities';
+
+export interface PhoneLinkRequest {
+  phone: string;
+  appointment: LinkedAppointment;
+}
+
+/** Texts that ask the patient to confirm or cancel. */
+const PROMPTS = new Set(['BOOKED', 'REMINDER']);
+
+export class PhoneLink {
+  /** The appointment as the conversation last learnt it from us, or undefined. */
+  private known: PhoneLinkRequest | undefined;
+
+  /** The link to send with `message` when, once it is out, the conversation would know less. */
+  withText(state: AppointmentState, message: MessageRecord): PhoneLinkRequest | undefined {
+    const link = describe(state, PROMPTS.has(message.kind));
+    return link && !this.knows(link) ? link : undefined;
+  }
+
+  /** The conversation now knows `link` (its text went out with it). */
+  linked(link: PhoneLinkRequest): void {
+    this.known = link;
+  }
+
+  /**
+   * The conversation routed us this reply and updated our status on its side by the rule we apply
+   * too (statusAfterReply), so a status change that follows from it needs no link of its own.
+   */
+  routed(reply: PatientReply): void {
+    if (!this.known) return;
+    const status = statusAfterReply(this.known.appointment.status, reply.kind);
+    this.known = { ...this.known, appointment: { ...this.known.appointment, status } };
+  }
+
+  private knows(link: PhoneLinkRequest): boolean {
+    return this.known !== undefined && keyOf(this.known) === keyOf(link);
+  }
+
+  /** Sends a change no text carried (e.g. a status change whose text was skipped). */
+  async sync(state: AppointmentState): Promise<void> {
+    const link = describe(state, false);
+    if (!link || this.knows(link)) return;
+    await linkToPhone(link.phone, link.appointment);
+    this.linked(link);
+  }
+}
+
+function describe(state: AppointmentState, prompting: boolean): PhoneLinkRequest | undefined {
+  const { details, policy, status } = state.data;
+  if (!details) return undefined;
+  const provider = providerNameOf(details);
+  return {
+    phone: details.patient.phone,
+    appointment: {
+      appointmentId: details.appointmentId,
+      workflowId: workflowInfo().workflowId,
+      status,
+      start: details.start,
+      timeZone: details.timeZone,
+      language: details.patient.language,
+      ...(details.patient.firstName ? { firstName: details.patient.firstName } : {}),
+      ...(provider ? { provider } : {}),
+      ...(details.provider?.callbackPhone ? { callbackPhone: details.provider.callbackPhone } : {}),
+      prompted: prompting || state.prompted(),
+      maxRemindersPerDay: policy?.maxRemindersPerPhonePerDay ?? 2,
+    },
+  };
+}
+
+function keyOf(link: PhoneLinkRequest): string {
+  return JSON.stringify([link.phone, link.appointment]);
+}
+
+/** "Jo Smith", or '' when the EHR sent no provider name. */
+export function providerNameOf(details: AppointmentEvent): string {
+  return [details.provider?.firstName, details.provider?.lastName].filter(Boolean).join(' ');
+}
