@@ -1102,3 +1102,36 @@ describe('AppointmentState: what the EHR resends', () => {
     expect(state.data.messages).toEqual([]);
   });
 });
+
+describe('AppointmentState: reminders sent on a local day (the allowance of an unshared number)', () => {
+  test('counts reminders handed to Twilio on the patient-local day only', () => {
+    const state = booked();
+    const first = Date.parse(FIRST_SEND);
+    state.queueDueReminders(first);
+    sendAll(state, first);
+    // 17:00Z is 10:00 in Denver on Dec 2; the booking text (Dec 1) is not a reminder.
+    expect(state.remindersSentOnLocalDay('2026-12-02', ZONE)).toBe(1);
+    expect(state.remindersSentOnLocalDay('2026-12-01', ZONE)).toBe(0);
+    expect(state.remindersSentOnLocalDay('2026-12-03', ZONE)).toBe(0);
+  });
+
+  test('the day is the patient zone day, not the UTC day', () => {
+    const state = booked();
+    // 03:00Z on Dec 3 is still Dec 2 (20:00) in Denver.
+    const lateEvening = Date.parse('2026-12-03T03:00:00.000Z');
+    state.data.reminders[0]!.sendAt = iso(lateEvening);
+    state.queueDueReminders(lateEvening);
+    sendAll(state, lateEvening);
+    expect(state.remindersSentOnLocalDay('2026-12-02', ZONE)).toBe(1);
+    expect(state.remindersSentOnLocalDay('2026-12-03', 'UTC')).toBe(1);
+  });
+
+  test('failed and suppressed reminders do not count', () => {
+    const state = booked();
+    const first = Date.parse(FIRST_SEND);
+    state.queueDueReminders(first);
+    const [message] = state.pendingMessages();
+    state.recordFailed(message!.key, { type: 'SmsPermanentFailure', code: 21211, message: 'invalid' });
+    expect(state.remindersSentOnLocalDay('2026-12-02', ZONE)).toBe(0);
+  });
+});

@@ -183,3 +183,69 @@ describe('phone conversation: a stale which-one question', () => {
     expect(state.data.awaitingChoice).toBeNull();
   });
 });
+
+describe('phone conversation: appointments that announce themselves (lean lifecycle)', () => {
+  const lean = (): ConversationState =>
+    new ConversationState(initialPhoneState('+13035550123'), { assumeRepliesApplied: true });
+
+  test('a lone appointment is linked and told nothing', () => {
+    const state = lean();
+    expect(state.announce(appointment('A'), NOW)).toEqual([]);
+    expect(state.data.appointments.map((a) => a.appointmentId)).toEqual(['A']);
+  });
+
+  test('a new appointment on a number that said STOP is told OPT_OUT, once', () => {
+    const state = lean();
+    state.announce(appointment('A'), NOW);
+    state.receive(inbound('STOP'), NOW);
+    expect(state.announce(appointment('B', { status: 'CANCELED' }), NOW)).toEqual([
+      {
+        type: 'route',
+        workflowId: 'appointment-B',
+        appointmentId: 'B',
+        reply: expect.objectContaining({ kind: 'OPT_OUT', messageSid: 'phone-optout-B' }),
+      },
+    ]);
+    // A refresh of an appointment the number already knows brings no second OPT_OUT.
+    expect(state.announce(appointment('B', { status: 'CANCELED', prompted: false }), NOW)).toEqual([]);
+  });
+
+  test('a second appointment that may still remind makes both shared, each told once', () => {
+    const state = lean();
+    state.announce(appointment('A'), NOW);
+    expect(state.announce(appointment('B'), NOW)).toEqual([
+      { type: 'shared', workflowId: 'appointment-A', appointmentId: 'A' },
+      { type: 'shared', workflowId: 'appointment-B', appointmentId: 'B' },
+    ]);
+    expect(state.announce(appointment('B', { prompted: false }), NOW)).toEqual([]);
+    expect(state.announce(appointment('C', { status: 'CONFIRMED' }), NOW)).toEqual([
+      { type: 'shared', workflowId: 'appointment-C', appointmentId: 'C' },
+    ]);
+    expect(state.data.sharedNotified).toEqual(['A', 'B', 'C']);
+  });
+
+  test('appointments that can no longer remind (closed or past) do not make a number shared', () => {
+    const state = lean();
+    state.announce(appointment('A'), NOW);
+    expect(state.announce(appointment('B', { status: 'CANCELED' }), NOW)).toEqual([]);
+    expect(state.announce(appointment('C', { status: 'CANCEL_REQUESTED' }), NOW)).toEqual([]);
+    expect(state.announce(appointment('D', { start: new Date(NOW - HOUR).toISOString() }), NOW)).toEqual(
+      [],
+    );
+  });
+
+  test('a routed reply updates the status known here by the rule the appointment applies', () => {
+    const state = lean();
+    state.announce(appointment('A'), NOW);
+    state.receive(inbound('yes'), NOW);
+    expect(state.data.appointments[0]?.status).toBe('CONFIRMED');
+    state.receive(inbound('2'), NOW);
+    expect(state.data.appointments[0]?.status).toBe('CANCEL_REQUESTED');
+  });
+
+  test('runs started before the lean lifecycle keep the linked status until the appointment links again', () => {
+    const state = phoneWith(appointment('A'));
+    state.receive(inbound('yes'), NOW);
+    expect(state.data.appointments[0]?.status).toBe('BOOKED');
+  });
+});
