@@ -1,4 +1,7 @@
-/** POST /v1/ehr/events (canonical JSON) and GET /v1/appointments/:appointment_id (ARCHITECTURE §3). */
+/**
+ * POST /v1/ehr/events (canonical JSON) and GET /v1/appointments/:appointment_id (ARCHITECTURE §3).
+ * When Temporal cannot answer in time the gateway throws TemporalUnavailableError: 503 + Retry-After (errors.ts).
+ */
 import { Router } from 'express';
 import { ehrIdentifier, parseCanonicalEvent } from '../domain/events/canonicalEvent';
 import type { AppointmentGateway } from '../ingest/appointmentGateway';

@@ -1,5 +1,6 @@
 /** Errors the API turns into JSON answers: `{ "error": { "code", "message", "details"? } }`. */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { TemporalUnavailableError } from '../ingest/appointmentGateway';
 import type { Logger } from '../log';
 
 export class HttpError extends Error {
@@ -27,6 +28,20 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     if (err instanceof HttpError) {
       res.status(err.status).json({ error: { code: err.code, message: err.message, details: err.details } });
+      return;
+    }
+    if (err instanceof TemporalUnavailableError) {
+      // Expected under overload or an outage: a warning without the stack, and an answer the sender can act on.
+      logger.warn({ method: req.method, path: req.path, reason: err.reason }, err.message);
+      res
+        .status(503)
+        .set('Retry-After', String(err.retryAfterSeconds))
+        .json({
+          error: {
+            code: 'temporarily_unavailable',
+            message: `${err.message}. Try again in ${err.retryAfterSeconds} s (Retry-After).`,
+          },
+        });
       return;
     }
     const parserError = err as BodyParserError;

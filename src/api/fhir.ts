@@ -6,7 +6,7 @@
 import express, { Router, type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { mapFhirAppointment, operationOutcome } from '../domain/fhir/appointmentMapping';
-import type { AppointmentGateway } from '../ingest/appointmentGateway';
+import { TemporalUnavailableError, type AppointmentGateway } from '../ingest/appointmentGateway';
 import type { Logger } from '../log';
 import { BODY_LIMIT } from './app';
 import { HttpError } from './errors';
@@ -99,6 +99,18 @@ interface BodyParserError {
 /** Errors on this route as OperationOutcomes: an integration engine speaking FHIR reads them in one place. */
 function fhirErrors(log: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
+    if (err instanceof TemporalUnavailableError) {
+      // FHIR's "transient": the content is fine, the server could not process it now; try again later.
+      log.warn({ reason: err.reason }, 'FHIR appointment not taken: Temporal unavailable');
+      res.set('Retry-After', String(err.retryAfterSeconds));
+      sendOutcome(res, 503, [
+        {
+          code: 'transient',
+          diagnostics: `${err.message}. Try again in ${err.retryAfterSeconds} s (Retry-After).`,
+        },
+      ]);
+      return;
+    }
     if (err instanceof HttpError) {
       const code: Issue['code'] = err.status === 401 ? 'login' : err.status === 403 ? 'forbidden' : 'invalid';
       sendOutcome(res, err.status, [{ code, diagnostics: err.message }]);

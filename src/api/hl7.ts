@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import express, { Router, type RequestHandler } from 'express';
 import { buildAck, type AckError, type AckOutcome } from '../domain/hl7/ack';
 import { HL7_ERROR_CODES, mapSiuMessage, type Hl7Header } from '../domain/hl7/siuMapping';
-import type { AppointmentGateway } from '../ingest/appointmentGateway';
+import { TemporalUnavailableError, type AppointmentGateway } from '../ingest/appointmentGateway';
 import type { Logger } from '../log';
 import { BODY_LIMIT } from './app';
 import { HttpError } from './errors';
@@ -33,8 +33,18 @@ export interface Hl7RouterDeps extends Hl7IngressDeps {
   auth: RequestHandler;
 }
 
+/** The ACK for one message, and when it asks for a resend later, how long to wait (HTTP's Retry-After). */
+export interface Hl7Answer {
+  ack: string;
+  retryAfterSeconds?: number;
+}
+
 /** An ACK for one ER7 message; AA only once the event is durably with Temporal. Never throws. */
 export async function handleHl7Message(text: string, deps: Hl7IngressDeps): Promise<string> {
+  return (await answerHl7Message(text, deps)).ack;
+}
+
+export async function answerHl7Message(text: string, deps: Hl7IngressDeps): Promise<Hl7Answer> {
   const now = deps.now?.() ?? new Date();
   const mapped = mapSiuMessage(text, {
     defaultCountry: deps.defaultCountry,
@@ -51,7 +61,7 @@ export async function handleHl7Message(text: string, deps: Hl7IngressDeps): Prom
       { ...logContext, outcome: mapped.code, errors: mapped.errors.map(errorLocation) },
       'HL7 message not accepted',
     );
-    return acknowledge(mapped.header, mapped.code, mapped.errors, deps);
+    return { ack: acknowledge(mapped.header, mapped.code, mapped.errors, deps) };
   }
   try {
     const result = await deps.gateway.submit(mapped.event);
@@ -59,21 +69,32 @@ export async function handleHl7Message(text: string, deps: Hl7IngressDeps): Prom
       { ...logContext, outcome: 'AA', appointmentId: result.appointmentId, duplicate: result.duplicate },
       'HL7 message accepted',
     );
-    return acknowledge(mapped.header, 'AA', [], deps);
+    return { ack: acknowledge(mapped.header, 'AA', [], deps) };
   } catch (err) {
-    // Not stored, and not the sender's fault: AR is HL7's "rejected for a reason unrelated to the content".
-    deps.logger.error({ ...logContext, outcome: 'AR', err }, 'HL7 message could not be handed to Temporal');
-    return acknowledge(
-      mapped.header,
-      'AR',
-      [
-        {
-          message: 'temporarily unavailable: the message was not stored, send it again later',
-          hl7ErrorCode: HL7_ERROR_CODES.applicationInternalError,
-        },
-      ],
-      deps,
-    );
+    // AR, not AE: AE says the content is wrong (engines park it for a human), while AR is HL7's "rejected for a
+    // reason unrelated to the content" (system down), which engines resend. Enhanced mode turns it into CE.
+    const unavailable = err instanceof TemporalUnavailableError;
+    if (unavailable) {
+      deps.logger.warn(
+        { ...logContext, outcome: 'AR', reason: err.reason },
+        'HL7 message not taken: Temporal unavailable',
+      );
+    } else {
+      deps.logger.error({ ...logContext, outcome: 'AR', err }, 'HL7 message could not be handed to Temporal');
+    }
+    // Short: v2.3/2.4 engines show it from MSA-3 (80 characters).
+    const message = unavailable
+      ? `temporarily unavailable: send the message again in ${err.retryAfterSeconds} s (a resend is applied once)`
+      : 'internal error: the message was not stored; send it again later';
+    return {
+      ack: acknowledge(
+        mapped.header,
+        'AR',
+        [{ message, hl7ErrorCode: HL7_ERROR_CODES.applicationInternalError }],
+        deps,
+      ),
+      ...(unavailable ? { retryAfterSeconds: err.retryAfterSeconds } : {}),
+    };
   }
 }
 
@@ -92,8 +113,9 @@ export function hl7Router(deps: Hl7RouterDeps): Router {
         `Send the message as ER7 text with Content-Type ${HL7_MEDIA_TYPES.join(', ')}`,
       );
     }
-    const ack = await handleHl7Message(text, deps);
-    // 200 whatever MSA-1 says: HL7 engines read the ACK, not the status line.
+    const { ack, retryAfterSeconds } = await answerHl7Message(text, deps);
+    // 200 whatever MSA-1 says: HL7 engines read the ACK, not the status line (Retry-After is a hint for the others).
+    if (retryAfterSeconds !== undefined) res.set('Retry-After', String(retryAfterSeconds));
     res.status(200).type('application/hl7-v2').send(ack);
   });
 

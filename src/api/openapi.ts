@@ -78,6 +78,15 @@ const errors = {
   '401': { description: 'Missing or unknown bearer key', content: json('Error') },
   '413': { description: 'Body over 256 KB', content: json('Error') },
 };
+const retryAfter = {
+  'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer' } },
+};
+/** 503: Temporal unreachable, over its limits, or silent past TEMPORAL_SUBMIT_TIMEOUT_MS. */
+const unavailable = (description: string, content: Record<string, unknown> = json('Error')) => ({
+  description: `${description}; try again after Retry-After`,
+  headers: retryAfter,
+  content,
+});
 
 export function openApiDocument(): JsonSchema {
   const canonical = toSchema(canonicalEventSchema);
@@ -127,8 +136,14 @@ export function openApiDocument(): JsonSchema {
               description: 'Handed durably to the appointment workflow',
               content: json('SubmitResult'),
             },
-            '200': { description: 'Duplicate of an event already applied', content: json('SubmitResult') },
+            '200': {
+              description: 'Duplicate: an event id this API process handed over recently',
+              content: json('SubmitResult'),
+            },
             '415': { description: 'Not application/json', content: json('Error') },
+            '503': unavailable(
+              'Temporal could not take the event in time; it was not stored (or not confirmed)',
+            ),
             ...errors,
           },
         },
@@ -140,7 +155,8 @@ export function openApiDocument(): JsonSchema {
           requestBody: { required: true, content: { 'application/hl7-v2': { schema: { type: 'string' } } } },
           responses: {
             '200': {
-              description: 'HL7 ACK (MSA-1 AA, AE or AR)',
+              description:
+                'HL7 ACK (MSA-1 AA, AE or AR); AR with ERR 207 and a Retry-After header when Temporal could not take it',
               content: { 'application/hl7-v2': { schema: { type: 'string' } } },
             },
           },
@@ -164,6 +180,12 @@ export function openApiDocument(): JsonSchema {
               description: 'OperationOutcome listing every problem',
               content: { 'application/fhir+json': { schema: { type: 'object' } } },
             },
+            '503': unavailable(
+              'Temporal could not take the event in time (OperationOutcome, code transient)',
+              {
+                'application/fhir+json': { schema: { type: 'object' } },
+              },
+            ),
           },
         },
       },
@@ -176,6 +198,9 @@ export function openApiDocument(): JsonSchema {
             '200': { description: 'The appointment', content: json('AppointmentView') },
             '404': { description: 'Unknown appointment', content: json('Error') },
             '401': errors['401'],
+            '503': unavailable(
+              'The appointment exists but its workflow did not answer in time (no worker, or overloaded)',
+            ),
           },
         },
       },

@@ -31,7 +31,9 @@ export interface ApiGateways {
 export function createGateways(config: AppConfig, client: Client): ApiGateways {
   const policy = appointmentPolicy(config);
   return {
-    appointments: new AppointmentGateway(client, config.env.TEMPORAL_TASK_QUEUE, () => policy),
+    appointments: new AppointmentGateway(client, config.env.TEMPORAL_TASK_QUEUE, () => policy, {
+      submitTimeoutMs: config.env.TEMPORAL_SUBMIT_TIMEOUT_MS,
+    }),
     conversations: new ConversationGateway(client, config.env.TEMPORAL_TASK_QUEUE, config.phoneIdKey),
   };
 }

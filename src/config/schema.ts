@@ -42,6 +42,27 @@ const optionalString = z
 const url = z.url({ message: 'must be an absolute http(s) URL', protocol: /^https?$/ });
 const optionalUrl = optionalString.pipe(url.optional());
 
+// --- API ingest under overload (src/api, src/ingest/appointmentGateway.ts) -----------------------
+/** Default of TEMPORAL_SUBMIT_TIMEOUT_MS: a healthy cluster answers in milliseconds. */
+export const DEFAULT_TEMPORAL_SUBMIT_TIMEOUT_MS = 5_000;
+
+const apiIngestFields = {
+  /**
+   * The longest the API waits for Temporal on a request's path (handing an event over, the appointment
+   * query); past it the sender gets 503 + Retry-After (HL7: an AR ACK) instead of a hanging request.
+   */
+  TEMPORAL_SUBMIT_TIMEOUT_MS: optionalString
+    .transform((v) => (v === undefined ? DEFAULT_TEMPORAL_SUBMIT_TIMEOUT_MS : Number(v)))
+    .pipe(
+      z
+        .number({ message: 'must be a number of milliseconds, e.g. 5000' })
+        .int('must be a whole number of milliseconds')
+        .min(100, 'must be at least 100 ms')
+        .max(60_000, 'must be at most 60000 ms'),
+    ),
+};
+// --- end of API ingest settings -----------------------------------------------------------------
+
 export const envFields = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
@@ -136,6 +157,8 @@ export const envFields = z.object({
   HL7_MLLP_PORT: optionalString
     .transform((v) => (v === undefined ? undefined : Number(v)))
     .pipe(z.number({ message: 'must be a port number' }).int().min(1).max(65535).optional()),
+
+  ...apiIngestFields,
 });
 
 type EnvFields = z.output<typeof envFields>;

@@ -1,9 +1,12 @@
 /**
  * Hands canonical events to appointment workflows and reads their state. Every ingress format
- * (JSON, HL7 v2, FHIR) goes through here, so all of them get the same durability and idempotency.
+ * (JSON, HL7 v2, FHIR) goes through here, so all of them get the same durability, idempotency and
+ * the same bounded wait on Temporal.
  */
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { createHash } from 'node:crypto';
+import { isGrpcServiceError, ServiceError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
+import { DEFAULT_TEMPORAL_SUBMIT_TIMEOUT_MS } from '../config/schema';
 // Type only: the workflow module must not run outside the workflow sandbox.
 import type { appointmentLifecycle } from '../workflows/appointment';
 import {
@@ -11,7 +14,6 @@ import {
   appointmentViewQuery,
   appointmentWorkflowId,
   ehrEventSignal,
-  hasSeenEventQuery,
   type AppointmentEvent,
   type AppointmentPolicy,
   type AppointmentView,
@@ -26,63 +28,224 @@ export interface SubmitResult {
   duplicate: boolean;
 }
 
-/** How long the duplicate check may take before we just hand the event over (the workflow dedupes anyway). */
-const DUPLICATE_CHECK_MS = 3_000;
+/** How long a sender should wait before resending when Temporal could not take a request. */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** Why Temporal could not answer: it is down or unreachable, busy (rate limited), or did not answer in time. */
+export type UnavailableReason = 'unreachable' | 'busy' | 'deadline';
+
+/**
+ * Temporal could not take or answer a request within the submit timeout. Not the sender's fault and
+ * worth retrying: ingress answers 503 + Retry-After (JSON, FHIR) or an AR ACK (HL7). For a hand-off it
+ * means "not confirmed stored", not "certainly lost": a resend is safe, the workflow applies an event id once.
+ */
+export class TemporalUnavailableError extends Error {
+  override readonly name = 'TemporalUnavailableError';
+  readonly retryAfterSeconds = RETRY_AFTER_SECONDS;
+  constructor(
+    readonly reason: UnavailableReason,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+// gRPC status codes (grpc.status) that mean "Temporal cannot take this now", not "this request is wrong".
+const GRPC_DEADLINE_EXCEEDED = 4;
+const GRPC_RESOURCE_EXHAUSTED = 8;
+const GRPC_ABORTED = 10;
+const GRPC_UNAVAILABLE = 14;
+
+const UNAVAILABLE_BY_CODE: Readonly<Record<number, UnavailableReason>> = {
+  [GRPC_DEADLINE_EXCEEDED]: 'deadline',
+  // Rate limits and namespace/system overload (cause RPS_LIMIT, CONCURRENT_LIMIT, SYSTEM_OVERLOADED, BUSY_WORKFLOW...).
+  [GRPC_RESOURCE_EXHAUSTED]: 'busy',
+  [GRPC_ABORTED]: 'busy',
+  // Connection refused or lost, and NamespaceUnavailable.
+  [GRPC_UNAVAILABLE]: 'unreachable',
+};
+
+/** Default number of (workflow, event) pairs remembered: about 7 MB of heap (16-byte hashes in a Set). */
+export const RECENT_EVENTS_CAPACITY = 100_000;
+
+/**
+ * The (workflow id, event id) pairs this process handed to Temporal most recently: an LRU of bounded
+ * size, so a replay is answered `duplicate: true` without a round trip. Only a shortcut: the workflow
+ * de-duplicates by event id itself, so a replay this memory does not know (another API process, a
+ * restart, an evicted entry) is signalled again and changes nothing.
+ */
+export class RecentlyAcceptedEvents {
+  // A Set keeps insertion order: the first key is the least recently used.
+  private readonly keys = new Set<string>();
+
+  constructor(readonly capacity: number = RECENT_EVENTS_CAPACITY) {
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError('capacity must be a positive integer');
+  }
+
+  get size(): number {
+    return this.keys.size;
+  }
+
+  /** True if the pair was accepted recently; a hit counts as a use. */
+  has(workflowId: string, eventId: string): boolean {
+    const key = pairKey(workflowId, eventId);
+    if (!this.keys.has(key)) return false;
+    this.keys.delete(key);
+    this.keys.add(key);
+    return true;
+  }
+
+  remember(workflowId: string, eventId: string): void {
+    const key = pairKey(workflowId, eventId);
+    this.keys.delete(key);
+    this.keys.add(key);
+    if (this.keys.size > this.capacity) {
+      const oldest = this.keys.values().next();
+      if (!oldest.done) this.keys.delete(oldest.value);
+    }
+  }
+}
+
+/** 128 bits of SHA-256: fixed size whatever the ids' length (up to 128 characters each), collisions negligible. */
+function pairKey(workflowId: string, eventId: string): string {
+  return createHash('sha256')
+    .update(workflowId)
+    .update('\0')
+    .update(eventId)
+    .digest()
+    .toString('base64', 0, 16);
+}
+
+export interface AppointmentGatewayOptions {
+  /** TEMPORAL_SUBMIT_TIMEOUT_MS: the longest any Temporal call on a request's path may take. */
+  submitTimeoutMs?: number;
+  /** Shared by gateways that must agree on what was accepted (tests); default: a new one of RECENT_EVENTS_CAPACITY. */
+  recentEvents?: RecentlyAcceptedEvents;
+}
 
 export class AppointmentGateway {
+  private readonly submitTimeoutMs: number;
+  private readonly recentEvents: RecentlyAcceptedEvents;
+
   constructor(
     private readonly client: Client,
     private readonly taskQueue: string,
     private readonly policy: () => AppointmentPolicy,
-  ) {}
+    options: AppointmentGatewayOptions = {},
+  ) {
+    this.submitTimeoutMs = options.submitTimeoutMs ?? DEFAULT_TEMPORAL_SUBMIT_TIMEOUT_MS;
+    this.recentEvents = options.recentEvents ?? new RecentlyAcceptedEvents();
+  }
 
   /**
-   * Durably hands the event to its appointment's workflow (signal-with-start). A replay of an event
-   * the workflow already applied is answered as a duplicate and not signalled again.
+   * Durably hands the event to its appointment's workflow: one signal-with-start, no other round trip.
+   * A replay this process accepted recently is answered as a duplicate without reaching Temporal.
+   * Throws TemporalUnavailableError when Temporal does not accept it within the submit timeout.
+   *
+   * A replay the memory does not know costs one more signal in the history, which the workflow ignores. The
+   * server could drop it by the signal-with-start request id, but @temporalio/client always sends a random
+   * one, and Temporal asks users not to rely on that de-duplication (temporalio/sdk-go#1705).
    */
   async submit(event: AppointmentEvent): Promise<SubmitResult> {
     const workflowId = appointmentWorkflowId(event.appointmentId);
     const result = { workflowId, appointmentId: event.appointmentId, eventId: event.eventId };
-    if (await this.alreadySeen(workflowId, event.eventId)) return { ...result, duplicate: true };
+    if (this.recentEvents.has(workflowId, event.eventId)) return { ...result, duplicate: true };
     const policy = this.policy();
-    await this.client.workflow.signalWithStart<typeof appointmentLifecycle, [EventEnvelope]>(
-      APPOINTMENT_WORKFLOW_TYPE,
-      {
-        workflowId,
-        taskQueue: this.taskQueue,
-        args: [{ appointmentId: event.appointmentId }],
-        signal: ehrEventSignal,
-        signalArgs: [{ event, policy }],
-        // Indexed at once so operators can find it even before the first workflow task runs.
-        typedSearchAttributes: new TypedSearchAttributes([
-          { key: SEARCH_ATTRIBUTES.appointmentId, value: event.appointmentId },
-          { key: SEARCH_ATTRIBUTES.customerCode, value: policy.customerCode },
-        ]),
-      },
+    await this.bounded('submit', () =>
+      this.client.workflow.signalWithStart<typeof appointmentLifecycle, [EventEnvelope]>(
+        APPOINTMENT_WORKFLOW_TYPE,
+        {
+          workflowId,
+          taskQueue: this.taskQueue,
+          args: [{ appointmentId: event.appointmentId }],
+          signal: ehrEventSignal,
+          signalArgs: [{ event, policy }],
+          // Indexed at once so operators can find it even before the first workflow task runs.
+          typedSearchAttributes: new TypedSearchAttributes([
+            { key: SEARCH_ATTRIBUTES.appointmentId, value: event.appointmentId },
+            { key: SEARCH_ATTRIBUTES.customerCode, value: policy.customerCode },
+          ]),
+        },
+      ),
     );
+    // Only now: a hand-off that failed or timed out must stay retryable, not become a "duplicate".
+    this.recentEvents.remember(workflowId, event.eventId);
     return { ...result, duplicate: false };
   }
 
-  /** Live state from the workflow, or undefined when no workflow exists for that appointment. */
+  /**
+   * Live state from the workflow, or undefined when no workflow exists for that appointment. Throws
+   * TemporalUnavailableError when the workflow exists but no worker answers within the submit timeout.
+   */
   async view(appointmentId: string): Promise<AppointmentView | undefined> {
     try {
-      return await this.client.workflow
-        .getHandle(appointmentWorkflowId(appointmentId))
-        .query(appointmentViewQuery);
+      return await this.bounded('view', () =>
+        this.client.workflow.getHandle(appointmentWorkflowId(appointmentId)).query(appointmentViewQuery),
+      );
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return undefined;
       throw err;
     }
   }
 
-  private async alreadySeen(workflowId: string, eventId: string): Promise<boolean> {
-    try {
-      return await this.client.withDeadline(Date.now() + DUPLICATE_CHECK_MS, () =>
-        this.client.workflow.getHandle(workflowId).query(hasSeenEventQuery, eventId),
+  /**
+   * Runs one Temporal call under a gRPC deadline, and answers by that deadline even when the client
+   * would not: its retry interceptor can sleep past a deadline (up to 5 s on RESOURCE_EXHAUSTED) before
+   * its next attempt fails. A call left behind ends by itself at its deadline.
+   */
+  private async bounded<T>(operation: Operation, call: () => Promise<T>): Promise<T> {
+    const timeoutMs = this.submitTimeoutMs;
+    const attempt = this.client.withDeadline(Date.now() + timeoutMs, call);
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new TemporalUnavailableError('deadline', unavailableMessage(operation, 'deadline', timeoutMs)),
+          ),
+        timeoutMs,
       );
-    } catch {
-      // Not started yet, or no worker answering: signal anyway; the workflow ignores a repeated event id.
-      return false;
+    });
+    try {
+      return await Promise.race([attempt, expired]);
+    } catch (err) {
+      if (err instanceof TemporalUnavailableError) throw err;
+      const code = grpcCode(err);
+      const reason = code === undefined ? undefined : UNAVAILABLE_BY_CODE[code];
+      if (reason) {
+        throw new TemporalUnavailableError(reason, unavailableMessage(operation, reason, timeoutMs), {
+          cause: err,
+        });
+      }
+      throw err;
+    } finally {
+      clearTimeout(timer);
     }
   }
+}
+
+type Operation = 'submit' | 'view';
+
+/**
+ * What the sender is told: what failed, and for a hand-off whether the event may be stored. A deadline
+ * cannot tell its causes apart (the client retries UNAVAILABLE and RESOURCE_EXHAUSTED until it), so it names them all.
+ */
+function unavailableMessage(operation: Operation, reason: UnavailableReason, timeoutMs: number): string {
+  const state = reason === 'busy' ? 'over its rate or load limits' : 'unreachable';
+  if (operation === 'view') {
+    return reason === 'deadline'
+      ? `The appointment could not be read within ${timeoutMs} ms (Temporal unreachable or overloaded, or no worker answering)`
+      : `Temporal is ${state}: the appointment cannot be read now`;
+  }
+  return reason === 'deadline'
+    ? `Temporal did not confirm the event within ${timeoutMs} ms (unreachable or overloaded): it may not be stored; send it again, an event id is never applied twice`
+    : `Temporal is ${state}: the event was not stored; send it again`;
+}
+
+function grpcCode(err: unknown): number | undefined {
+  if (isGrpcServiceError(err)) return err.code;
+  if (err instanceof ServiceError && isGrpcServiceError(err.cause)) return err.cause.code;
+  return undefined;
 }

@@ -6,6 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import type { Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { DateTime } from 'luxon';
@@ -266,15 +267,19 @@ describe('POST /v1/ehr/hl7v2 on the dev server', () => {
 });
 
 describe('POST /v1/ehr/hl7v2 when Temporal is down', () => {
-  test('the sender gets an AR "temporarily unavailable" ACK, never a 500', async () => {
+  test('the sender gets an AR "temporarily unavailable" ACK with Retry-After within the submit timeout, never a 500', async () => {
     const app = createApp({
       logger: quiet,
       readiness: async () => ({ ready: false, temporal: 'unreachable', worker: 'unknown' }),
       routers: [
         hl7Router({
-          gateway: {
-            submit: () => Promise.reject(new Error('14 UNAVAILABLE: connection refused')),
-          },
+          // A real client whose Temporal address has nothing listening.
+          gateway: new AppointmentGateway(
+            new Client({ connection: Connection.lazy({ address: `127.0.0.1:${await freePort()}` }) }),
+            'unused',
+            () => appointmentPolicy(config),
+            { submitTimeoutMs: 1_000 },
+          ),
           auth: requireBearerKey([KEY]),
           defaultCountry: 'US',
           defaultTimezone: ZONE,
@@ -288,6 +293,7 @@ describe('POST /v1/ehr/hl7v2 when Temporal is down', () => {
     try {
       const address = down.address();
       const port = typeof address === 'object' && address ? address.port : 0;
+      const started = performance.now();
       const res = await fetch(`http://127.0.0.1:${port}/v1/ehr/hl7v2`, {
         method: 'POST',
         headers: { Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/hl7-v2' },
@@ -300,9 +306,12 @@ describe('POST /v1/ehr/hl7v2 when Temporal is down', () => {
         }),
       });
       expect(res.status).toBe(200);
+      expect(res.headers.get('retry-after')).toBe('5');
       const ack = readAck(await res.text());
       expect(ack).toMatchObject({ code: 'AR', controlId: 'DOWN-1' });
       expect(ack.errors[0]).toMatch(/temporarily unavailable/);
+      // Bounded by TEMPORAL_SUBMIT_TIMEOUT_MS, not by the client's 20-odd seconds of retries.
+      expect(performance.now() - started).toBeLessThan(2_500);
     } finally {
       await new Promise<void>((resolve) => down.close(() => resolve()));
     }
