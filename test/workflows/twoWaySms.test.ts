@@ -294,4 +294,79 @@ describe('two-way SMS', () => {
       expect(views.every((v) => sentKinds(v).includes('BOOKED'))).toBe(true);
     });
   });
+
+  test('a STOP said before a new appointment existed keeps its reminders from going out', async () => {
+    await world('http://127.0.0.1:9/unused', async (w) => {
+      const t0 = await suite.env.currentTimeMs();
+      const first = await w.book('S1', t0 + 72 * HOUR);
+      await w.until(first, (v) => sentKinds(v).includes('BOOKED'));
+      await w.reply('STOP');
+      await w.until(first, (v) => v.optedOut);
+      // A sibling booked afterwards learns of the STOP from the number's conversation.
+      const second = await w.book('S2', t0 + 96 * HOUR);
+      const v = await w.until(second, (x) => x.optedOut);
+      expect(v.reminders.every((r) => r.status !== 'PENDING')).toBe(true);
+      await suite.env.sleep(50 * HOUR);
+      const after = await second.query(appointmentViewQuery);
+      expect(sentKinds(after).filter((k) => k === 'REMINDER')).toEqual([]);
+    });
+  });
+
+  test('one appointment alone on its number gets at most the daily allowance of reminders', async () => {
+    await world('http://127.0.0.1:9/unused', async (w) => {
+      const t0 = await suite.env.currentTimeMs();
+      // First reminder 3 h and second 2 h before the visit: the same local day; the allowance is one.
+      const handle = await signalAppointment(
+        suite.env.client,
+        w.taskQueue,
+        event({
+          appointmentId: 'D1',
+          eventType: 'BOOKED',
+          start: iso(t0 + 12 * HOUR),
+          eventAt: iso(t0),
+          patient: { id: 'P-D1', phone: PHONE, language: 'en' },
+        }),
+        { firstOffsetMinutes: 180, secondOffsetMinutes: 120, maxRemindersPerPhonePerDay: 1 },
+      );
+      await w.until(handle, (v) => sentKinds(v).includes('BOOKED'));
+      await suite.env.sleep(10 * HOUR + 60_000);
+      const v = await w.until(handle, (x) => x.reminders.every((r) => r.status !== 'PENDING'));
+      expect(v.reminders.map((r) => [r.status, r.note])).toEqual([
+        ['SENT', undefined],
+        ['SUPPRESSED', 'DAILY_CAP'],
+      ]);
+    });
+  });
+
+  test('only a final delivery report reaches the appointment, and it adds no work to its history', async () => {
+    await world('http://127.0.0.1:9/unused', async (w) => {
+      const t0 = await suite.env.currentTimeMs();
+      const handle = await w.book('DR1', t0 + 72 * HOUR);
+      const booked = await w.until(handle, (v) => sentKinds(v).includes('BOOKED'));
+      const sid = booked.messages[0]?.sid ?? '';
+      const settledLength = async (): Promise<number> => {
+        let length = -1;
+        for (let i = 0; i < 100; i++) {
+          const next = (await handle.fetchHistory()).events?.length ?? 0;
+          if (next === length) return length;
+          length = next;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        throw new Error('history never settled');
+      };
+      const before = await settledLength();
+      expect(
+        await w.conversations.deliverStatus({ messageSid: sid, status: 'sent', appointmentId: 'DR1' }),
+      ).toBe(false);
+      expect(
+        await w.conversations.deliverStatus({ messageSid: sid, status: 'delivered', appointmentId: 'DR1' }),
+      ).toBe(true);
+      // Counted before any query: the time-skipping server answers a query with a workflow task of its own.
+      const after = await settledLength();
+      // The signal and one workflow task (scheduled, started, completed): no command, no snapshot.
+      expect(after - before).toBe(4);
+      const v = await handle.query(appointmentViewQuery);
+      expect(v.messages[0]).toMatchObject({ sid, status: 'DELIVERED' });
+    });
+  });
 });
