@@ -9,15 +9,16 @@
  *   which `notifyEhr` treats as a permanent refusal, so an idempotency bug shows up instead of being hidden;
  * - `GET /v1/sandbox/ehr-callbacks` lists `[{receivedAt,headers,body}]`, oldest first.
  *
- * Callbacks persist as JSON lines in `<DATA_DIR>/sandbox/ehr-callbacks.jsonl`, re-read on every call like the
- * SandboxMessageStore, so they survive restarts and every process sharing DATA_DIR sees them.
+ * Callbacks persist as JSON lines in `<DATA_DIR>/sandbox/ehr-callbacks.jsonl` (`{"type":"callback",receivedAt,headers,
+ * body}`), read once into an index by Idempotency-Key that each append updates (JsonLinesLog, like the
+ * SandboxMessageStore), so they survive restarts and a callback costs the same however many came before.
  */
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { verifySignature } from '../activities/ehrCallback';
 import { logger as defaultLogger, type Logger } from '../log';
+import { JsonLinesLog, type LogIndex } from './jsonLinesLog';
 
 /** The callback secret in sandbox mode when EHR_CALLBACK_SECRET is unset; the receiver and `notifyEhr` share it. */
 export const SANDBOX_EHR_CALLBACK_SECRET = 'sandbox-callback-secret';
@@ -65,15 +66,16 @@ export interface ReceivedEhrCallback {
 /** `stored`: a new key; `duplicate`: this key with the same body was already stored; `conflict`: with another body. */
 export type EhrCallbackRecordOutcome = 'stored' | 'duplicate' | 'conflict';
 
-/** Appends per file are chained so check-then-append is atomic within a process (the API is the only writer). */
-const writeQueues = new Map<string, Promise<unknown>>();
+type StoreLine = z.output<typeof storeLine>;
 
 export class EhrCallbackStore {
   readonly file: string;
+  private readonly index: CallbackIndex;
 
-  /** `directory` holds `ehr-callbacks.jsonl`; it is created on the first write. */
+  /** `directory` holds `ehr-callbacks.jsonl`; it is created on the first write. Stores on one directory share one index. */
   constructor(readonly directory: string) {
     this.file = path.join(directory, SANDBOX_EHR_CALLBACKS_FILE);
+    this.index = CallbackIndex.forFile(this.file);
   }
 
   /** The store every process of one installation shares: `<dataDir>/sandbox/ehr-callbacks.jsonl`. */
@@ -85,55 +87,75 @@ export class EhrCallbackStore {
   record(
     callback: ReceivedEhrCallback,
   ): Promise<{ outcome: EhrCallbackRecordOutcome; stored: ReceivedEhrCallback }> {
-    return this.serialized(async () => {
-      const key = callback.headers['idempotency-key'];
-      const existing = (await this.list()).find((known) => known.headers['idempotency-key'] === key);
+    const { log } = this.index;
+    return log.run(async () => {
+      const existing = this.index.byKey(callback.headers['idempotency-key']);
       if (existing !== undefined) {
         const same = JSON.stringify(existing.body) === JSON.stringify(callback.body);
         return { outcome: same ? 'duplicate' : 'conflict', stored: existing };
       }
-      await mkdir(this.directory, { recursive: true });
-      const line: z.input<typeof storeLine> = { type: 'callback', ...callback };
-      await appendFile(this.file, `${JSON.stringify(line)}\n`, 'utf8');
+      await log.append({ type: 'callback', ...callback });
       return { outcome: 'stored', stored: callback };
     });
   }
 
   /** Every stored callback, oldest first (in the order they arrived). */
-  async list(): Promise<ReceivedEhrCallback[]> {
-    let text: string;
-    try {
-      text = await readFile(this.file, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw error;
-    }
-    const callbacks: ReceivedEhrCallback[] = [];
-    for (const raw of text.split('\n')) {
-      const line = parseLine(raw);
-      if (line === undefined) continue;
-      const { type: _type, ...callback } = line;
-      callbacks.push(callback);
-    }
-    return callbacks;
-  }
-
-  private serialized<T>(work: () => Promise<T>): Promise<T> {
-    const previous = writeQueues.get(this.file) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(work);
-    writeQueues.set(this.file, next);
-    return next;
+  list(): Promise<ReceivedEhrCallback[]> {
+    return this.index.log.run(() => this.index.all());
   }
 }
 
-/** A blank, torn or foreign line is skipped rather than failing every read. */
-function parseLine(raw: string): z.output<typeof storeLine> | undefined {
-  if (raw.trim() === '') return undefined;
-  try {
-    const result = storeLine.safeParse(JSON.parse(raw));
+/** One index per file in this process, however many EhrCallbackStore objects open it. */
+const indexes = new Map<string, CallbackIndex>();
+
+/** The callbacks of one file in memory, in arrival order and by Idempotency-Key (~0.4 KB of heap a callback). */
+class CallbackIndex implements LogIndex<StoreLine> {
+  readonly log: JsonLinesLog<StoreLine>;
+  private readonly callbacks: ReceivedEhrCallback[] = [];
+  private readonly firstByKey = new Map<string, ReceivedEhrCallback>();
+
+  private constructor(file: string) {
+    this.log = new JsonLinesLog(file, this);
+  }
+
+  static forFile(file: string): CallbackIndex {
+    const key = path.resolve(file);
+    let index = indexes.get(key);
+    if (index === undefined) {
+      index = new CallbackIndex(key);
+      indexes.set(key, index);
+    }
+    return index;
+  }
+
+  parse(value: unknown): StoreLine | undefined {
+    const result = storeLine.safeParse(value);
     return result.success ? result.data : undefined;
-  } catch {
-    return undefined;
+  }
+
+  apply(line: StoreLine): void {
+    const callback: ReceivedEhrCallback = Object.freeze({
+      receivedAt: line.receivedAt,
+      headers: Object.freeze({ ...line.headers }),
+      body: Object.freeze({ ...line.body }),
+    });
+    this.callbacks.push(callback);
+    // Two processes may both store a key (no lock between them); the first one stored is the one that counts.
+    const key = callback.headers['idempotency-key'];
+    if (!this.firstByKey.has(key)) this.firstByKey.set(key, callback);
+  }
+
+  clear(): void {
+    this.callbacks.length = 0;
+    this.firstByKey.clear();
+  }
+
+  byKey(idempotencyKey: string): ReceivedEhrCallback | undefined {
+    return this.firstByKey.get(idempotencyKey);
+  }
+
+  all(): ReceivedEhrCallback[] {
+    return [...this.callbacks];
   }
 }
 

@@ -183,10 +183,20 @@ export function createTwilioSandboxRouter(options: TwilioSandboxOptions): Twilio
     const range = parseDateSentRange(query.data);
     if ('code' in range) return sendTwilioError(res, range);
 
-    const matching = (await store.list({ to: query.data.To, from: query.data.From }))
-      .filter((message) => inRange(dateSentOrCreated(message), range))
-      .reverse(); // Twilio lists the most recent first
-    res.json(toTwilioPage(matching, accountSid, query.data));
+    const { Page: page, PageSize: pageSize } = query.data;
+    const bounded = range.from !== undefined || range.to !== undefined;
+    // Twilio lists the most recent first; only this page (and one message past it) is read from the store.
+    const { messages, hasMore } = await store.listNewestFirst(
+      { to: query.data.To, from: query.data.From },
+      {
+        skip: page * pageSize,
+        limit: pageSize,
+        ...(bounded
+          ? { where: (message: SandboxMessage) => inRange(dateSentOrCreated(message), range) }
+          : {}),
+      },
+    );
+    res.json(toTwilioPage(messages, hasMore, accountSid, query.data));
   });
 
   api.get('/2010-04-01/Accounts/:AccountSid/Messages/:Sid.json', async (req, res) => {
@@ -470,14 +480,15 @@ export function toTwilioMessage(message: SandboxMessage, accountSid: string): Re
   };
 }
 
+/** One page of a list: `pageMessages` are the page's messages, `hasMore` whether any match lies past them. */
 function toTwilioPage(
-  messages: readonly SandboxMessage[],
+  pageMessages: readonly SandboxMessage[],
+  hasMore: boolean,
   accountSid: string,
   query: z.output<typeof listMessagesQuery>,
 ): Record<string, unknown> {
   const { Page: page, PageSize: pageSize } = query;
   const start = page * pageSize;
-  const pageMessages = messages.slice(start, start + pageSize);
   const pageUri = (pageNumber: number): string => {
     const params = new URLSearchParams();
     for (const name of ['To', 'From', 'DateSent', 'DateSent>', 'DateSent<'] as const) {
@@ -497,7 +508,7 @@ function toTwilioPage(
     page_size: pageSize,
     start,
     // The SDK follows next_page_uri (through the sandbox client) when a list spans pages.
-    next_page_uri: start + pageSize < messages.length ? pageUri(page + 1) : null,
+    next_page_uri: hasMore ? pageUri(page + 1) : null,
     page,
   };
 }

@@ -321,6 +321,18 @@ describe('Twilio sandbox through the real SDK', () => {
     expect(all.map((m) => m.sid)).toEqual(created.map((m) => m.sid).reverse());
   });
 
+  test('a list with a limit (the sendSms duplicate check) returns the newest messages to that number', async () => {
+    const to = nextNumber();
+    for (const body of ['a', 'b', 'c']) await client.messages.create({ to, from: FROM, body });
+    await client.messages.create({ to: nextNumber(), from: FROM, body: 'elsewhere' });
+
+    const newest = await client.messages.list({ to, limit: 2 });
+    expect(newest.map((m) => m.body)).toEqual(['c', 'b']);
+    const lastPage = await client.messages.page({ to, pageSize: 2, pageNumber: 1 });
+    expect(lastPage.instances.map((m) => m.body)).toEqual(['a']);
+    expect(lastPage.nextPageUrl).toBeUndefined();
+  });
+
   test('GET /v1/sandbox/messages returns {sid,to,from,body,status,createdAt} oldest first', async () => {
     const to = nextNumber();
     const first = await client.messages.create({ to, from: FROM, body: 'first' });
