@@ -7,18 +7,13 @@
  * touched are written to test/fixtures/histories/appointmentLifecycle/<scenario>[--phone].json,
  * with their event counts and encoded sizes. Re-record only as the README's "Replay tests" says.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
-import express from 'express';
 import { ConversationGateway } from '../src/ingest/conversationGateway';
-import { quietLogger } from '../test/helpers/appointmentHarness';
-import { createEhrCallbackReceiverRouter, EhrCallbackStore } from '../src/sandbox/ehrCallbackReceiver';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { phoneWorkflowId } from '../src/ingest/phoneIds';
@@ -39,6 +34,7 @@ import {
   testActivities,
   type SandboxTwilio,
   signalAppointment,
+  startEhrReceiver,
 } from '../test/helpers/appointmentHarness';
 import { bundleWorkflows, timeSkippingEnv } from '../test/helpers/temporal';
 
@@ -224,22 +220,6 @@ interface Recorded {
   bytes: number;
 }
 
-/** The built-in EHR callback receiver on a loopback port, so reply scenarios can complete. */
-async function startEhrReceiver(): Promise<{ url: string; close(): Promise<void> }> {
-  const store = new EhrCallbackStore(mkdtempSync(path.join(os.tmpdir(), 'record-ehr-')));
-  const app = express();
-  app.use(createEhrCallbackReceiverRouter(store, { secret: EHR_SECRET, logger: quietLogger }));
-  const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  return {
-    url: `http://127.0.0.1:${port}/sandbox/ehr-callbacks`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
-
 function writeHistory(name: string, history: History): Recorded {
   const file = path.join(OUT_DIR, `${name}.json`);
   writeFileSync(file, `${historyToJson(history)}\n`);
@@ -348,7 +328,7 @@ async function main(): Promise<void> {
   const [bundle, sandbox, ehr] = await Promise.all([
     bundleWorkflows(require.resolve('../src/workflows')),
     startSandboxTwilio(),
-    startEhrReceiver(),
+    startEhrReceiver(EHR_SECRET),
   ]);
   try {
     for (const scenario of selected) {

@@ -20,6 +20,7 @@ import {
   sandboxTwilioBaseUrl,
 } from '../../src/activities/twilioClient';
 import { logger } from '../../src/log';
+import { createEhrCallbackReceiverRouter, EhrCallbackStore } from '../../src/sandbox/ehrCallbackReceiver';
 import { SandboxMessageStore } from '../../src/sandbox/messageStore';
 import { createTwilioSandboxRouter } from '../../src/sandbox/twilioSandbox';
 import {
@@ -41,6 +42,37 @@ export interface SandboxTwilio {
   store: SandboxMessageStore;
   baseUrl: string;
   close(): Promise<void>;
+}
+
+/** An EHR endpoint: the real built-in receiver, optionally failing the first N requests with 503. */
+export async function startEhrReceiver(
+  secret: string,
+  failFirst = 0,
+): Promise<{ url: string; store: EhrCallbackStore; requests: string[]; close(): Promise<void> }> {
+  const store = new EhrCallbackStore(mkdtempSync(path.join(os.tmpdir(), 'ehr-')));
+  const requests: string[] = [];
+  const app = express();
+  app.use(express.json());
+  app.use((req, res, next) => {
+    requests.push(String(req.headers['idempotency-key']));
+    if (requests.length <= failFirst) {
+      res.status(503).json({ error: 'down for maintenance' });
+      return;
+    }
+    next();
+  });
+  app.use(createEhrCallbackReceiverRouter(store, { secret, logger: quietLogger }));
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}/sandbox/ehr-callbacks`,
+    store,
+    requests,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 export async function startSandboxTwilio(

@@ -14,7 +14,8 @@ export function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   });
 }
 
-export function devServerEnv(): Promise<TestWorkflowEnvironment> {
+/** The CLI dev server; `extraArgs` for e.g. `--dynamic-config-value` limits. */
+export function devServerEnv(extraArgs: string[] = []): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: resolveTemporalBinary('cli') },
@@ -22,6 +23,7 @@ export function devServerEnv(): Promise<TestWorkflowEnvironment> {
       ui: false,
       searchAttributes: Object.values(SEARCH_ATTRIBUTES),
       log: { format: 'pretty', level: 'warn' },
+      extraArgs,
     },
   });
 }

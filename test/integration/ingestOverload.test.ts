@@ -26,8 +26,6 @@ import { AppointmentGateway, RecentlyAcceptedEvents } from '../../src/ingest/app
 import { ConversationGateway } from '../../src/ingest/conversationGateway';
 import { logger } from '../../src/log';
 import { appointmentWorkflowId } from '../../src/shared/appointment';
-import { SEARCH_ATTRIBUTES } from '../../src/shared/temporal';
-import { resolveTemporalBinary } from '../../src/temporal/binaries';
 import { freePort } from '../helpers/ports';
 import { devServerEnv, uniqueTaskQueue } from '../helpers/temporal';
 
@@ -467,22 +465,13 @@ describe('with the namespace over its rate limit (RESOURCE_EXHAUSTED)', () => {
   let base: string;
 
   beforeAll(async () => {
-    env = await TestWorkflowEnvironment.createLocal({
-      server: {
-        executable: { type: 'existing-path', path: resolveTemporalBinary('cli') },
-        ip: '127.0.0.1',
-        ui: false,
-        searchAttributes: Object.values(SEARCH_ATTRIBUTES),
-        log: { format: 'pretty', level: 'error' },
-        // One request a second for the namespace: a burst of events is more than it takes.
-        extraArgs: [
-          '--dynamic-config-value',
-          'frontend.namespaceRPS=1',
-          '--dynamic-config-value',
-          'frontend.namespaceBurstRatio=1',
-        ],
-      },
-    });
+    // One request a second for the namespace: a burst of events is more than it takes.
+    env = await devServerEnv([
+      '--dynamic-config-value',
+      'frontend.namespaceRPS=1',
+      '--dynamic-config-value',
+      'frontend.namespaceBurstRatio=1',
+    ]);
     const config = testConfig({ TEMPORAL_ADDRESS: env.address });
     const app = createApp({
       logger: quiet,

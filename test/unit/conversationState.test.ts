@@ -229,9 +229,7 @@ describe('phone conversation: appointments that announce themselves (lean lifecy
     state.announce(appointment('A'), NOW);
     expect(state.announce(appointment('B', { status: 'CANCELED' }), NOW)).toEqual([]);
     expect(state.announce(appointment('C', { status: 'CANCEL_REQUESTED' }), NOW)).toEqual([]);
-    expect(state.announce(appointment('D', { start: new Date(NOW - HOUR).toISOString() }), NOW)).toEqual(
-      [],
-    );
+    expect(state.announce(appointment('D', { start: new Date(NOW - HOUR).toISOString() }), NOW)).toEqual([]);
   });
 
   test('a routed reply updates the status known here by the rule the appointment applies', () => {

@@ -2,17 +2,11 @@
  * Patients' replies, on the time-skipping server with real activities: the phone conversation
  * workflow routes them, the appointment workflow acknowledges them and tells the EHR.
  */
-import { mkdtempSync } from 'node:fs';
-import type { Server } from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
-import express from 'express';
 import type { WorkflowHandle } from '@temporalio/client';
 import { verifySignature } from '../../src/activities/ehrCallback';
 import { ConversationGateway } from '../../src/ingest/conversationGateway';
 import { phoneWorkflowId } from '../../src/ingest/phoneIds';
 import { phoneStateQuery } from '../../src/shared/phone';
-import { createEhrCallbackReceiverRouter, EhrCallbackStore } from '../../src/sandbox/ehrCallbackReceiver';
 import {
   appointmentViewQuery,
   ehrEventSignal,
@@ -28,6 +22,7 @@ import {
   testActivities,
   useTimeSkippingSuite,
   signalAppointment,
+  startEhrReceiver,
   untilView,
 } from '../helpers/appointmentHarness';
 import { uniqueTaskQueue } from '../helpers/temporal';
@@ -47,35 +42,7 @@ const suite = useTimeSkippingSuite();
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-/** An EHR endpoint: the real receiver, optionally failing the first N requests with 503. */
-async function startEhr(
-  failFirst = 0,
-): Promise<{ url: string; store: EhrCallbackStore; requests: string[]; close(): Promise<void> }> {
-  const store = new EhrCallbackStore(mkdtempSync(path.join(os.tmpdir(), 'ehr-')));
-  const requests: string[] = [];
-  const app = express();
-  app.use(express.json());
-  app.use((req, res, next) => {
-    requests.push(String(req.headers['idempotency-key']));
-    if (requests.length <= failFirst) {
-      res.status(503).json({ error: 'down for maintenance' });
-      return;
-    }
-    next();
-  });
-  app.use(createEhrCallbackReceiverRouter(store, { secret: SECRET }));
-  const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  return {
-    url: `http://127.0.0.1:${port}/sandbox/ehr-callbacks`,
-    store,
-    requests,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
+const startEhr = (failFirst = 0): ReturnType<typeof startEhrReceiver> => startEhrReceiver(SECRET, failFirst);
 
 interface World {
   taskQueue: string;
