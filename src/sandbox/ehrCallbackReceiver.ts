@@ -18,7 +18,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { verifySignature } from '../activities/ehrCallback';
 import { logger as defaultLogger, type Logger } from '../log';
-import { JsonLinesLog, type LogIndex } from './jsonLinesLog';
+import { indexPerFile, JsonLinesLog, type LogIndex } from './jsonLinesLog';
 
 /** The callback secret in sandbox mode when EHR_CALLBACK_SECRET is unset; the receiver and `notifyEhr` share it. */
 export const SANDBOX_EHR_CALLBACK_SECRET = 'sandbox-callback-secret';
@@ -119,13 +119,7 @@ class CallbackIndex implements LogIndex<StoreLine> {
   }
 
   static forFile(file: string): CallbackIndex {
-    const key = path.resolve(file);
-    let index = indexes.get(key);
-    if (index === undefined) {
-      index = new CallbackIndex(key);
-      indexes.set(key, index);
-    }
-    return index;
+    return indexPerFile(indexes, file, (key) => new CallbackIndex(key));
   }
 
   parse(value: unknown): StoreLine | undefined {

@@ -40,6 +40,20 @@ const statDescriptor = promisify(fstat);
  */
 const unclosedFiles = new FinalizationRegistry<number>((fd) => close(fd, () => undefined));
 
+/**
+ * One index per file per process, whoever opens it: stores on the same directory share it, so they
+ * never disagree about what the file holds.
+ */
+export function indexPerFile<T>(registry: Map<string, T>, file: string, create: (file: string) => T): T {
+  const key = path.resolve(file);
+  let index = registry.get(key);
+  if (index === undefined) {
+    index = create(key);
+    registry.set(key, index);
+  }
+  return index;
+}
+
 export class JsonLinesLog<Line> {
   private queue: Promise<unknown> = Promise.resolve();
   /** The file descriptor appends go to, open in append mode. */

@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 import { countSegments } from '../domain/messages/segments';
-import { JsonLinesLog, type LogIndex } from './jsonLinesLog';
+import { indexPerFile, JsonLinesLog, type LogIndex } from './jsonLinesLog';
 
 /** Twilio's message statuses (https://www.twilio.com/docs/messaging/api/message-resource#message-status-values). */
 export const SANDBOX_MESSAGE_STATUSES = [
@@ -214,13 +214,7 @@ class MessageIndex implements LogIndex<StoreLine> {
   }
 
   static forFile(file: string): MessageIndex {
-    const key = path.resolve(file);
-    let index = indexes.get(key);
-    if (index === undefined) {
-      index = new MessageIndex(key);
-      indexes.set(key, index);
-    }
-    return index;
+    return indexPerFile(indexes, file, (key) => new MessageIndex(key));
   }
 
   parse(value: unknown): StoreLine | undefined {
