@@ -225,11 +225,16 @@ function resultRows(results: Results): string[][] {
       s ? `${s.missing}/${s.posted}` : '-',
       b ? `${b.missing}/${b.posted}` : '-',
     );
+    row(`events accepted/s achieved @${entry.rate}/s`, num(s?.achievedRate), num(b?.achievedRate));
     cpuRow(`@${entry.rate}/s`, s?.cpuSeconds, b?.cpuSeconds);
   }
   if (memory) {
     for (const point of memory.points) {
-      row(`worker RSS MiB @${point.open.toLocaleString('en-US')} open`, num(point.workerRssMiB, 0), '');
+      row(
+        `worker RSS MiB @${point.open.toLocaleString('en-US')} open`,
+        `${num(point.workerRssMiB, 0)}${point.quiet ? '' : ' (busy)'}`,
+        '',
+      );
     }
     for (const idle of memory.idleCpu) {
       row(

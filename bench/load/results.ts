@@ -88,6 +88,9 @@ export interface LifecycleResult extends HistoryCounts {
 
 export interface MemoryPoint {
   open: number;
+  /** Seconds waited after the last text for the worker to go quiet, and whether it did. */
+  settleSeconds: number;
+  quiet: boolean;
   workerRssMiB?: number;
   workerPeakMiB?: number;
   apiRssMiB?: number;
