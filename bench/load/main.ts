@@ -139,9 +139,12 @@ async function main(): Promise<number> {
     ...(failures.length === 0 ? {} : { failed: failures.join('\n') }),
   };
   mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
-  writeFileSync(RESULTS_FILE, `${JSON.stringify(report, null, 2)}\n`);
+  const json = JSON.stringify(report, null, 2);
+  writeFileSync(RESULTS_FILE, `${json}\n`);
+  // JSON first, the table last: the table is what stays on screen.
+  console.log(`\n${json}`);
   console.log(renderReport(report));
-  console.log(`JSON: ${path.relative(process.cwd(), RESULTS_FILE)}`);
+  console.log(`JSON written to ${path.relative(process.cwd(), RESULTS_FILE)}`);
   return failures.length === 0 ? 0 : 1;
 }
 
