@@ -9,6 +9,7 @@ import { loadConfig, type AppConfig } from './config';
 import { logger } from './log';
 import { installTemporalRuntime } from './temporal/runtimeLogger';
 import { connectWithRetry, connectWorkerWithRetry, ensureSearchAttributes } from './temporal/connection';
+import { WORKFLOW_BUNDLER_OPTIONS } from './temporal/workflowBundle';
 
 export async function createWorker(config: AppConfig, connection: NativeConnection): Promise<Worker> {
   return Worker.create({
@@ -16,6 +17,7 @@ export async function createWorker(config: AppConfig, connection: NativeConnecti
     namespace: config.env.TEMPORAL_NAMESPACE,
     taskQueue: config.env.TEMPORAL_TASK_QUEUE,
     workflowsPath: require.resolve('./workflows'),
+    bundlerOptions: WORKFLOW_BUNDLER_OPTIONS,
     activities: createActivities(activityDepsFromConfig(config)),
     // Bounded memory: an evicted workflow is replayed from its (short) history when it next wakes.
     maxCachedWorkflows: config.env.WORKER_MAX_CACHED_WORKFLOWS,

@@ -27,7 +27,7 @@ const RESULTS_FILE = path.join(PROJECT_ROOT, 'bench', 'results', 'load-latest.js
 
 const STANDING_NOTES = [
   "Baseline: signal-with-start → text → timer → text, with ordinary (not local) activities, the plain Temporal idiom; its texts take the same path as the service's (the real twilio SDK → the API's sandbox Twilio emulation) but ask for no delivery reports.",
-  'Each measure runs once per side against a freshly restarted API with an empty sandbox store, after 10 untimed warm-up bookings: the sandbox store re-reads its whole file on every listing and status update, so its cost grows with the messages it holds.',
+  'Each measure runs once per side against a freshly restarted API with an empty sandbox store, after 10 untimed warm-up bookings, so no measure pays for the messages another left in the sandbox store.',
   'Reminders: the service runs with REMINDER_FIRST_TIMING=0005 and SECOND=0000, so every later text to a phone is its one reminder or a duplicate; the lifecycle uses 0002/0001 (two reminders), the others 0003/0002 with appointments 30 days ahead.',
   'Lifecycle runs first, alone on the server; appointment workflows stay open until their retention period (72 h) ends, and those closing events are not counted.',
   "Text times are the sandbox createdAt (API process clock) against the bench clock, same machine. Every process (bench, Temporal, API, both workers) shares this machine's cores.",

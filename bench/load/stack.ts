@@ -4,8 +4,8 @@
  * as separate processes in sandbox mode, and the baseline's worker on its own task queue.
  *
  * The API can be restarted with a fresh DATA_DIR (and other reminder timings) between measures:
- * the policy is attached to each event by the API, and the sandbox's message store re-reads its
- * whole file on every read, so each measure (service and baseline alike) starts with an empty one.
+ * the policy is attached to each event by the API, and each measure (service and baseline alike)
+ * starts with an empty sandbox store so no measure pays for another's messages.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';

@@ -7,6 +7,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { SEARCH_ATTRIBUTES } from '../../src/shared/temporal';
 import { resolveTemporalBinary } from '../../src/temporal/binaries';
+import { WORKFLOW_BUNDLER_OPTIONS } from '../../src/temporal/workflowBundle';
 
 export function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createTimeSkipping({
@@ -30,7 +31,7 @@ export function devServerEnv(extraArgs: string[] = []): Promise<TestWorkflowEnvi
 
 /** Bundle once per test file (webpack takes seconds); pass the result to every Worker.create. */
 export async function bundleWorkflows(workflowsPath: string): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+  return bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger, ...WORKFLOW_BUNDLER_OPTIONS });
 }
 
 const noop = (): void => undefined;

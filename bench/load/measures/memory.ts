@@ -19,7 +19,7 @@ import { readCpuSeconds, readMemory } from '../processes';
 import type { IdleCpu, MemoryPoint, MemoryResult } from '../results';
 import type { Booking } from '../sides';
 
-/** Texts per sandbox store: the store re-reads its whole file per status update, so it is rotated. */
+/** Texts per sandbox store: rotated so the API's in-memory index (not the worker) stays small. */
 const BATCH = 2_000;
 /** The worker is quiet when it used less than this share of a core over a QUIET_WINDOW_MS window. */
 const QUIET_SHARE = 0.05;
