@@ -147,7 +147,8 @@ export const envFields = z.object({
   TEMPORAL_TEST_SERVER_PATH: optionalString,
 
   // Worker sizing (README, "Sizing the worker"): explicit, so its memory is bounded and known.
-  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(2000),
+  // At least 1: a workflow waiting on a local activity must stay cached (the SDK refuses 0 with local activities).
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(1).default(2000),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).default(40),
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(100),
   WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: z.coerce.number().int().min(1).default(100),

@@ -30,6 +30,13 @@ describe('configuration', () => {
     expect(config.publicBaseUrl).toBe('http://localhost:3000');
   });
 
+  test('a worker cache of 0 workflows is refused (local activities need the cache)', () => {
+    expect(problemsOf({ WORKER_MAX_CACHED_WORKFLOWS: '0' }).map((p) => p.split(':')[0])).toEqual([
+      'WORKER_MAX_CACHED_WORKFLOWS',
+    ]);
+    expect(parseConfig({ WORKER_MAX_CACHED_WORKFLOWS: '1' }).env.WORKER_MAX_CACHED_WORKFLOWS).toBe(1);
+  });
+
   test('every problem is reported at once, naming the variable', () => {
     const problems = problemsOf({
       REMINDER_OUTREACH_START: '9am',

@@ -17,6 +17,13 @@ describe('parseAppointmentZone', () => {
     },
   );
 
+  it('answers the same when asked again (valid names are remembered, unknown ones are not)', () => {
+    for (let i = 0; i < 3; i++) {
+      expect(parseAppointmentZone('Europe/Lisbon')).toBe('Europe/Lisbon');
+      expect(parseAppointmentZone('Mars/Olympus_Mons')).toBeUndefined();
+    }
+  });
+
   it('keeps Etc/GMT+7 as an IANA name (its POSIX sign means UTC-7)', () => {
     expect(parseAppointmentZone('Etc/GMT+7')).toBe('Etc/GMT+7');
   });

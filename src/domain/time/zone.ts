@@ -35,7 +35,19 @@ export function parseAppointmentZone(text: string): string | undefined {
   }
   // Newer ICU builds accept offset-like names such as `+07`; only the patterns above may look like an offset.
   if (/^[+\-\d]/.test(text)) return undefined;
-  return IANAZone.isValidZone(text) ? text : undefined;
+  return isKnownIanaZone(text) ? text : undefined;
+}
+
+// IANA names known valid. luxon's isValidZone builds an Intl.DateTimeFormat on every call (a few
+// hundred microseconds, on every event); only valid names are kept, so the set stays as small as the
+// zone database whatever senders send.
+const KNOWN_IANA_ZONES = new Set<string>();
+
+function isKnownIanaZone(text: string): boolean {
+  if (KNOWN_IANA_ZONES.has(text)) return true;
+  if (!IANAZone.isValidZone(text)) return false;
+  KNOWN_IANA_ZONES.add(text);
+  return true;
 }
 
 /**
