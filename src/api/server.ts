@@ -48,7 +48,7 @@ export async function startApi(config: AppConfig, client: Client): Promise<ApiSe
           handleHl7Message(message, {
             gateway: gateways.appointments,
             defaultCountry: config.env.DEFAULT_COUNTRY,
-            defaultTimezone: config.env.DEFAULT_TIMEZONE,
+            defaultTimezone: config.defaultTimezone,
             logger,
           }),
       });

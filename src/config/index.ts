@@ -6,6 +6,8 @@ import { crossFieldProblems, envFields, type Env } from './schema';
 
 export interface AppConfig {
   readonly env: Env;
+  /** DEFAULT_TIMEZONE: the zone of HL7/FHIR times without an offset (UTC when unset in sandbox mode). */
+  readonly defaultTimezone: string;
   /** No Twilio credentials: texts go to the built-in Twilio-compatible sandbox. */
   readonly sandbox: boolean;
   readonly dataDir: string;
@@ -31,6 +33,8 @@ export class ConfigError extends Error {
 }
 
 export const SANDBOX_API_KEY = 'sandbox-key';
+/** DEFAULT_TIMEZONE in sandbox mode when unset (required outside it). */
+export const SANDBOX_DEFAULT_TIMEZONE = 'UTC';
 
 const SECRET_NAME = /TOKEN|SECRET|PASSWORD|KEY/;
 
@@ -65,6 +69,7 @@ export function parseConfig(source: Record<string, string | undefined>): AppConf
     embeddedTemporal: !env.TEMPORAL_ADDRESS,
     temporalAddress: env.TEMPORAL_ADDRESS ?? `127.0.0.1:${env.TEMPORAL_DEV_SERVER_PORT}`,
     phoneIdKey: env.PHONE_ID_KEY ?? `sandbox-phone-id:${env.CUSTOMER_CODE}`,
+    defaultTimezone: env.DEFAULT_TIMEZONE ?? SANDBOX_DEFAULT_TIMEZONE,
     apiInternalUrl: (env.API_INTERNAL_URL ?? `http://127.0.0.1:${env.PORT}`).replace(/\/+$/, ''),
   };
 }

@@ -123,11 +123,11 @@ export const envFields = z.object({
     .toUpperCase()
     .refine((c) => isSupportedCountry(c), 'must be an ISO 3166 two-letter country code, e.g. US')
     .default('US'),
-  DEFAULT_TIMEZONE: z
-    .string()
-    .trim()
-    .refine((zone) => IANAZone.isValidZone(zone), 'must be an IANA time zone name, e.g. America/Denver')
-    .default('UTC'),
+  // Required outside sandbox mode (crossFieldProblems): HL7 and FHIR times without an offset are read in it.
+  DEFAULT_TIMEZONE: optionalString.refine(
+    (zone) => zone === undefined || IANAZone.isValidZone(zone),
+    'must be an IANA time zone name, e.g. America/Denver',
+  ),
 
   GCS_BUCKET: optionalString,
   GCS_API_ENDPOINT: optionalUrl,
@@ -204,6 +204,12 @@ export function crossFieldProblems(env: Partial<EnvFields>): Array<{ name: strin
       problem(
         'PHONE_ID_KEY',
         'is required outside sandbox mode (16+ random characters): it keys the hash hiding phone numbers in workflow ids',
+      );
+    }
+    if (!env.DEFAULT_TIMEZONE) {
+      problem(
+        'DEFAULT_TIMEZONE',
+        "is required outside sandbox mode: HL7 and FHIR times without an offset are read in it (the hospital's IANA zone)",
       );
     }
     if (env.EHR_API_KEYS?.length === 0) {

@@ -66,7 +66,7 @@ beforeAll(async () => {
         gateway,
         auth: requireBearerKey(config.ehrApiKeys),
         defaultCountry: config.env.DEFAULT_COUNTRY,
-        defaultTimezone: config.env.DEFAULT_TIMEZONE,
+        defaultTimezone: config.defaultTimezone,
         logger: quiet,
       }),
       // The worker's sandbox Twilio client sends to 127.0.0.1:PORT, so the sandbox lives in this app.

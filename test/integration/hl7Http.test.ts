@@ -66,7 +66,7 @@ beforeAll(async () => {
         gateway,
         auth: requireBearerKey([KEY]),
         defaultCountry: config.env.DEFAULT_COUNTRY,
-        defaultTimezone: config.env.DEFAULT_TIMEZONE,
+        defaultTimezone: config.defaultTimezone,
         logger: quiet,
       }),
       // The worker's sandbox Twilio client sends to this API's origin (config PORT).

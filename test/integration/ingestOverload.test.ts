@@ -367,7 +367,7 @@ describe('with Temporal unreachable (nothing listens at its address)', () => {
         handleHl7Message(message, {
           gateway: downGateway,
           defaultCountry: config.env.DEFAULT_COUNTRY,
-          defaultTimezone: config.env.DEFAULT_TIMEZONE,
+          defaultTimezone: config.defaultTimezone,
           logger: quiet,
         }),
     });

@@ -434,6 +434,7 @@ describe('Twilio client', () => {
       EHR_CALLBACK_URL: 'https://ehr.example.org/replies',
       EHR_CALLBACK_SECRET: 'callback-secret',
       PHONE_ID_KEY: 'a-long-random-phone-id-key',
+      DEFAULT_TIMEZONE: 'America/Chicago',
     });
     const real = createTwilioClient(config, 'http://127.0.0.1:1/sandbox/twilio');
     expect(real.accountSid).toBe(`AC${'2'.repeat(32)}`);

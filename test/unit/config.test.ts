@@ -92,11 +92,40 @@ describe('configuration', () => {
     expect(problemsOf({ CUSTOMER_CODE: 'st-marys' })).toHaveLength(1);
   });
 
-  test('Twilio mode needs a sender, a public URL, EHR keys, a callback URL and a phone id key', () => {
+  test('Twilio mode needs a sender, a public URL, EHR keys, a callback URL, a phone id key and the default zone', () => {
     const problems = problemsOf({ TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}`, TWILIO_AUTH_TOKEN: 'secret' });
     expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(
-      ['EHR_API_KEYS', 'EHR_CALLBACK_URL', 'PHONE_ID_KEY', 'PUBLIC_BASE_URL', 'TWILIO_PHONE_NUMBER'].sort(),
+      [
+        'DEFAULT_TIMEZONE',
+        'EHR_API_KEYS',
+        'EHR_CALLBACK_URL',
+        'PHONE_ID_KEY',
+        'PUBLIC_BASE_URL',
+        'TWILIO_PHONE_NUMBER',
+      ].sort(),
     );
+  });
+
+  test('DEFAULT_TIMEZONE is required outside sandbox mode (HL7/FHIR times without an offset are read in it)', () => {
+    const production = {
+      TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}`,
+      TWILIO_AUTH_TOKEN: 'secret',
+      TWILIO_PHONE_NUMBER: '+15005550006',
+      PUBLIC_BASE_URL: 'https://sms.example.org/',
+      EHR_API_KEYS: 'k1',
+      EHR_CALLBACK_URL: 'https://ehr.example.org/sms-replies',
+      EHR_CALLBACK_SECRET: 'callback-secret',
+      PHONE_ID_KEY: 'a-long-random-phone-id-key',
+    };
+    expect(problemsOf(production)).toEqual([
+      expect.stringMatching(/^DEFAULT_TIMEZONE: is required outside sandbox mode/),
+    ]);
+    expect(problemsOf({ ...production, DEFAULT_TIMEZONE: '  ' })).toHaveLength(1);
+    expect(parseConfig({ ...production, DEFAULT_TIMEZONE: 'America/Denver' }).defaultTimezone).toBe(
+      'America/Denver',
+    );
+    // The sandbox keeps working with nothing set.
+    expect(parseConfig({}).defaultTimezone).toBe('UTC');
   });
 
   test('a complete Twilio configuration leaves sandbox mode', () => {
@@ -109,6 +138,7 @@ describe('configuration', () => {
       EHR_CALLBACK_URL: 'https://ehr.example.org/sms-replies',
       EHR_CALLBACK_SECRET: 'callback-secret',
       PHONE_ID_KEY: 'a-long-random-phone-id-key',
+      DEFAULT_TIMEZONE: 'America/Chicago',
     });
     expect(config.sandbox).toBe(false);
     expect(config.ehrApiKeys).toEqual(['k1', 'k2']);

@@ -30,6 +30,7 @@ const production = {
   EHR_CALLBACK_URL: 'https://ehr.example.org/replies',
   EHR_CALLBACK_SECRET: 'callback-secret',
   PHONE_ID_KEY: 'a-long-random-phone-id-key',
+  DEFAULT_TIMEZONE: 'America/Chicago',
 };
 
 describe('which routes are served', () => {
