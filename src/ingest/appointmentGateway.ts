@@ -176,14 +176,16 @@ export class AppointmentGateway {
   }
 
   /**
-   * Live state from the workflow, or undefined when no workflow exists for that appointment. Throws
-   * TemporalUnavailableError when the workflow exists but no worker answers within the submit timeout.
+   * Live state from the workflow, or undefined when no workflow exists for that appointment or none of
+   * its events is applied yet (see appliedView). Throws TemporalUnavailableError when the workflow
+   * exists but no worker answers within the submit timeout.
    */
   async view(appointmentId: string): Promise<AppointmentView | undefined> {
     try {
-      return await this.bounded('view', () =>
+      const view = await this.bounded('view', () =>
         this.client.workflow.getHandle(appointmentWorkflowId(appointmentId)).query(appointmentViewQuery),
       );
+      return appliedView(view);
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return undefined;
       throw err;
@@ -224,6 +226,15 @@ export class AppointmentGateway {
       clearTimeout(timer);
     }
   }
+}
+
+/**
+ * The view once an event has been applied, else undefined: right after a 202 the workflow may answer
+ * before it has applied its first event (while it reads its last snapshot), with a status but no
+ * start. The API answers 404 then rather than show an appointment that does not exist yet.
+ */
+export function appliedView(view: AppointmentView): AppointmentView | undefined {
+  return view.start === '' ? undefined : view;
 }
 
 type Operation = 'submit' | 'view';

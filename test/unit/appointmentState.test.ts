@@ -11,6 +11,7 @@ import type {
 } from '../../src/shared/appointment';
 import { EHR_EVENT_TYPES } from '../../src/shared/appointment';
 import { formatInstantInZone } from '../../src/domain/time/zone';
+import { appliedView } from '../../src/ingest/appointmentGateway';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
@@ -821,6 +822,12 @@ describe('AppointmentState: view', () => {
       reminders: [],
       messages: [],
     });
+  });
+
+  it('is not shown by the API until its first event is applied (404 right after a 202, never a BOOKED without a start)', () => {
+    expect(appliedView(fresh().view())).toBeUndefined();
+    const state = booked();
+    expect(appliedView(state.view())).toEqual(state.view());
   });
 
   it('returns copies, so callers cannot change the state', () => {
