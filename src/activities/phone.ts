@@ -10,10 +10,13 @@ import { Context } from '@temporalio/activity';
 import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { phoneConversationWorkflow } from '../workflows/phoneConversation';
 import { phoneWorkflowId } from '../ingest/phoneIds';
-import { phoneSharedSignal, patientReplySignal, type PatientReply } from '../shared/phone';
 import {
   appointmentLinkedSignal,
   linkAppointmentUpdate,
+  newPhoneWorkflowInput,
+  patientReplySignal,
+  phoneSharedSignal,
+  type PatientReply,
   reserveReminderUpdate,
   type LinkedAppointment,
   type ReminderReservation,
@@ -36,7 +39,7 @@ export function createPhoneActivities({ client, taskQueue, phoneIdKey }: PhoneAc
     new WithStartWorkflowOperation<typeof phoneConversationWorkflow>('phoneConversationWorkflow', {
       workflowId: phoneWorkflowId(phone, phoneIdKey),
       taskQueue,
-      args: [{ phone, localActivities: true }],
+      args: [newPhoneWorkflowInput(phone)],
       workflowIdConflictPolicy: 'USE_EXISTING',
     });
 
@@ -59,7 +62,7 @@ export function createPhoneActivities({ client, taskQueue, phoneIdKey }: PhoneAc
           {
             workflowId: phoneWorkflowId(phone, phoneIdKey),
             taskQueue,
-            args: [{ phone, localActivities: true }],
+            args: [newPhoneWorkflowInput(phone)],
             signal: appointmentLinkedSignal,
             signalArgs: [appointment],
           },

@@ -5,7 +5,12 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { phoneConversationWorkflow } from '../workflows/phoneConversation';
 import { appointmentWorkflowId } from '../shared/appointment';
-import { deliveryUpdateSignal, inboundReplySignal, type InboundReply } from '../shared/phone';
+import {
+  deliveryUpdateSignal,
+  inboundReplySignal,
+  newPhoneWorkflowInput,
+  type InboundReply,
+} from '../shared/phone';
 import { phoneWorkflowId } from './phoneIds';
 
 export interface InboundText {
@@ -41,7 +46,7 @@ export class ConversationGateway {
       {
         workflowId: phoneWorkflowId(text.from, this.phoneIdKey),
         taskQueue: this.taskQueue,
-        args: [{ phone: text.from, localActivities: true }],
+        args: [newPhoneWorkflowInput(text.from)],
         signal: inboundReplySignal,
         signalArgs: [{ messageSid: text.messageSid, body: text.body, receivedAt: text.receivedAt }],
       },

@@ -219,4 +219,6 @@ export interface AppointmentStateData {
    * reserved there (daily allowance across appointments); otherwise counted here.
    */
   sharedPhone?: string;
+  /** Delivery reports that arrived before their text's send was recorded (rules 2), applied then. */
+  earlyDeliveries?: Array<{ messageSid: string; status: string; errorCode?: number }>;
 }

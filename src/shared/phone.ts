@@ -5,6 +5,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AppointmentStatus } from './appointment';
+import { CURRENT_RULES, type RulesVersion } from './rulesVersion';
 
 /** What the phone workflow needs to know of each appointment texted to its number. */
 export interface LinkedAppointment {
@@ -50,6 +51,13 @@ export interface PhoneWorkflowInput {
    * externally (their histories must replay) until they continue-as-new, which sets it.
    */
   localActivities?: boolean;
+  /** The behaviour rules the run applies (RulesVersion); absent in runs started before version 2. */
+  rules?: RulesVersion;
+}
+
+/** The input of a phone workflow started now (or continued as new): the newest behaviour. */
+export function newPhoneWorkflowInput(phone: string, carried?: PhoneStateData): PhoneWorkflowInput {
+  return { phone, ...(carried ? { carried } : {}), localActivities: true, rules: CURRENT_RULES };
 }
 
 /** A text the conversation itself sent (help, not understood, which-one question). */

@@ -33,9 +33,11 @@ import {
   phoneSharedSignal,
   phoneStateQuery,
   reserveReminderUpdate,
+  newPhoneWorkflowInput,
   type PhoneOutboxRecord,
   type PhoneWorkflowInput,
 } from '../shared/phone';
+import { FIRST_RULES } from '../shared/rulesVersion';
 import { SEND_SMS_LOCAL_OPTIONS, SEND_SMS_OPTIONS, SIGNAL_LOCAL_OPTIONS } from '../shared/activityOptions';
 
 const durable = proxyActivities<Activities>(SEND_SMS_OPTIONS);
@@ -48,6 +50,7 @@ export async function phoneConversationWorkflow(input: PhoneWorkflowInput): Prom
   const lean = input.localActivities === true;
   const state = new ConversationState(input.carried ?? initialPhoneState(input.phone), {
     assumeRepliesApplied: lean,
+    rules: input.rules ?? FIRST_RULES,
   });
   const actions: ConversationAction[] = [];
 
@@ -80,11 +83,8 @@ export async function phoneConversationWorkflow(input: PhoneWorkflowInput): Prom
     }
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof phoneConversationWorkflow>({
-        phone: input.phone,
-        carried: state.data,
-        localActivities: true,
-      });
+      // The new run takes the newest behaviour (local activities, current rules).
+      await continueAsNew<typeof phoneConversationWorkflow>(newPhoneWorkflowInput(input.phone, state.data));
     }
   }
 }

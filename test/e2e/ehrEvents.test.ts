@@ -57,7 +57,7 @@ interface ApiJson {
   duplicate?: boolean;
   status?: string;
   start?: string;
-  messages: Array<{ kind: string; status: string; sentAt: string | null }>;
+  messages: Array<{ kind: string; status: string; sentAt: string | null; error?: string }>;
   error: { code: string; details: Array<{ field: string }> };
   [field: string]: unknown;
 }
@@ -194,6 +194,46 @@ describe('EHR events through the API (sandbox mode, dev server)', () => {
       `${appointmentId}.json`,
     );
     await waitFor(() => (existsSync(snapshot) ? true : undefined), { what: snapshot });
+  });
+
+  test('delivery reports reach the appointment end to end: status webhook → workflow → GET shows DELIVERED or UNDELIVERED', async () => {
+    const event = (appointmentId: string, phone: string) => ({
+      event_type: 'BOOKED',
+      event_id: `${appointmentId}-1`,
+      event_datetime_utc: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      appointment_id: appointmentId,
+      appointment_datetime: DateTime.now()
+        .setZone('America/Denver')
+        .plus({ days: 10 })
+        .toFormat("yyyy-MM-dd'T'HH:mm:ss"),
+      appointment_timezone: 'America/Denver',
+      patient_id: 'P-43',
+      patient_first_name: 'Ana',
+      patient_phone: phone,
+    });
+    const delivered = `E2E-DLR-${Date.now()}`;
+    // The sandbox reports texts to this number as undelivered (carrier error 30003).
+    const undelivered = `E2E-UND-${Date.now()}`;
+    expect((await post(event(delivered, '+13035550143'))).status).toBe(202);
+    expect((await post(event(undelivered, '+15005553003'))).status).toBe(202);
+    const statusOf = async (id: string): Promise<ApiJson['messages'][number] | undefined> =>
+      (await get(`/v1/appointments/${id}`)).json.messages?.[0];
+    const ok = await waitFor(
+      async () => {
+        const m = await statusOf(delivered);
+        return m?.status === 'DELIVERED' ? m : undefined;
+      },
+      { what: 'DELIVERED in the appointment view' },
+    );
+    expect(ok.kind).toBe('BOOKED');
+    const failed = await waitFor(
+      async () => {
+        const m = await statusOf(undelivered);
+        return m?.status === 'UNDELIVERED' ? m : undefined;
+      },
+      { what: 'UNDELIVERED in the appointment view' },
+    );
+    expect(failed).toMatchObject({ kind: 'BOOKED', error: 'SmsDeliveryFailure:30003' });
   });
 
   test('bad input gets a clear error and starts nothing', async () => {

@@ -12,6 +12,7 @@ import type {
 import { EHR_EVENT_TYPES } from '../../src/shared/appointment';
 import { formatInstantInZone } from '../../src/domain/time/zone';
 import { appliedView } from '../../src/ingest/appointmentGateway';
+import { FIRST_RULES, type RulesVersion } from '../../src/shared/rulesVersion';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
@@ -1077,7 +1078,9 @@ describe('AppointmentState: patient replies', () => {
     expect(state.recordDelivery({ messageSid: sid, status: 'delivered' })).toBe(true);
     expect(state.recordDelivery({ messageSid: sid, status: 'sent' })).toBe(false);
     expect(state.data.messages[0]?.status).toBe('DELIVERED');
-    expect(state.recordDelivery({ messageSid: 'SMunknown', status: 'delivered' })).toBe(false);
+    // A report for a text not recorded (yet) changes no message; since rules 2 it is kept for later.
+    expect(state.recordDelivery({ messageSid: 'SMunknown', status: 'delivered' })).toBe(true);
+    expect(state.data.messages.map((m) => m.status)).toEqual(['DELIVERED']);
   });
 
   it('an undelivered report records the carrier error', () => {
@@ -1089,6 +1092,146 @@ describe('AppointmentState: patient replies', () => {
       status: 'UNDELIVERED',
       error: 'SmsDeliveryFailure:30003',
     });
+  });
+});
+
+describe('AppointmentState: a cancel request the clinic or the patient takes back (rules 2)', () => {
+  const reply = (kind: 'CONFIRM' | 'CANCEL_REQUEST' | 'OPT_OUT' | 'OPT_IN', messageSid = `SM-${kind}`) => ({
+    kind,
+    messageSid,
+    replyText: kind === 'CONFIRM' ? 'yes' : '2',
+    receivedAt: iso(NOW),
+  });
+
+  /** Booked, texted, then the patient replied "2". */
+  function cancelRequested(rules?: RulesVersion): AppointmentState {
+    const state = new AppointmentState(initialStateData(APPOINTMENT_ID), rules);
+    state.applyEvent(envelope('BOOKED', { eventId: 'book-1' }), NOW);
+    sendAll(state, NOW);
+    state.applyPatientReply(reply('CANCEL_REQUEST'), NOW);
+    sendAll(state, NOW);
+    expect(state.data.status).toBe('CANCEL_REQUESTED');
+    expect(activeReminders(state)).toEqual([]);
+    return state;
+  }
+
+  it('an EHR CONFIRMED after "2" restores CONFIRMED with its remaining reminders', () => {
+    const state = cancelRequested();
+    state.applyEvent(envelope('CONFIRMED'), NOW + HOUR_MS);
+    expect(state.data.status).toBe('CONFIRMED');
+    expect(activeReminders(state).map((r) => r.sendAt)).toEqual([FIRST_SEND, SECOND_SEND]);
+    expect(pendingKinds(state)).toEqual(['CONFIRMED']);
+  });
+
+  it('a BOOKED with the same start after "2" restores BOOKED with its remaining reminders, without a text', () => {
+    const state = cancelRequested();
+    // The first reminder's time has passed by then: only the second is planned again.
+    const later = Date.parse(FIRST_SEND) + HOUR_MS;
+    state.applyEvent(envelope('BOOKED'), later);
+    expect(state.data.status).toBe('BOOKED');
+    expect(activeReminders(state).map((r) => r.sendAt)).toEqual([SECOND_SEND]);
+    expect(pendingKinds(state)).toEqual([]);
+  });
+
+  it('a RESCHEDULED with the same start after "2" restores BOOKED with its reminders', () => {
+    const state = cancelRequested();
+    state.applyEvent(envelope('RESCHEDULED'), NOW + HOUR_MS);
+    expect(state.data.status).toBe('BOOKED');
+    expect(activeReminders(state).map((r) => r.sendAt)).toEqual([FIRST_SEND, SECOND_SEND]);
+  });
+
+  it('"YES" after "2" confirms: reminders resume, the EHR gets CONFIRM after CANCEL, the patient an acknowledgement', () => {
+    const state = cancelRequested();
+    expect(state.applyPatientReply(reply('CONFIRM'), NOW + HOUR_MS)).toBe(true);
+    expect(state.data.status).toBe('CONFIRMED');
+    expect(activeReminders(state).map((r) => r.sendAt)).toEqual([FIRST_SEND, SECOND_SEND]);
+    expect(state.pendingCallbacks().map((c) => c.type)).toEqual(['CANCEL', 'CONFIRM']);
+    expect(pendingKinds(state)).toEqual(['REPLY_CONFIRMED']);
+  });
+
+  it('START after "2" plans no reminders (reply or EHR OPTED-IN)', () => {
+    const byReply = cancelRequested();
+    byReply.applyPatientReply(reply('OPT_OUT'), NOW);
+    byReply.applyPatientReply(reply('OPT_IN'), NOW);
+    expect(byReply.data.optedOut).toBe(false);
+    expect(activeReminders(byReply)).toEqual([]);
+
+    const byEvent = cancelRequested();
+    byEvent.applyEvent(envelope('OPTED-OUT'), NOW);
+    byEvent.applyEvent(envelope('OPTED-IN'), NOW);
+    expect(byEvent.data.optedOut).toBe(false);
+    expect(byEvent.data.status).toBe('CANCEL_REQUESTED');
+    expect(activeReminders(byEvent)).toEqual([]);
+  });
+
+  it.each(['CANCELED', 'NOSHOWED'] as const)('START after %s plans no reminders', (closing) => {
+    const state = booked();
+    sendAll(state, NOW);
+    state.applyEvent(envelope(closing), NOW);
+    state.applyPatientReply(reply('OPT_OUT'), NOW);
+    state.applyPatientReply(reply('OPT_IN'), NOW);
+    state.applyEvent(envelope('OPTED-OUT'), NOW);
+    state.applyEvent(envelope('OPTED-IN'), NOW);
+    expect(activeReminders(state)).toEqual([]);
+    expect(state.data.status).toBe(closing);
+  });
+
+  it('runs on the first rules keep the old behaviour (their histories replay)', () => {
+    const state = cancelRequested(FIRST_RULES);
+    state.applyPatientReply(reply('CONFIRM'), NOW);
+    expect(state.data.status).toBe('CANCEL_REQUESTED');
+    state.applyEvent(envelope('BOOKED'), NOW);
+    expect(state.data.status).toBe('CANCEL_REQUESTED');
+    expect(activeReminders(state)).toEqual([]);
+  });
+});
+
+describe('AppointmentState: delivery reports are never lost (rules 2)', () => {
+  it('a report that arrives before the send is recorded is kept and applied when it is', () => {
+    const state = booked();
+    const [text] = state.pendingMessages();
+    expect(state.recordDelivery({ messageSid: 'SMearly', status: 'delivered' })).toBe(true);
+    expect(state.data.messages[0]?.status).toBe('PENDING');
+    state.recordSent(text?.key ?? '', { sid: 'SMearly', status: 'queued' }, NOW);
+    expect(state.data.messages[0]?.status).toBe('DELIVERED');
+    expect(state.data.earlyDeliveries).toEqual([]);
+  });
+
+  it('an early report keeps its most advanced status, and the kept ones are bounded', () => {
+    const state = booked();
+    state.recordDelivery({ messageSid: 'SMx', status: 'delivered' });
+    expect(state.recordDelivery({ messageSid: 'SMx', status: 'sent' })).toBe(false);
+    for (let i = 0; i < 30; i++) state.recordDelivery({ messageSid: `SM${i}`, status: 'sent' });
+    expect(state.data.earlyDeliveries).toHaveLength(20);
+  });
+
+  it('DELIVERED is final against a late UNDELIVERED or FAILED of the same text', () => {
+    for (const late of ['undelivered', 'failed']) {
+      const state = booked();
+      sendAll(state, NOW);
+      const sid = state.data.messages[0]?.sid ?? '';
+      state.recordDelivery({ messageSid: sid, status: 'delivered' });
+      expect(state.recordDelivery({ messageSid: sid, status: late, errorCode: 30003 })).toBe(false);
+      expect(state.view().messages[0]).toEqual(expect.objectContaining({ status: 'DELIVERED' }));
+      expect(state.view().messages[0]?.error).toBeUndefined();
+    }
+  });
+
+  it('UNDELIVERED then DELIVERED ends DELIVERED, without the earlier error', () => {
+    const state = booked();
+    sendAll(state, NOW);
+    const sid = state.data.messages[0]?.sid ?? '';
+    state.recordDelivery({ messageSid: sid, status: 'undelivered', errorCode: 30003 });
+    expect(state.recordDelivery({ messageSid: sid, status: 'delivered' })).toBe(true);
+    expect(state.view().messages[0]?.status).toBe('DELIVERED');
+    expect(state.view().messages[0]?.error).toBeUndefined();
+  });
+
+  it('runs on the first rules drop an early report (their histories replay)', () => {
+    const state = new AppointmentState(initialStateData(APPOINTMENT_ID), FIRST_RULES);
+    state.applyEvent(envelope('BOOKED'), NOW);
+    expect(state.recordDelivery({ messageSid: 'SMearly', status: 'delivered' })).toBe(false);
+    expect(state.data.earlyDeliveries).toBeUndefined();
   });
 });
 

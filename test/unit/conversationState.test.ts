@@ -1,5 +1,6 @@
 import { ConversationState, initialPhoneState } from '../../src/domain/phone/conversationState';
 import type { LinkedAppointment } from '../../src/shared/phone';
+import { FIRST_RULES } from '../../src/shared/rulesVersion';
 
 const NOW = Date.parse('2026-12-01T15:00:00Z');
 const HOUR = 3_600_000;
@@ -245,5 +246,78 @@ describe('phone conversation: appointments that announce themselves (lean lifecy
     const state = phoneWith(appointment('A'));
     state.receive(inbound('yes'), NOW);
     expect(state.data.appointments[0]?.status).toBe('BOOKED');
+  });
+});
+
+describe('phone conversation: a cancel request taken back, open questions kept (rules 2)', () => {
+  test('"YES" on a number whose only open appointment has a cancel request confirms it, not "not understood"', () => {
+    const state = phoneWith(appointment('A', { status: 'CANCEL_REQUESTED' }));
+    expect(state.receive(inbound('yes'), NOW)).toEqual([
+      expect.objectContaining({
+        type: 'route',
+        appointmentId: 'A',
+        reply: expect.objectContaining({ kind: 'CONFIRM' }),
+      }),
+    ]);
+  });
+
+  test('"YES" still prefers an appointment waiting for its first answer over one with a cancel request', () => {
+    const state = phoneWith(appointment('A', { status: 'CANCEL_REQUESTED' }), appointment('B'));
+    expect(state.receive(inbound('yes'), NOW)).toEqual([expect.objectContaining({ appointmentId: 'B' })]);
+  });
+
+  test('runs on the first rules answer "not understood" as before (their histories replay)', () => {
+    const state = new ConversationState(initialPhoneState('+13035550123'), { rules: FIRST_RULES });
+    state.link(appointment('A', { status: 'CANCEL_REQUESTED' }), NOW);
+    expect(state.receive(inbound('yes'), NOW)).toEqual([
+      expect.objectContaining({ type: 'text', kind: 'NOT_UNDERSTOOD' }),
+    ]);
+  });
+
+  /** A, B and C share the number; "yes" asked which of A and B (C is confirmed). */
+  function askedWhichOne(): ConversationState {
+    const state = phoneWith(
+      appointment('A'),
+      appointment('B', { start: new Date(NOW + 72 * HOUR).toISOString() }),
+      appointment('C', { status: 'CONFIRMED', start: new Date(NOW + 96 * HOUR).toISOString() }),
+    );
+    expect(state.receive(inbound('yes'), NOW)).toEqual([expect.objectContaining({ kind: 'DISAMBIGUATE' })]);
+    return state;
+  }
+
+  test('a reminder refused by the daily cap leaves the which-one question open', () => {
+    const state = askedWhichOne();
+    state.reserve({ appointmentId: 'A', messageKey: 'k0', localDay: '2026-12-01' }, 0);
+    expect(state.data.awaitingChoice?.options).toEqual(['A', 'B']);
+    expect(state.receive(inbound('2'), NOW)).toEqual([
+      expect.objectContaining({ appointmentId: 'B', reply: expect.objectContaining({ kind: 'CONFIRM' }) }),
+    ]);
+  });
+
+  test('a reminder refused because the number opted out leaves the which-one question open', () => {
+    const state = askedWhichOne();
+    state.data.optedOut = true;
+    expect(state.reserve({ appointmentId: 'B', messageKey: 'k1', localDay: '2026-12-01' }, 2)).toEqual({
+      allowed: false,
+      reason: 'OPTED_OUT',
+    });
+    expect(state.data.awaitingChoice?.options).toEqual(['A', 'B']);
+  });
+
+  test("another appointment's reminder leaves the which-one question open; a listed one's closes it", () => {
+    const state = askedWhichOne();
+    state.reserve({ appointmentId: 'C', messageKey: 'kc', localDay: '2026-12-01' }, 2);
+    expect(state.data.awaitingChoice?.options).toEqual(['A', 'B']);
+    state.reserve({ appointmentId: 'A', messageKey: 'ka', localDay: '2026-12-01' }, 2);
+    expect(state.data.awaitingChoice).toBeNull();
+  });
+
+  test('on the first rules any reservation closed the question', () => {
+    const state = new ConversationState(initialPhoneState('+13035550123'), { rules: FIRST_RULES });
+    state.link(appointment('A'), NOW);
+    state.link(appointment('B', { start: new Date(NOW + 72 * HOUR).toISOString() }), NOW);
+    state.receive(inbound('yes'), NOW);
+    state.reserve({ appointmentId: 'A', messageKey: 'k0', localDay: '2026-12-01' }, 0);
+    expect(state.data.awaitingChoice).toBeNull();
   });
 });

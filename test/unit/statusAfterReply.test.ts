@@ -1,5 +1,6 @@
 import { statusAfterReply } from '../../src/domain/replies/statusAfterReply';
 import type { AppointmentStatus } from '../../src/shared/appointment';
+import { FIRST_RULES } from '../../src/shared/rulesVersion';
 
 const STATUSES: AppointmentStatus[] = [
   'BOOKED',
@@ -21,7 +22,8 @@ const EXPECTED: Record<AppointmentStatus, Record<(typeof KINDS)[number], Appoint
     OPT_IN: 'CONFIRMED',
   },
   CANCEL_REQUESTED: {
-    CONFIRM: 'CANCEL_REQUESTED',
+    // Rules 2: the patient's YES takes back their cancel request.
+    CONFIRM: 'CONFIRMED',
     CANCEL_REQUEST: 'CANCEL_REQUESTED',
     OPT_OUT: 'CANCEL_REQUESTED',
     OPT_IN: 'CANCEL_REQUESTED',
@@ -44,4 +46,14 @@ describe('statusAfterReply', () => {
       });
     }
   }
+
+  test('runs on the first rules keep a cancel request against a YES (and nothing else changes)', () => {
+    for (const status of STATUSES) {
+      for (const kind of KINDS) {
+        const expected =
+          status === 'CANCEL_REQUESTED' && kind === 'CONFIRM' ? 'CANCEL_REQUESTED' : EXPECTED[status][kind];
+        expect(statusAfterReply(status, kind, FIRST_RULES)).toBe(expected);
+      }
+    }
+  });
 });

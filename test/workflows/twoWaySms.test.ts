@@ -195,6 +195,37 @@ describe('two-way SMS', () => {
     }
   });
 
+  test('"YES" after "2" takes the cancel request back: CONFIRMED, reminders resume, the EHR gets CANCEL then CONFIRM', async () => {
+    const ehr = await startEhr();
+    try {
+      await world(ehr.url, async (w) => {
+        const t0 = await suite.env.currentTimeMs();
+        const handle = await w.book('R10', t0 + 72 * HOUR);
+        await w.until(handle, (v) => sentKinds(v).includes('BOOKED'));
+        await w.reply('2');
+        await w.until(
+          handle,
+          (x) => x.status === 'CANCEL_REQUESTED' && x.callbacks[0]?.status === 'DELIVERED',
+        );
+        await w.reply('yes');
+        const v = await w.until(
+          handle,
+          (x) =>
+            x.status === 'CONFIRMED' &&
+            sentKinds(x).includes('REPLY_CONFIRMED') &&
+            x.callbacks.every((c) => c.status === 'DELIVERED'),
+        );
+        expect(v.reminders.filter((r) => r.status === 'PENDING')).toHaveLength(2);
+        const received = await ehr.store.list();
+        expect(received.map((c) => c.body.event_type)).toEqual(['CANCEL', 'CONFIRM']);
+        // Never the "didn't understand" loop.
+        expect(await w.texts()).not.toContainEqual(expect.stringMatching(/understand/i));
+      });
+    } finally {
+      await ehr.close();
+    }
+  });
+
   test('STOP, then a due reminder sends nothing', async () => {
     await world('http://127.0.0.1:9/unused', async (w) => {
       const t0 = await suite.env.currentTimeMs();

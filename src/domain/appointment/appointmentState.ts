@@ -5,6 +5,7 @@
  */
 import { DateTime } from 'luxon';
 import { planReminders } from '../reminders/planReminders';
+import { CURRENT_RULES, type RulesVersion } from '../../shared/rulesVersion';
 import { formatInstantInZone } from '../time/zone';
 import type {
   EhrCallbackRecord,
@@ -37,9 +38,16 @@ const DELIVERY_RANK: Record<string, number> = {
   READ: 5,
 };
 
+/** Rules 2: a text Twilio delivered stays delivered whatever report comes late; READ is after that. */
+const DELIVERY_RANK_V2: Record<string, number> = { ...DELIVERY_RANK, DELIVERED: 5, READ: 6 };
+/** Reports for texts not recorded yet (a report can overtake the send's own result), kept until they are. */
+const MAX_EARLY_DELIVERIES = 20;
+
 export type ApplyOutcome = 'applied' | 'duplicate' | 'stale';
 
 const ACTIVE = new Set(['BOOKED', 'CONFIRMED', 'CANCEL_REQUESTED']);
+/** Statuses whose reminders are planned (a cancel request stops them until it is taken back). */
+const REMINDED = new Set(['BOOKED', 'CONFIRMED']);
 
 export function initialStateData(appointmentId: string): AppointmentStateData {
   return {
@@ -74,7 +82,11 @@ function isEarlier(a: string, b: string): boolean {
 }
 
 export class AppointmentState {
-  constructor(readonly data: AppointmentStateData) {}
+  constructor(
+    readonly data: AppointmentStateData,
+    /** The rules this run applies (frozen workflow types pass the version they shipped with). */
+    private readonly rules: RulesVersion = CURRENT_RULES,
+  ) {}
 
   hasSeen(eventId: string): boolean {
     return this.data.seenEventIds.includes(eventId);
@@ -118,6 +130,10 @@ export class AppointmentState {
           this.data.status = 'BOOKED';
           this.replan(nowMs);
           this.queueEventText('RESCHEDULED', event, nowMs);
+        } else if (this.rules >= 2 && this.data.status === 'CANCEL_REQUESTED') {
+          // The clinic keeps the appointment the patient asked to cancel: reminders resume.
+          this.data.status = 'BOOKED';
+          this.replan(nowMs);
         } else if (
           previous &&
           (previous.location !== event.location || previous.provider?.id !== event.provider?.id)
@@ -142,7 +158,8 @@ export class AppointmentState {
         break;
       case 'CONFIRMED':
         if (closed) break;
-        if (isNew) this.replan(nowMs);
+        // A first event plans; a confirmation of a cancel request the clinic did not act on resumes reminders.
+        if (isNew || (this.rules >= 2 && this.data.status === 'CANCEL_REQUESTED')) this.replan(nowMs);
         if (this.data.status !== 'CONFIRMED') {
           this.data.status = 'CONFIRMED';
           this.queueEventText('CONFIRMED', event, nowMs);
@@ -174,7 +191,7 @@ export class AppointmentState {
       case 'OPTED-IN':
         if (this.data.optedOut) {
           this.data.optedOut = false;
-          if (wasActive) this.replan(nowMs);
+          if (this.rules >= 2 ? !isNew && REMINDED.has(this.data.status) : wasActive) this.replan(nowMs);
         }
         break;
     }
@@ -237,6 +254,11 @@ export class AppointmentState {
     const reminder = this.reminderOf(message);
     if (reminder) reminder.status = 'SENT';
     this.bump();
+    const early = this.data.earlyDeliveries?.find((d) => d.messageSid === result.sid);
+    if (early) {
+      this.data.earlyDeliveries = this.data.earlyDeliveries?.filter((d) => d !== early);
+      this.recordDelivery(early);
+    }
   }
 
   recordFailed(key: string, error: { type: string; code?: number; message: string }): void {
@@ -301,12 +323,18 @@ export class AppointmentState {
       case 'OPT_IN':
         if (this.data.optedOut) {
           this.data.optedOut = false;
-          if (active) this.replan(nowMs);
+          if (active && (this.rules < 2 || REMINDED.has(this.data.status))) this.replan(nowMs);
         }
         break;
       case 'CONFIRM':
-        if (!active || this.data.status === 'CANCEL_REQUESTED') break;
-        if (this.data.status !== 'CONFIRMED') {
+        if (!active) break;
+        if (this.data.status === 'CANCEL_REQUESTED') {
+          if (this.rules < 2) break;
+          // Confirm wins over a cancel request the clinic has not acted on: the EHR hears CONFIRM after CANCEL.
+          this.data.status = 'CONFIRMED';
+          this.replan(nowMs);
+          this.queueCallback('CONFIRM', reply);
+        } else if (this.data.status !== 'CONFIRMED') {
           this.data.status = 'CONFIRMED';
           this.queueCallback('CONFIRM', reply);
         }
@@ -358,12 +386,17 @@ export class AppointmentState {
     this.bump();
   }
 
-  /** Twilio's delivery report for one of our texts; a late report never moves a status back. */
+  /**
+   * Twilio's delivery report for one of our texts; a late report never moves a status back. Since
+   * rules 2 a report for a text not recorded yet is kept until the text is (see recordSent), and
+   * DELIVERED is final against a late UNDELIVERED or FAILED.
+   */
   recordDelivery(update: DeliveryUpdate): boolean {
     const message = this.data.messages.find((m) => m.sid === update.messageSid);
-    if (!message) return false;
+    if (!message) return this.rules >= 2 && this.keepEarly(update);
     const next = update.status.toUpperCase();
-    if ((DELIVERY_RANK[next] ?? 0) < (DELIVERY_RANK[message.status] ?? 0)) return false;
+    const rank = this.rules >= 2 ? DELIVERY_RANK_V2 : DELIVERY_RANK;
+    if ((rank[next] ?? 0) < (rank[message.status] ?? 0)) return false;
     message.status = next;
     if (update.errorCode !== undefined && (next === 'UNDELIVERED' || next === 'FAILED')) {
       message.error = {
@@ -371,7 +404,20 @@ export class AppointmentState {
         code: update.errorCode,
         message: `Twilio reported ${next}`,
       };
+    } else if (this.rules >= 2 && (next === 'DELIVERED' || next === 'READ')) {
+      delete message.error;
     }
+    this.bump();
+    return true;
+  }
+
+  /** Keeps the most advanced report per unknown SID, the newest MAX_EARLY_DELIVERIES of them. */
+  private keepEarly(update: DeliveryUpdate): boolean {
+    const kept = this.data.earlyDeliveries ?? [];
+    const same = kept.find((d) => d.messageSid === update.messageSid);
+    const rankOf = (d: DeliveryUpdate): number => DELIVERY_RANK_V2[d.status.toUpperCase()] ?? 0;
+    if (same && rankOf(same) > rankOf(update)) return false;
+    this.data.earlyDeliveries = [...kept.filter((d) => d !== same), update].slice(-MAX_EARLY_DELIVERIES);
     this.bump();
     return true;
   }

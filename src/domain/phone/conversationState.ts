@@ -4,6 +4,7 @@
  */
 import { parseChoice, parseReply } from '../replies/parseReply';
 import { statusAfterReply } from '../replies/statusAfterReply';
+import { CURRENT_RULES, type RulesVersion } from '../../shared/rulesVersion';
 import type {
   InboundReply,
   LinkedAppointment,
@@ -50,6 +51,8 @@ export interface ConversationOptions {
    * runs started before the lean lifecycle, whose histories were recorded without it.
    */
   assumeRepliesApplied?: boolean;
+  /** The rules this run applies (default the newest; runs started before version 2 pass 1). */
+  rules?: RulesVersion;
 }
 
 export class ConversationState {
@@ -57,6 +60,10 @@ export class ConversationState {
     readonly data: PhoneStateData,
     private readonly options: ConversationOptions = {},
   ) {}
+
+  private get rules(): RulesVersion {
+    return this.options.rules ?? CURRENT_RULES;
+  }
 
   /** Records (or refreshes) an appointment texted to this number. */
   link(appointment: LinkedAppointment, nowMs: number): void {
@@ -125,8 +132,6 @@ export class ConversationState {
         : { allowed: false, reason: earlier.reason as 'OPTED_OUT' | 'DAILY_CAP' };
     }
     let answer: ReservationAnswer;
-    // A reminder is a new prompt: an unanswered which-one question no longer applies.
-    this.data.awaitingChoice = null;
     if (this.data.optedOut) answer = { allowed: false, reason: 'OPTED_OUT' };
     else {
       const sameDay = this.data.reservations.filter(
@@ -134,6 +139,12 @@ export class ConversationState {
       ).length;
       answer = sameDay >= maxPerDay ? { allowed: false, reason: 'DAILY_CAP' } : { allowed: true };
     }
+    // A reminder is a new prompt: an unanswered which-one question no longer applies. Since rules 2
+    // only a reminder that goes out for one of the appointments the question listed closes it.
+    const closesQuestion =
+      this.rules < 2 ||
+      (answer.allowed && (this.data.awaitingChoice?.options.includes(request.appointmentId) ?? false));
+    if (closesQuestion) this.data.awaitingChoice = null;
     this.data.reservations.push({
       messageKey: request.messageKey,
       localDay: request.localDay,
@@ -211,7 +222,8 @@ export class ConversationState {
   }
 
   private route(target: LinkedAppointment, reply: PatientReply): ConversationAction {
-    if (this.options.assumeRepliesApplied) target.status = statusAfterReply(target.status, reply.kind);
+    if (this.options.assumeRepliesApplied)
+      target.status = statusAfterReply(target.status, reply.kind, this.rules);
     return { type: 'route', workflowId: target.workflowId, appointmentId: target.appointmentId, reply };
   }
 
@@ -234,9 +246,13 @@ export class ConversationState {
       .filter((a) => a.prompted && OPEN_FOR_REPLIES.has(a.status) && Date.parse(a.start) > nowMs)
       .sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
     if (kind === 'CANCEL_REQUEST') return open.filter((a) => a.status !== 'CANCEL_REQUESTED');
-    // "Yes" most likely answers the appointment still waiting for a confirmation.
+    // "Yes" most likely answers the appointment still waiting for a confirmation; since rules 2 it
+    // takes back a cancel request (rather than "not understood" on a number with only that one).
     const unconfirmed = open.filter((a) => a.status === 'BOOKED');
-    return unconfirmed.length > 0 ? unconfirmed : open.filter((a) => a.status === 'CONFIRMED');
+    if (unconfirmed.length > 0) return unconfirmed;
+    const cancelRequested = open.filter((a) => a.status === 'CANCEL_REQUESTED');
+    if (this.rules >= 2 && cancelRequested.length > 0) return cancelRequested;
+    return open.filter((a) => a.status === 'CONFIRMED');
   }
 
   private text(

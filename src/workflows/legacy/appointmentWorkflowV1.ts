@@ -25,6 +25,8 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import { AppointmentState, initialStateData } from '../../domain/appointment/appointmentState';
+// Frozen: its open runs keep the rules they started with.
+import { FIRST_RULES } from '../../shared/rulesVersion';
 import {
   appointmentViewQuery,
   ehrEventSignal,
@@ -58,13 +60,13 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
   // A new run for an appointment whose earlier run completed (retention passed) continues from its
   // last snapshot, so late events are still ordered and de-duplicated against what went before.
   // Signals wait in a buffer until their handler is set below, so none is applied to an empty state.
-  let state = new AppointmentState(input.carried ?? initialStateData(input.appointmentId));
+  let state = new AppointmentState(input.carried ?? initialStateData(input.appointmentId), FIRST_RULES);
   // Queries answer from the first activation on (the API may ask while the snapshot is read).
   setHandler(appointmentViewQuery, () => state.view());
   setHandler(hasSeenEventQuery, (eventId) => state.hasSeen(eventId));
   if (!input.carried) {
     const seeded = await readLatestSnapshot(input.appointmentId);
-    if (seeded) state = new AppointmentState(seeded);
+    if (seeded) state = new AppointmentState(seeded, FIRST_RULES);
   }
   let wake = false;
 

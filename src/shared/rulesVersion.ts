@@ -1,0 +1,15 @@
+/**
+ * Which version of the behaviour rules a workflow run applies. A run keeps the version it started
+ * with, so its history replays; new runs and continue-as-new take the newest. Bump it (and branch on
+ * it) when a rule changes what a workflow decides; see the README's "Versioning workflow changes".
+ *
+ * 1: the first release.
+ * 2: a cancel request can be taken back (the patient's YES, an EHR CONFIRMED or a BOOKED with the
+ *    same start restore the appointment and its reminders); START never plans reminders for an
+ *    appointment that is not booked or confirmed; a refused reminder or another appointment's
+ *    reminder leaves an open which-one question open.
+ */
+export type RulesVersion = 1 | 2;
+
+export const FIRST_RULES: RulesVersion = 1;
+export const CURRENT_RULES: RulesVersion = 2;
