@@ -44,6 +44,11 @@ export interface SendSmsInput {
   context: Omit<RenderContext, 'customerName'>;
   /** For DISAMBIGUATE: the appointments to list; formatted here, in the patient's language and zone. */
   choiceItems?: ChoiceItem[];
+  /**
+   * SIDs of texts the caller already recorded to this number. A retry never takes one of them for its
+   * own earlier attempt, so a genuine second identical text (two HELP answers a minute apart) goes out.
+   */
+  excludeSids?: string[];
 }
 
 export interface SendSmsResult {
@@ -131,7 +136,13 @@ export function createSmsActivities(deps: SmsActivityDeps) {
 
     try {
       if (info.attempt > 1) {
-        const earlier = await findEarlierSend(client, input.to, rendered.body, info.scheduledTimestampMs);
+        const earlier = await findEarlierSend(
+          client,
+          input.to,
+          rendered.body,
+          info.scheduledTimestampMs,
+          new Set(input.excludeSids),
+        );
         if (earlier !== undefined) {
           logger.info(
             { ...logFields, sid: earlier.sid },
@@ -185,14 +196,15 @@ function render(input: SendSmsInput, customerName: string, templates: TemplateCa
 
 /**
  * The message an earlier attempt of this activity already sent: same number, identical body, created at or after
- * the first attempt was scheduled (less clock skew), oldest first. A failed lookup throws: better retry than risk a
- * double text.
+ * the first attempt was scheduled (less clock skew), not one the caller already recorded as its own, oldest first.
+ * A failed lookup throws: better retry than risk a double text.
  */
 async function findEarlierSend(
   client: Twilio,
   to: string,
   body: string,
   firstScheduledMs: number,
+  excluded: ReadonlySet<string>,
 ): Promise<MessageInstance | undefined> {
   const earliest = firstScheduledMs - CLOCK_SKEW_MS;
   // No DateSent filter: Twilio leaves date_sent empty while a text is queued, which would hide exactly
@@ -202,6 +214,7 @@ async function findEarlierSend(
     .filter(
       (message) =>
         message.body === body &&
+        !excluded.has(message.sid) &&
         !NEVER_SENT_STATUSES.has(message.status) &&
         new Date(message.dateCreated).getTime() >= earliest,
     )

@@ -7,7 +7,9 @@
  * 2: a cancel request can be taken back (the patient's YES, an EHR CONFIRMED or a BOOKED with the
  *    same start restore the appointment and its reminders); START never plans reminders for an
  *    appointment that is not booked or confirmed; a refused reminder or another appointment's
- *    reminder leaves an open which-one question open.
+ *    reminder leaves an open which-one question open; a delivery report that overtakes its text's
+ *    send is kept and applied, DELIVERED is final; a MODIFIED first event books (booking text) and a
+ *    NOSHOWED first event texts nobody.
  */
 export type RulesVersion = 1 | 2;
 

@@ -113,6 +113,10 @@ async function tellAppointment(
   ).catch(gone);
 }
 
+function sidsOf(records: ReadonlyArray<{ sid?: string | null }>): string[] {
+  return records.flatMap((r) => (r.sid ? [r.sid] : []));
+}
+
 async function answer(state: ConversationState, action: TextAction, lean: boolean): Promise<void> {
   const language = state.language();
   const latest = state.data.appointments[state.data.appointments.length - 1];
@@ -135,6 +139,8 @@ async function answer(state: ConversationState, action: TextAction, lean: boolea
       ...(choices.length > 0
         ? { choiceItems: choices.map((a) => ({ start: a.start, zone: a.timeZone, provider: a.provider })) }
         : {}),
+      // A retry must not take an earlier identical answer (a second HELP) for its own send.
+      excludeSids: sidsOf(state.data.outbox),
     });
     record.status = result.status.toUpperCase();
     record.sid = result.sid;

@@ -248,6 +248,19 @@ describe('sendSms', () => {
     expect(await store.list({ to })).toHaveLength(2);
   });
 
+  test('a genuine second identical text (a second HELP a minute later) is not swallowed by its retry check', async () => {
+    const to = nextNumber();
+    const activities = smsActivities();
+    const help = (key: string, excludeSids?: string[]): SendSmsInput =>
+      bookedInput(to, { kind: 'HELP', messageKey: key, ...(excludeSids ? { excludeSids } : {}) });
+    const first = await runAttempt(activities, help('phone:SM1:HELP'), 1);
+    // The second answer's first attempt got no answer from Twilio; its retry names the texts already recorded.
+    const second = await runAttempt(activities, help('phone:SM2:HELP', [first.sid]), 2, Date.now());
+    expect(second.deduplicated).toBe(false);
+    expect(second.sid).not.toBe(first.sid);
+    expect(await store.list({ to })).toHaveLength(2);
+  });
+
   test('a retry does not treat a different text to the same number as already sent', async () => {
     const to = nextNumber();
     const activities = smsActivities();

@@ -1245,6 +1245,29 @@ describe('AppointmentState: what the EHR resends', () => {
     expect(pendingKinds(state)).toEqual(['MODIFIED']);
   });
 
+  it('a no-show as the very first event texts nobody (it is recorded)', () => {
+    const state = fresh();
+    state.applyEvent(envelope('NOSHOWED'), NOW);
+    expect(state.data.status).toBe('NOSHOWED');
+    expect(state.data.messages).toEqual([]);
+    expect(activeReminders(state)).toEqual([]);
+  });
+
+  it('a modification as the very first event sends the booking text, not "updated"', () => {
+    const state = fresh();
+    state.applyEvent(envelope('MODIFIED'), NOW);
+    expect(state.data.status).toBe('BOOKED');
+    expect(pendingKinds(state)).toEqual(['BOOKED']);
+    expect(activeReminders(state).map((r) => r.sendAt)).toEqual([FIRST_SEND, SECOND_SEND]);
+    // On the first rules (frozen runs) it said "updated" and texted a no-show.
+    const v1 = new AppointmentState(initialStateData(APPOINTMENT_ID), FIRST_RULES);
+    v1.applyEvent(envelope('MODIFIED'), NOW);
+    expect(pendingKinds(v1)).toEqual(['MODIFIED']);
+    const v1NoShow = new AppointmentState(initialStateData(APPOINTMENT_ID), FIRST_RULES);
+    v1NoShow.applyEvent(envelope('NOSHOWED'), NOW);
+    expect(pendingKinds(v1NoShow)).toEqual(['NOSHOWED']);
+  });
+
   it('a cancellation as the very first event texts nobody', () => {
     const state = fresh();
     state.applyEvent(envelope('CANCELED'), NOW);

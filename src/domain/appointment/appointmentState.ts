@@ -154,7 +154,8 @@ export class AppointmentState {
         // A confirmation was for the old time: a modify that moves the appointment needs a new one.
         if (!wasActive || startChanged) this.data.status = 'BOOKED';
         if (startChanged || !wasActive) this.replan(nowMs);
-        this.queueEventText('MODIFIED', event, nowMs);
+        // Since rules 2 a first event that is a modification books: the patient has been told nothing yet.
+        this.queueEventText(this.rules >= 2 && isNew ? 'BOOKED' : 'MODIFIED', event, nowMs);
         break;
       case 'CONFIRMED':
         if (closed) break;
@@ -179,7 +180,8 @@ export class AppointmentState {
           this.data.status = 'NOSHOWED';
           this.stopReminders('APPOINTMENT_NOSHOWED');
           this.skipPendingTexts('SUPERSEDED', 'CANCELED', 'APPOINTMENT_NOSHOWED');
-          this.queueEventText('NOSHOWED', event, nowMs);
+          // Since rules 2, like a cancellation: a patient never told of a booking gets no "we missed you".
+          if (this.rules < 2 || !isNew) this.queueEventText('NOSHOWED', event, nowMs);
         }
         break;
       case 'OPTED-OUT':

@@ -71,6 +71,8 @@ export class Outbox {
           callbackPhone: details.provider?.callbackPhone,
         },
         ...(link ? { link: link.appointment } : {}),
+        // A retry must not take an earlier identical text (a second acknowledgement) for its own send.
+        excludeSids: state.data.messages.flatMap((m) => (m.sid ? [m.sid] : [])),
       });
       state.recordSent(message.key, result, Date.now());
       if (link) this.phoneLink.linked(link);
