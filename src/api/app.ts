@@ -32,10 +32,11 @@ export function createApp({ logger, readiness, routers = [] }: AppDependencies):
   app.use(
     express.json({
       limit: BODY_LIMIT,
-      // FHIR answers its own parse errors as OperationOutcomes, so it parses its body itself.
+      // EHR ingress parses its own bodies after authenticating the sender (no work for anonymous
+      // bodies), and FHIR answers its parse errors as OperationOutcomes.
       type: (req) =>
         req.headers['content-type']?.startsWith('application/json') === true &&
-        !req.url?.startsWith('/v1/ehr/fhir'),
+        !req.url?.startsWith('/v1/ehr/'),
       // Keeps the exact bytes for signature checks (the sandbox EHR receiver verifies X-Signature over them).
       verify: (req, _res, buf) => {
         (req as typeof req & { rawBody?: Buffer }).rawBody = buf;

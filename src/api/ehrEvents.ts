@@ -2,7 +2,8 @@
  * POST /v1/ehr/events (canonical JSON) and GET /v1/appointments/:appointment_id (ARCHITECTURE §3).
  * When Temporal cannot answer in time the gateway throws TemporalUnavailableError: 503 + Retry-After (errors.ts).
  */
-import { Router } from 'express';
+import express, { Router } from 'express';
+import { BODY_LIMIT } from './app';
 import { ehrIdentifier, parseCanonicalEvent } from '../domain/events/canonicalEvent';
 import type { AppointmentGateway } from '../ingest/appointmentGateway';
 import { HttpError } from './errors';
@@ -16,7 +17,9 @@ export interface EhrEventsDeps {
 export function ehrEventsRouter({ gateway, defaultCountry, auth }: EhrEventsDeps): Router {
   const router = Router();
 
-  router.post('/v1/ehr/events', auth, async (req, res) => {
+  // After auth: an unauthenticated sender's body is never read.
+  const jsonBody = express.json({ limit: BODY_LIMIT });
+  router.post('/v1/ehr/events', auth, jsonBody, async (req, res) => {
     if (!req.is('application/json')) {
       throw new HttpError(415, 'unsupported_media_type', 'Send the event as Content-Type: application/json');
     }

@@ -10,6 +10,7 @@
  * (MessageSid, MessageStatus), since one message gets a callback per status.
  */
 import express, { Router, type Request, type RequestHandler } from 'express';
+import { MAX_REPLY_CHARACTERS } from '../domain/replies/parseReply';
 import twilio from 'twilio';
 import { z } from 'zod';
 import { ehrIdentifier } from '../domain/events/canonicalEvent';
@@ -67,8 +68,9 @@ export const twilioInboundForm = z.object({
   MessageSid: twilioSid,
   From: address,
   To: address,
-  // No length cap: a long reply arrives as one concatenated Body, and refusing it would lose the reply.
-  Body: z.string(),
+  // Never refused (that would lose the reply): kept to Twilio's longest Body, so no request can make a
+  // reply cost more than a real one. MMS without text has no Body at all.
+  Body: z.string().transform((body) => body.slice(0, MAX_REPLY_CHARACTERS)),
 });
 
 /** The fields we use of Twilio's message status callback. */

@@ -5,6 +5,7 @@
  * webhook. So a sandbox reply takes the very path (signature check, form parsing, conversation port) a real one takes.
  */
 import express, { Router } from 'express';
+import { MAX_REPLY_CHARACTERS } from '../domain/replies/parseReply';
 import twilio from 'twilio';
 import { z } from 'zod';
 import { SANDBOX_ACCOUNT_SID } from '../activities/twilioClient';
@@ -36,7 +37,7 @@ const WEBHOOK_TIMEOUT_MS = 15_000;
 export const sandboxInboundRequest = z.object({
   from: e164,
   /** Kept as typed: spaces and case are the reply parser's business. */
-  body: z.string().max(1600),
+  body: z.string().max(MAX_REPLY_CHARACTERS),
   to: e164.optional(),
 });
 

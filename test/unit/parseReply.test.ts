@@ -3,6 +3,7 @@ import {
   HELP_KEYWORDS,
   OPT_IN_KEYWORDS,
   OPT_OUT_KEYWORDS,
+  MAX_REPLY_CHARACTERS,
   normalizeReply,
   parseChoice,
   parseReply,
@@ -177,6 +178,19 @@ describe('normalizeReply', () => {
     expect(normalizeReply('  ¡Sí!  ')).toBe('SI');
     expect(normalizeReply('ｃａｎｃｅｌ\u3000 appt...')).toBe('CANCEL APPT');
     expect(normalizeReply('\t"opt_out"\n')).toBe('OPT OUT');
+  });
+
+  it("reads no further than Twilio's longest Body (1,600 characters)", () => {
+    expect(normalizeReply(`yes${' '.repeat(MAX_REPLY_CHARACTERS)}no`)).toBe('YES');
+    expect(normalizeReply('y'.repeat(5000))).toHaveLength(MAX_REPLY_CHARACTERS);
+  });
+
+  it('trims spaces, punctuation and symbols at both ends by whole code points, keeping inner ones', () => {
+    expect(normalizeReply(`${' '.repeat(MAX_REPLY_CHARACTERS - 1)}x`)).toBe('X');
+    expect(normalizeReply(`a${' '.repeat(100)}!`)).toBe('A');
+    expect(normalizeReply('🙂 yes 🙂')).toBe('YES');
+    expect(normalizeReply('…cancel, appt!!')).toBe('CANCEL, APPT');
+    expect(normalizeReply(' ¿¡!? ')).toBe('');
   });
 });
 

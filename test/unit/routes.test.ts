@@ -54,3 +54,45 @@ describe('which routes are served', () => {
     await request(app).get('/admin').expect(200);
   });
 });
+
+describe('bad input never costs a 5xx or a read of an anonymous body', () => {
+  const sandbox = (): ReturnType<typeof appFor> =>
+    appFor({ DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'routes-')) });
+
+  test('an unauthenticated event is refused before its body is read (401, not 413 for a large one)', async () => {
+    const large = JSON.stringify({ padding: 'x'.repeat(1_000_000) });
+    await request(sandbox())
+      .post('/v1/ehr/events')
+      .set('Content-Type', 'application/json')
+      .send(large)
+      .expect(401);
+  });
+
+  test('an authenticated event over the body limit is 413', async () => {
+    const large = JSON.stringify({ padding: 'x'.repeat(1_000_000) });
+    await request(sandbox())
+      .post('/v1/ehr/events')
+      .set('Authorization', 'Bearer sandbox-key')
+      .set('Content-Type', 'application/json')
+      .send(large)
+      .expect(413);
+  });
+
+  test('deeply nested JSON gets a 400 from JSON and FHIR ingress', async () => {
+    const depth = 50_000;
+    const nested = `${'['.repeat(depth)}${']'.repeat(depth)}`;
+    const app = sandbox();
+    const json = await request(app)
+      .post('/v1/ehr/events')
+      .set('Authorization', 'Bearer sandbox-key')
+      .set('Content-Type', 'application/json')
+      .send(`{"event_type":"BOOKED","patient_first_name":${nested}}`);
+    expect(json.status).toBe(400);
+    const fhir = await request(app)
+      .post('/v1/ehr/fhir')
+      .set('Authorization', 'Bearer sandbox-key')
+      .set('Content-Type', 'application/fhir+json')
+      .send(`{"resourceType":"Appointment","contained":${nested}}`);
+    expect(fhir.status).toBe(400);
+  });
+});

@@ -87,16 +87,35 @@ const KEYWORDS_BY_LANGUAGE = {
   es: keywordTable(CONFIRM_KEYWORDS_ES, CANCEL_REQUEST_KEYWORDS_ES),
 } as const;
 
+/** Twilio's longest inbound Body (ten concatenated segments); anything past it is not read. */
+export const MAX_REPLY_CHARACTERS = 1600;
+
+const EDGE_CHARACTER = /^[\s\p{P}\p{S}]$/u;
+
+/**
+ * Drops spaces, punctuation and symbols at both ends, in linear time (a regex anchored at the end,
+ * `[…]+$`, retries from every position: quadratic on a long run of spaces followed by a letter).
+ */
+function trimEdges(text: string): string {
+  const chars = [...text];
+  let start = 0;
+  let end = chars.length;
+  while (start < end && EDGE_CHARACTER.test(chars[start] ?? '')) start += 1;
+  while (end > start && EDGE_CHARACTER.test(chars[end - 1] ?? '')) end -= 1;
+  return chars.slice(start, end).join('');
+}
+
 /** Canonical form used for matching; exported so callers can log/compare replies the same way. */
 export function normalizeReply(text: string): string {
-  return text
-    .normalize('NFKC')
-    .toUpperCase()
-    .normalize('NFKD')
-    .replace(/\p{M}+/gu, '')
-    .replace(/[-_]/g, ' ')
-    .replace(/^[\s\p{P}\p{S}]+|[\s\p{P}\p{S}]+$/gu, '')
-    .replace(/\s+/gu, ' ');
+  return trimEdges(
+    text
+      .slice(0, MAX_REPLY_CHARACTERS)
+      .normalize('NFKC')
+      .toUpperCase()
+      .normalize('NFKD')
+      .replace(/\p{M}+/gu, '')
+      .replace(/[-_]/g, ' '),
+  ).replace(/\s+/gu, ' ');
 }
 
 /** Any positive integer reply ("3", " 3. ", "#3", full-width "３"), else undefined. */
