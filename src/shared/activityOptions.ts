@@ -16,11 +16,13 @@ export const SEND_SMS_OPTIONS: ActivityOptions = {
 export const EHR_CALLBACK_REJECTED = 'EhrCallbackRejected';
 
 /**
- * EHR write-back: "until acknowledged" (ARCHITECTURE §5), so no attempt limit and no
- * scheduleToCloseTimeout; the startToCloseTimeout stays above the 10 s request timeout.
+ * EHR write-back: "until acknowledged" (ARCHITECTURE §5), so no attempt limit, within a week: an
+ * EHR silent that long gets the callback marked FAILED (logged) rather than a workflow that never
+ * ends. The startToCloseTimeout stays above the 10 s request timeout.
  */
 export const NOTIFY_EHR_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: '7 days',
   retry: {
     initialInterval: '5s',
     backoffCoefficient: 2,
@@ -47,6 +49,8 @@ export const SEND_SMS_LOCAL_OPTIONS: LocalActivityOptions = {
 /** Snapshot reads and writes: they must eventually land; they never hold back a text. */
 export const SNAPSHOT_LOCAL_OPTIONS: LocalActivityOptions = {
   startToCloseTimeout: '30 seconds',
+  // A write that fails this long is logged and retried on the next change; a read fails the run, loudly.
+  scheduleToCloseTimeout: '1 day',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
   localRetryThreshold: '10 seconds',
 };
@@ -54,6 +58,8 @@ export const SNAPSHOT_LOCAL_OPTIONS: LocalActivityOptions = {
 /** Signals to other workflows (phone link, routed replies): quick, retried until Temporal takes them. */
 export const SIGNAL_LOCAL_OPTIONS: LocalActivityOptions = {
   startToCloseTimeout: '10 seconds',
+  // Longer than any Temporal outage a worker could outlive; callers log a signal that never landed.
+  scheduleToCloseTimeout: '1 day',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
   localRetryThreshold: '10 seconds',
 };
@@ -64,11 +70,14 @@ export const SIGNAL_LOCAL_OPTIONS: LocalActivityOptions = {
  */
 export const NOTIFY_EHR_FIRST_TRY_OPTIONS: LocalActivityOptions = {
   startToCloseTimeout: '15 seconds',
+  scheduleToCloseTimeout: '15 seconds',
   retry: { maximumAttempts: 1 },
 };
 
 /** Reminder reservations on a shared number: an update to its phone workflow. */
 export const RESERVE_REMINDER_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '30 seconds',
+  // A reminder not reserved within an hour is suppressed (RESERVATION_FAILED): later would be wrong.
+  scheduleToCloseTimeout: '1 hour',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 };

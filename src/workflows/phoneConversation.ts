@@ -74,15 +74,35 @@ export async function phoneConversationWorkflow(input: PhoneWorkflowInput): Prom
   });
   setHandler(phoneStateQuery, () => state.data);
 
+  // Since rules 2 texts go out in order beside routing: a text retrying (Twilio down) never holds a
+  // later reply or STOP back from its appointments. Older runs keep their sequence (they replay).
+  const textsBeside = (input.rules ?? FIRST_RULES) >= 2;
+  const texts: TextAction[] = [];
+  let texting = false;
+  const sendTexts = async (): Promise<void> => {
+    if (texting) return;
+    texting = true;
+    try {
+      for (let next = texts.shift(); next; next = texts.shift()) await answer(state, next, lean);
+    } finally {
+      texting = false;
+    }
+  };
+
   for (;;) {
     await condition(() => actions.length > 0 || workflowInfo().continueAsNewSuggested);
     while (actions.length > 0) {
       const action = actions.shift() as ConversationAction;
-      if (action.type === 'text') await answer(state, action, lean);
-      else await tellAppointment(action, state.data.phone, lean);
+      if (action.type !== 'text') await tellAppointment(action, state.data.phone, lean);
+      else if (textsBeside) {
+        texts.push(action);
+        void sendTexts();
+      } else await answer(state, action, lean);
     }
     if (workflowInfo().continueAsNewSuggested) {
-      await condition(allHandlersFinished);
+      await condition(() => allHandlersFinished() && !texting && texts.length === 0);
+      // A reply that arrived meanwhile is acted on first (since rules 2): the new run gets only the state.
+      if (textsBeside && actions.length > 0) continue;
       // The new run takes the newest behaviour (local activities, current rules).
       await continueAsNew<typeof phoneConversationWorkflow>(newPhoneWorkflowInput(input.phone, state.data));
     }
@@ -98,11 +118,16 @@ async function tellAppointment(
   const gone = (err: unknown): void =>
     log.warn('appointment gone; not told', { appointmentId: action.appointmentId, error: String(err) });
   if (lean) {
-    const told =
-      action.type === 'route'
-        ? await localSignals.routeReplyToAppointment(action.workflowId, action.reply)
-        : await localSignals.tellPhoneShared(action.workflowId, phone);
-    if (!told) gone('not found');
+    try {
+      const told =
+        action.type === 'route'
+          ? await localSignals.routeReplyToAppointment(action.workflowId, action.reply)
+          : await localSignals.tellPhoneShared(action.workflowId, phone);
+      if (!told) gone('not found');
+    } catch (err) {
+      // Temporal refused the signal for a whole day (SIGNAL_LOCAL_OPTIONS): say so, keep the conversation going.
+      log.error('appointment not told', { appointmentId: action.appointmentId, error: String(err) });
+    }
     return;
   }
   const handle = getExternalWorkflowHandle(action.workflowId);

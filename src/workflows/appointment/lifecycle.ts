@@ -79,6 +79,8 @@ export class AppointmentLifecycle {
   async run(): Promise<AppointmentView> {
     for (;;) {
       this.state.queueDueReminders(Date.now());
+      // Replies go to the EHR at once, in the background: never behind a text that is retrying.
+      this.callbacks.sync();
       const pending = this.state.pendingMessages()[0];
       if (pending) {
         await this.outbox.deliver(this.state, pending);
@@ -101,9 +103,29 @@ export class AppointmentLifecycle {
     }
     this.state.complete();
     this.searchIndex.sync(this.state);
-    await this.snapshots.flush();
-    await condition(allHandlersFinished);
+    // An event or reply that lands while the last snapshot is written is snapshotted too, and acted
+    // on by a new run rather than recorded as seen and dropped.
+    for (let version = -1; version !== this.state.data.version;) {
+      version = this.state.data.version;
+      await this.snapshots.flush();
+      await condition(allHandlersFinished);
+    }
+    if (this.hasWorkLeft()) {
+      await continueAsNew<(input: AppointmentWorkflowInput) => Promise<AppointmentView>>({
+        ...this.input,
+        carried: this.state.data,
+      });
+    }
     return this.state.view();
+  }
+
+  /** Texts, EHR callbacks or reminders that something arriving at the very end called for. */
+  private hasWorkLeft(): boolean {
+    return (
+      this.state.pendingMessages().length > 0 ||
+      this.state.pendingCallbacks().length > 0 ||
+      this.state.nextReminderAtMs() !== undefined
+    );
   }
 
   private wakeUp(): void {

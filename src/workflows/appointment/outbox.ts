@@ -7,7 +7,7 @@ import { log } from '@temporalio/workflow';
 import { localDayOf, type AppointmentState } from '../../domain/appointment/appointmentState';
 import type { AppointmentEvent, MessageRecord } from '../../shared/appointment';
 import { reserveReminder, sendText } from './activities';
-import { textFailure } from './failures';
+import { describeFailure, textFailure } from './failures';
 import { providerNameOf, type PhoneLink } from './phoneLink';
 
 export class Outbox {
@@ -30,12 +30,18 @@ export class Outbox {
     const localDay = localDayOf(Date.now(), details.timeZone);
     let refusal: string | undefined;
     if (state.data.sharedPhone === details.patient.phone) {
-      const answer = await reserveReminder(details.patient.phone, {
-        appointmentId: details.appointmentId,
-        messageKey: message.key,
-        localDay,
-      });
-      if (!answer.allowed) refusal = answer.reason;
+      try {
+        const answer = await reserveReminder(details.patient.phone, {
+          appointmentId: details.appointmentId,
+          messageKey: message.key,
+          localDay,
+        });
+        if (!answer.allowed) refusal = answer.reason;
+      } catch (err) {
+        // Not reserved within its bound (an hour): sent now it would be late and might pass the cap.
+        log.error('reminder not reserved', { messageKey: message.key, error: describeFailure(err) });
+        refusal = 'RESERVATION_FAILED';
+      }
     } else {
       const allowance = state.data.policy?.maxRemindersPerPhonePerDay ?? 2;
       if (state.remindersSentOnLocalDay(localDay, details.timeZone) >= allowance) refusal = 'DAILY_CAP';

@@ -3,12 +3,13 @@
  * waiting on it: a change rides on the next text's local activity, or goes alone when no text is
  * due. The phone workflow answers only when it matters (STOP said earlier; a shared number).
  */
-import { workflowInfo } from '@temporalio/workflow';
+import { log, workflowInfo } from '@temporalio/workflow';
 import type { AppointmentState } from '../../domain/appointment/appointmentState';
 import type { AppointmentEvent, MessageRecord } from '../../shared/appointment';
 import { statusAfterReply } from '../../domain/replies/statusAfterReply';
 import type { LinkedAppointment, PatientReply } from '../../shared/phone';
 import { linkToPhone } from './activities';
+import { describeFailure } from './failures';
 
 export interface PhoneLinkRequest {
   phone: string;
@@ -51,8 +52,13 @@ export class PhoneLink {
   async sync(state: AppointmentState): Promise<void> {
     const link = describe(state, false);
     if (!link || this.knows(link)) return;
-    await linkToPhone(link.phone, link.appointment);
-    this.linked(link);
+    try {
+      await linkToPhone(link.phone, link.appointment);
+      this.linked(link);
+    } catch (err) {
+      // Not taken within its bound (a day): tried again on the next change.
+      log.error('phone link failed', { error: describeFailure(err) });
+    }
   }
 }
 
