@@ -12,6 +12,7 @@ import type { phoneConversationWorkflow } from '../workflows/phoneConversation';
 import { phoneWorkflowId } from '../ingest/phoneIds';
 import {
   appointmentLinkedSignal,
+  appointmentUnlinkedSignal,
   linkAppointmentUpdate,
   newPhoneWorkflowInput,
   patientReplySignal,
@@ -67,6 +68,14 @@ export function createPhoneActivities({ client, taskQueue, phoneIdKey }: PhoneAc
             signalArgs: [appointment],
           },
         ),
+      );
+    },
+    /** Tells the old number's conversation an appointment moved away; false when it has none. */
+    async unlinkFromPhone(phone: string, appointmentId: string): Promise<boolean> {
+      return signalIfOpen(() =>
+        client.workflow
+          .getHandle(phoneWorkflowId(phone, phoneIdKey))
+          .signal(appointmentUnlinkedSignal, { appointmentId }),
       );
     },
     async routeReplyToAppointment(workflowId: string, reply: PatientReply): Promise<boolean> {

@@ -104,6 +104,8 @@ export interface MessageRecord {
   status: 'PENDING' | 'QUEUED' | 'SENT' | 'DELIVERED' | 'UNDELIVERED' | 'FAILED' | 'SKIPPED' | string;
   /** ISO instant the text was handed to Twilio. */
   sentAt?: string;
+  /** The number it went to (rules 2; absent before): a prompt counts only for the number it reached. */
+  to?: string;
   /** ISO instant it was decided. */
   createdAt: string;
   error?: { type: string; code?: number; message: string };

@@ -125,6 +125,8 @@ export const phoneStateQuery = defineQuery<PhoneStateData>('phoneState');
  * second appointment shares the number.
  */
 export const appointmentLinkedSignal = defineSignal<[LinkedAppointment]>('appointmentLinked');
+/** The appointment moved to another number: this conversation forgets it (its replies and STOP no longer reach it). */
+export const appointmentUnlinkedSignal = defineSignal<[{ appointmentId: string }]>('appointmentUnlinked');
 
 /** Signals into the appointment workflow from the phone workflow and the status webhook. */
 export const patientReplySignal = defineSignal<[PatientReply]>('patientReply');

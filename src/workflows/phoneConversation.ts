@@ -27,6 +27,7 @@ import {
 } from '../domain/phone/conversationState';
 import {
   appointmentLinkedSignal,
+  appointmentUnlinkedSignal,
   inboundReplySignal,
   linkAppointmentUpdate,
   patientReplySignal,
@@ -62,6 +63,7 @@ export async function phoneConversationWorkflow(input: PhoneWorkflowInput): Prom
   setHandler(appointmentLinkedSignal, (appointment) => {
     actions.push(...state.announce(appointment, Date.now()));
   });
+  setHandler(appointmentUnlinkedSignal, ({ appointmentId }) => state.forget(appointmentId));
   setHandler(linkAppointmentUpdate, (appointment) => {
     state.link(appointment, Date.now());
     // Older runs answered links without telling anyone: their histories hold no such signals.

@@ -379,7 +379,8 @@ describe('AppointmentState: reschedule and modify', () => {
     state.applyEvent(envelope('MODIFIED'), NOW);
     expect(state.data.status).toBe('BOOKED');
     expect(activeReminders(state)).toHaveLength(2);
-    expect(pendingKinds(state)).toEqual(['MODIFIED']);
+    // Rules 2: the patient has been told nothing yet, so the text is the booking text.
+    expect(pendingKinds(state)).toEqual(['BOOKED']);
   });
 });
 
@@ -1232,6 +1233,40 @@ describe('AppointmentState: delivery reports are never lost (rules 2)', () => {
     state.applyEvent(envelope('BOOKED'), NOW);
     expect(state.recordDelivery({ messageSid: 'SMearly', status: 'delivered' })).toBe(false);
     expect(state.data.earlyDeliveries).toBeUndefined();
+  });
+});
+
+describe('AppointmentState: a new phone number moves the appointment (rules 2)', () => {
+  it("the new number is not prompted until a prompt reaches it, and the old number's STOP does not bind it", () => {
+    const state = booked();
+    sendAll(state, NOW);
+    expect(state.prompted()).toBe(true);
+    state.applyPatientReply(
+      { kind: 'OPT_OUT', messageSid: 'SMstop', replyText: 'STOP', receivedAt: iso(NOW) },
+      NOW,
+    );
+    expect(activeReminders(state)).toEqual([]);
+    state.applyEvent(envelope('MODIFIED', { phone: '+13035550999' }), NOW + HOUR_MS);
+    expect(state.prompted()).toBe(false);
+    expect(state.data.optedOut).toBe(false);
+    expect(activeReminders(state).map((r) => r.sendAt)).toEqual([FIRST_SEND, SECOND_SEND]);
+    // The "updated" text reaches the new number; only a booking text or reminder makes it prompted.
+    sendAll(state, NOW + HOUR_MS);
+    expect(state.data.messages.at(-1)).toMatchObject({ kind: 'MODIFIED', to: '+13035550999' });
+    expect(state.prompted()).toBe(false);
+  });
+
+  it('on the first rules a prompt to any number counted and an opt-out stayed', () => {
+    const state = new AppointmentState(initialStateData(APPOINTMENT_ID), FIRST_RULES);
+    state.applyEvent(envelope('BOOKED'), NOW);
+    sendAll(state, NOW);
+    state.applyPatientReply(
+      { kind: 'OPT_OUT', messageSid: 'SMstop', replyText: 'STOP', receivedAt: iso(NOW) },
+      NOW,
+    );
+    state.applyEvent(envelope('MODIFIED', { phone: '+13035550999' }), NOW + HOUR_MS);
+    expect(state.prompted()).toBe(true);
+    expect(state.data.optedOut).toBe(true);
   });
 });
 

@@ -321,3 +321,17 @@ describe('phone conversation: a cancel request taken back, open questions kept (
     expect(state.data.awaitingChoice).toBeNull();
   });
 });
+
+describe('phone conversation: an appointment that moved to another number', () => {
+  test('is forgotten: replies and STOP no longer reach it, and a question that listed it is closed', () => {
+    const state = phoneWith(
+      appointment('A'),
+      appointment('B', { start: new Date(NOW + 72 * HOUR).toISOString() }),
+    );
+    expect(state.receive(inbound('yes'), NOW)).toEqual([expect.objectContaining({ kind: 'DISAMBIGUATE' })]);
+    state.forget('B');
+    expect(state.data.awaitingChoice).toBeNull();
+    expect(state.receive(inbound('STOP'), NOW)).toEqual([expect.objectContaining({ appointmentId: 'A' })]);
+    expect(state.data.appointments.map((a) => a.appointmentId)).toEqual(['A']);
+  });
+});

@@ -226,6 +226,43 @@ describe('two-way SMS', () => {
     }
   });
 
+  test('a new number on MODIFIED moves the appointment: the old number forgets it, the new one knows it unprompted', async () => {
+    await world('http://127.0.0.1:9/unused', async (w) => {
+      const t0 = await suite.env.currentTimeMs();
+      const handle = await w.book('R11', t0 + 72 * HOUR);
+      await w.until(handle, (v) => sentKinds(v).includes('BOOKED'));
+      await w.phoneKnowsPrompted(1);
+      const newPhone = PHONE.replace('+1303', '+1720');
+      await handle.signal(
+        ehrEventSignal,
+        envelope(
+          event({
+            appointmentId: 'R11',
+            eventType: 'MODIFIED',
+            start: iso(t0 + 72 * HOUR),
+            eventAt: iso(t0 + 60_000),
+            patient: { id: 'P-R11', firstName: 'Ana', phone: newPhone, language: 'en' },
+          }),
+        ),
+      );
+      await w.until(handle, (v) => sentKinds(v).includes('MODIFIED'));
+      const phoneState = (phone: string) =>
+        suite.env.client.workflow.getHandle(phoneWorkflowId(phone, 'valley')).query(phoneStateQuery);
+      const known = async (phone: string) => (await phoneState(phone)).appointments.map((a) => a.prompted);
+      for (let i = 0; i < 200 && (await known(PHONE)).length > 0; i++)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(await known(PHONE)).toEqual([]);
+      expect(await known(newPhone)).toEqual([false]);
+      // The old number's "2" and STOP no longer touch it.
+      await w.reply('2');
+      await w.reply('STOP');
+      await suite.env.sleep(60_000);
+      const v = await w.until(handle, (x) => x.status === 'BOOKED');
+      expect(v.optedOut).toBe(false);
+      expect(v.callbacks).toEqual([]);
+    });
+  });
+
   test('STOP, then a due reminder sends nothing', async () => {
     await world('http://127.0.0.1:9/unused', async (w) => {
       const t0 = await suite.env.currentTimeMs();

@@ -118,6 +118,13 @@ export class AppointmentState {
     this.data.details = event;
     this.data.policy = policy;
     this.data.lastEventAt = event.eventAt;
+    // Since rules 2 a new number carries its own opt-out state (its conversation says if it said STOP).
+    const phoneChanged =
+      this.rules >= 2 && previous !== null && previous.patient.phone !== event.patient.phone;
+    if (phoneChanged && this.data.optedOut) {
+      this.data.optedOut = false;
+      if (!startChanged && !isNew && REMINDED.has(this.data.status)) this.replan(nowMs);
+    }
 
     switch (event.eventType) {
       case 'BOOKED':
@@ -253,6 +260,7 @@ export class AppointmentState {
     message.sid = result.sid;
     message.status = result.status.toUpperCase();
     message.sentAt = iso(nowMs);
+    if (this.rules >= 2 && this.data.details) message.to = this.data.details.patient.phone;
     const reminder = this.reminderOf(message);
     if (reminder) reminder.status = 'SENT';
     this.bump();
@@ -439,9 +447,14 @@ export class AppointmentState {
   }
 
   /** Whether the patient has been asked to confirm or cancel (a booking text or a reminder went out). */
+  /** A booking text or reminder reached the patient's current number (any number on the first rules). */
   prompted(): boolean {
+    const phone = this.data.details?.patient.phone;
     return this.data.messages.some(
-      (m) => (m.kind === 'BOOKED' || m.kind === 'REMINDER') && m.sid !== undefined,
+      (m) =>
+        (m.kind === 'BOOKED' || m.kind === 'REMINDER') &&
+        m.sid !== undefined &&
+        (this.rules < 2 || m.to === undefined || m.to === phone),
     );
   }
 

@@ -78,6 +78,18 @@ export class ConversationState {
   }
 
   /**
+   * Forgets an appointment that moved to another number: its replies, STOP and START no longer
+   * reach it, and an open which-one question stops offering it.
+   */
+  forget(appointmentId: string): void {
+    this.data.appointments = this.data.appointments.filter((a) => a.appointmentId !== appointmentId);
+    this.data.sharedNotified = (this.data.sharedNotified ?? []).filter((id) => id !== appointmentId);
+    // The list the patient saw no longer holds: a number could pick an appointment gone elsewhere.
+    if (this.data.awaitingChoice?.options.includes(appointmentId)) this.data.awaitingChoice = null;
+    this.data.version += 1;
+  }
+
+  /**
    * Links an appointment that announced itself by signal (the lean lifecycle, which does not wait
    * for an answer) and says what appointments must learn: an OPT_OUT reply for a new appointment on
    * a number that said STOP, and `shared` for each one not yet told that the number carries more

@@ -81,6 +81,7 @@ export class AppointmentLifecycle {
       this.state.queueDueReminders(Date.now());
       // Replies go to the EHR at once, in the background: never behind a text that is retrying.
       this.callbacks.sync();
+      await this.phoneLink.leaveOldNumber(this.state);
       const pending = this.state.pendingMessages()[0];
       if (pending) {
         await this.outbox.deliver(this.state, pending);

@@ -8,7 +8,7 @@ import type { AppointmentState } from '../../domain/appointment/appointmentState
 import type { AppointmentEvent, MessageRecord } from '../../shared/appointment';
 import { statusAfterReply } from '../../domain/replies/statusAfterReply';
 import type { LinkedAppointment, PatientReply } from '../../shared/phone';
-import { linkToPhone } from './activities';
+import { linkToPhone, unlinkFromPhone } from './activities';
 import { describeFailure } from './failures';
 
 export interface PhoneLinkRequest {
@@ -46,6 +46,22 @@ export class PhoneLink {
 
   private knows(link: PhoneLinkRequest): boolean {
     return this.known !== undefined && keyOf(this.known) === keyOf(link);
+  }
+
+  /**
+   * When the patient's number changed (a MODIFIED with a new phone), tells the old number's
+   * conversation to forget the appointment, before anything goes to the new one.
+   */
+  async leaveOldNumber(state: AppointmentState): Promise<void> {
+    const phone = state.data.details?.patient.phone;
+    if (!this.known || phone === undefined || this.known.phone === phone) return;
+    try {
+      await unlinkFromPhone(this.known.phone, this.known.appointment.appointmentId);
+      this.known = undefined;
+    } catch (err) {
+      // Not taken within its bound (a day): tried again on the next wake-up.
+      log.error('phone unlink failed', { error: describeFailure(err) });
+    }
   }
 
   /** Sends a change no text carried (e.g. a status change whose text was skipped). */
