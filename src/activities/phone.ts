@@ -14,6 +14,7 @@ import {
   appointmentLinkedSignal,
   appointmentUnlinkedSignal,
   linkAppointmentUpdate,
+  reminderReleasedSignal,
   newPhoneWorkflowInput,
   patientReplySignal,
   phoneSharedSignal,
@@ -68,6 +69,14 @@ export function createPhoneActivities({ client, taskQueue, phoneIdKey }: PhoneAc
             signalArgs: [appointment],
           },
         ),
+      );
+    },
+    /** A granted reminder that did not go out no longer counts toward the number's daily cap. */
+    async releaseReminder(phone: string, messageKey: string): Promise<boolean> {
+      return signalIfOpen(() =>
+        client.workflow
+          .getHandle(phoneWorkflowId(phone, phoneIdKey))
+          .signal(reminderReleasedSignal, { messageKey }),
       );
     },
     /** Tells the old number's conversation an appointment moved away; false when it has none. */

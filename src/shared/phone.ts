@@ -83,7 +83,14 @@ export interface PhoneStateData {
   /** Recent message SIDs, bounded: Twilio may deliver a webhook twice. */
   seenMessageSids: string[];
   /** Reminder reservations by message key, pruned to recent days. */
-  reservations: Array<{ messageKey: string; localDay: string; allowed: boolean; reason?: string }>;
+  reservations: Array<{
+    messageKey: string;
+    localDay: string;
+    allowed: boolean;
+    reason?: string;
+    /** The reminder was dropped or failed after it was granted: it no longer counts toward the cap. */
+    released?: boolean;
+  }>;
   /** Texts the conversation itself sends (help, not understood, which-one question). */
   outbox: PhoneOutboxRecord[];
   version: number;
@@ -126,6 +133,8 @@ export const phoneStateQuery = defineQuery<PhoneStateData>('phoneState');
  */
 export const appointmentLinkedSignal = defineSignal<[LinkedAppointment]>('appointmentLinked');
 /** The appointment moved to another number: this conversation forgets it (its replies and STOP no longer reach it). */
+/** A granted reminder did not go out (dropped or failed): it no longer counts toward the daily cap. */
+export const reminderReleasedSignal = defineSignal<[{ messageKey: string }]>('reminderReleased');
 export const appointmentUnlinkedSignal = defineSignal<[{ appointmentId: string }]>('appointmentUnlinked');
 
 /** Signals into the appointment workflow from the phone workflow and the status webhook. */

@@ -29,6 +29,7 @@ import {
   appointmentLinkedSignal,
   appointmentUnlinkedSignal,
   inboundReplySignal,
+  reminderReleasedSignal,
   linkAppointmentUpdate,
   patientReplySignal,
   phoneSharedSignal,
@@ -64,6 +65,7 @@ export async function phoneConversationWorkflow(input: PhoneWorkflowInput): Prom
     actions.push(...state.announce(appointment, Date.now()));
   });
   setHandler(appointmentUnlinkedSignal, ({ appointmentId }) => state.forget(appointmentId));
+  setHandler(reminderReleasedSignal, ({ messageKey }) => state.release(messageKey));
   setHandler(linkAppointmentUpdate, (appointment) => {
     state.link(appointment, Date.now());
     // Older runs answered links without telling anyone: their histories hold no such signals.

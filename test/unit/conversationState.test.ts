@@ -335,3 +335,28 @@ describe('phone conversation: an appointment that moved to another number', () =
     expect(state.data.appointments.map((a) => a.appointmentId)).toEqual(['A']);
   });
 });
+
+describe('phone conversation: the daily cap counts texts that went out', () => {
+  test('a granted reminder that was dropped or failed is given back and frees its place', () => {
+    const state = phoneWith(appointment('A'), appointment('B'));
+    const reserve = (key: string) =>
+      state.reserve({ appointmentId: 'A', messageKey: key, localDay: '2026-12-01' }, 1);
+    expect(reserve('k1')).toEqual({ allowed: true });
+    expect(reserve('k2')).toEqual({ allowed: false, reason: 'DAILY_CAP' });
+    state.release('k1');
+    expect(reserve('k3')).toEqual({ allowed: true });
+    // Releasing twice, or a refused or unknown reservation, changes nothing.
+    state.release('k1');
+    state.release('k2');
+    state.release('nope');
+    expect(reserve('k4')).toEqual({ allowed: false, reason: 'DAILY_CAP' });
+  });
+
+  test('a cap of 0 sends no reminders at all', () => {
+    const state = phoneWith(appointment('A'), appointment('B'));
+    expect(state.reserve({ appointmentId: 'A', messageKey: 'k', localDay: '2026-12-01' }, 0)).toEqual({
+      allowed: false,
+      reason: 'DAILY_CAP',
+    });
+  });
+});

@@ -147,7 +147,7 @@ export class ConversationState {
     if (this.data.optedOut) answer = { allowed: false, reason: 'OPTED_OUT' };
     else {
       const sameDay = this.data.reservations.filter(
-        (r) => r.allowed && r.localDay === request.localDay,
+        (r) => r.allowed && !r.released && r.localDay === request.localDay,
       ).length;
       answer = sameDay >= maxPerDay ? { allowed: false, reason: 'DAILY_CAP' } : { allowed: true };
     }
@@ -166,6 +166,14 @@ export class ConversationState {
     if (this.data.reservations.length > MAX_RESERVATIONS) this.data.reservations.shift();
     this.data.version += 1;
     return answer;
+  }
+
+  /** A granted reminder that did not go out: the cap counts texts sent, not reservations. */
+  release(messageKey: string): void {
+    const reservation = this.data.reservations.find((r) => r.messageKey === messageKey && r.allowed);
+    if (!reservation || reservation.released) return;
+    reservation.released = true;
+    this.data.version += 1;
   }
 
   /** Reads one inbound text and says what to do: route it to an appointment, or answer it. */

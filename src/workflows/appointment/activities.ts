@@ -12,7 +12,8 @@ import {
 
 export const { sendText } = proxyLocalActivities<Activities>(SEND_SMS_LOCAL_OPTIONS);
 export const { writeSnapshot, readLatestSnapshot } = proxyLocalActivities<Activities>(SNAPSHOT_LOCAL_OPTIONS);
-export const { linkToPhone, unlinkFromPhone } = proxyLocalActivities<Activities>(SIGNAL_LOCAL_OPTIONS);
+export const { linkToPhone, unlinkFromPhone, releaseReminder } =
+  proxyLocalActivities<Activities>(SIGNAL_LOCAL_OPTIONS);
 export const { notifyEhr: notifyEhrFirstTry } = proxyLocalActivities<Activities>(
   NOTIFY_EHR_FIRST_TRY_OPTIONS,
 );

@@ -6,7 +6,7 @@
 import { log } from '@temporalio/workflow';
 import { localDayOf, type AppointmentState } from '../../domain/appointment/appointmentState';
 import type { AppointmentEvent, MessageRecord } from '../../shared/appointment';
-import { reserveReminder, sendText } from './activities';
+import { releaseReminder, reserveReminder, sendText } from './activities';
 import { describeFailure, textFailure } from './failures';
 import { providerNameOf, type PhoneLink } from './phoneLink';
 
@@ -17,9 +17,18 @@ export class Outbox {
     const { details } = state.data;
     if (!details) return;
     if (message.kind === 'REMINDER' && !(await this.allowReminder(state, message, details))) return;
+    const reservedOn = message.kind === 'REMINDER' ? state.data.sharedPhone : undefined;
     // A cancellation, reschedule or opt-out may have arrived while a reservation was pending.
-    if (message.status !== 'PENDING') return;
-    await this.send(state, message, state.data.details ?? details);
+    if (message.status === 'PENDING') await this.send(state, message, state.data.details ?? details);
+    // The daily cap counts texts that went out: a granted reminder that did not is given back.
+    if (reservedOn === details.patient.phone && message.sid === undefined) {
+      await releaseReminder(reservedOn, message.key).catch((err: unknown) =>
+        log.error('reminder reservation not released', {
+          messageKey: message.key,
+          error: describeFailure(err),
+        }),
+      );
+    }
   }
 
   private async allowReminder(
