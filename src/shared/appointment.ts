@@ -49,6 +49,11 @@ export interface AppointmentEvent {
     lastName?: string;
     callbackPhone?: string;
   };
+  /**
+   * The EHR says the patient arrived, checked in or was seen (FHIR arrived, checked-in, fulfilled):
+   * details only; since rules 2 it never prompts, plans reminders or reopens a closed appointment.
+   */
+  attended?: true;
 }
 
 export type AppointmentStatus =

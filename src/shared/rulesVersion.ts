@@ -9,7 +9,8 @@
  *    appointment that is not booked or confirmed; a refused reminder or another appointment's
  *    reminder leaves an open which-one question open; a delivery report that overtakes its text's
  *    send is kept and applied, DELIVERED is final; a MODIFIED first event books (booking text) and a
- *    NOSHOWED first event texts nobody.
+ *    NOSHOWED first event texts nobody; a FHIR arrived/checked-in/fulfilled never prompts or reopens;
+ *    a new phone number moves the appointment; the daily cap gives back reminders that did not go out.
  */
 export type RulesVersion = 1 | 2;
 

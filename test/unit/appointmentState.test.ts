@@ -1270,6 +1270,40 @@ describe('AppointmentState: a new phone number moves the appointment (rules 2)',
   });
 });
 
+describe('AppointmentState: the patient arrived, checked in or was seen (FHIR, rules 2)', () => {
+  const attended = (options: EventOptions = {}): EventEnvelope => {
+    const e = envelope('BOOKED', options);
+    e.event.attended = true;
+    return e;
+  };
+
+  it('as the first event: recorded, no booking prompt, no reminders', () => {
+    const state = fresh();
+    state.applyEvent(attended(), NOW);
+    expect(state.data.messages).toEqual([]);
+    expect(activeReminders(state)).toEqual([]);
+  });
+
+  it('after a booking: reminders stop, no text', () => {
+    const state = booked();
+    sendAll(state, NOW);
+    state.applyEvent(attended(), NOW + HOUR_MS);
+    expect(activeReminders(state)).toEqual([]);
+    expect(state.pendingMessages()).toEqual([]);
+  });
+
+  it('never reopens a cancelled appointment', () => {
+    const state = booked();
+    sendAll(state, NOW);
+    state.applyEvent(envelope('CANCELED'), NOW);
+    sendAll(state, NOW);
+    state.applyEvent(attended({ start: iso(START_MS + HOUR_MS) }), NOW + HOUR_MS);
+    expect(state.data.status).toBe('CANCELED');
+    expect(state.pendingMessages()).toEqual([]);
+    expect(activeReminders(state)).toEqual([]);
+  });
+});
+
 describe('AppointmentState: what the EHR resends', () => {
   it('a booking resent with a new location is told as a modification', () => {
     const state = booked();

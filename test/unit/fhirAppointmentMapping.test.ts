@@ -530,6 +530,14 @@ describe('status', () => {
     expect(expectEvent(withStatus(status)).eventType).toBe(eventType);
   });
 
+  it.each(['arrived', 'checked-in', 'fulfilled'] as const)(
+    '%s is marked attended (never a booking prompt or a reopening); booked is not',
+    (status) => {
+      expect(expectEvent(withStatus(status)).attended).toBe(true);
+      expect(expectEvent(withStatus('booked')).attended).toBeUndefined();
+    },
+  );
+
   it.each(['proposed', 'pending', 'waitlist'] as const)('%s is refused: not a booking yet', (status) => {
     expect(expectProblems(withStatus(status))).toEqual([
       expect.objectContaining({ code: 'not-supported', expression: 'Appointment.status' }),

@@ -126,9 +126,13 @@ export class AppointmentState {
       if (!startChanged && !isNew && REMINDED.has(this.data.status)) this.replan(nowMs);
     }
 
+    const attended = this.rules >= 2 && event.attended === true;
     switch (event.eventType) {
       case 'BOOKED':
-        if (!wasActive) {
+        if (attended) {
+          // The patient is there or has been: nothing left to remind, nothing to ask.
+          if (wasActive) this.stopReminders('PATIENT_ARRIVED');
+        } else if (!wasActive) {
           this.data.status = 'BOOKED';
           this.replan(nowMs);
           this.queueEventText('BOOKED', event, nowMs);
@@ -208,6 +212,7 @@ export class AppointmentState {
     // CONFIRMED or opt event with a new start) must not leave reminders timed for the old start.
     if (
       startChanged &&
+      !attended &&
       wasActive &&
       ACTIVE.has(this.data.status) &&
       this.data.generation === generationBefore

@@ -64,7 +64,7 @@ export const FHIR_STATUS_EVENT: Readonly<Record<Appointment['status'], EhrEventT
   pending: null,
   waitlist: null,
   booked: 'BOOKED',
-  // The patient is there or has been: for a known appointment a BOOKED with the same start changes nothing.
+  // The patient is there or has been: a BOOKED marked `attended` (ATTENDED_STATUSES).
   arrived: 'BOOKED',
   'checked-in': 'BOOKED',
   fulfilled: 'BOOKED',
@@ -73,6 +73,9 @@ export const FHIR_STATUS_EVENT: Readonly<Record<Appointment['status'], EhrEventT
   'entered-in-error': 'CANCELED',
   noshow: 'NOSHOWED',
 };
+
+/** The patient is there or has been: details only, never a booking prompt or a reopening (rules 2). */
+const ATTENDED_STATUSES: ReadonlySet<string> = new Set(['arrived', 'checked-in', 'fulfilled']);
 
 /** Bundle types that carry an Appointment with its resources to us; others (searchset, history…) are refused. */
 export const SUPPORTED_BUNDLE_TYPES = ['transaction', 'batch', 'collection', 'message'] as const;
@@ -301,6 +304,7 @@ export function mapFhirAppointment(input: unknown, context: FhirMappingContext):
   }
   const content = {
     eventType,
+    ...(ATTENDED_STATUSES.has(appointment.status ?? '') ? { attended: true as const } : {}),
     appointmentId,
     start: timing.start,
     localStart: timing.localStart,
