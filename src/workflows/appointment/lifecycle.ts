@@ -79,8 +79,6 @@ export class AppointmentLifecycle {
   async run(): Promise<AppointmentView> {
     for (;;) {
       this.state.queueDueReminders(Date.now());
-      // Replies go to the EHR at once, in the background: never behind a text that is retrying.
-      this.callbacks.sync();
       await this.phoneLink.leaveOldNumber(this.state);
       const pending = this.state.pendingMessages()[0];
       if (pending) {
