@@ -78,35 +78,20 @@ export async function phoneConversationWorkflow(input: PhoneWorkflowInput): Prom
   });
   setHandler(phoneStateQuery, () => state.data);
 
-  // Since rules 2 texts go out in order beside routing: a text retrying (Twilio down) never holds a
-  // later reply or STOP back from its appointments. Older runs keep their sequence (they replay).
-  const textsBeside = (input.rules ?? FIRST_RULES) >= 2;
-  const texts: TextAction[] = [];
-  let texting = false;
-  const sendTexts = async (): Promise<void> => {
-    if (texting) return;
-    texting = true;
-    try {
-      for (let next = texts.shift(); next; next = texts.shift()) await answer(state, next, lean);
-    } finally {
-      texting = false;
-    }
-  };
+  // Since rules 2 a reply that arrives while the run continues as new is acted on first.
+  const rules2 = (input.rules ?? FIRST_RULES) >= 2;
 
   for (;;) {
     await condition(() => actions.length > 0 || workflowInfo().continueAsNewSuggested);
     while (actions.length > 0) {
       const action = actions.shift() as ConversationAction;
-      if (action.type !== 'text') await tellAppointment(action, state.data.phone, lean);
-      else if (textsBeside) {
-        texts.push(action);
-        void sendTexts();
-      } else await answer(state, action, lean);
+      if (action.type === 'text') await answer(state, action, lean);
+      else await tellAppointment(action, state.data.phone, lean);
     }
     if (workflowInfo().continueAsNewSuggested) {
-      await condition(() => allHandlersFinished() && !texting && texts.length === 0);
+      await condition(allHandlersFinished);
       // A reply that arrived meanwhile is acted on first (since rules 2): the new run gets only the state.
-      if (textsBeside && actions.length > 0) continue;
+      if (rules2 && actions.length > 0) continue;
       // The new run takes the newest behaviour (local activities, current rules).
       await continueAsNew<typeof phoneConversationWorkflow>(newPhoneWorkflowInput(input.phone, state.data));
     }
