@@ -199,7 +199,8 @@ export class AppointmentGateway {
    */
   private async bounded<T>(operation: Operation, call: () => Promise<T>): Promise<T> {
     const timeoutMs = this.submitTimeoutMs;
-    const attempt = this.client.withDeadline(Date.now() + timeoutMs, call);
+    const deadline = Date.now() + timeoutMs;
+    const attempt = this.client.withDeadline(deadline, call);
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(
@@ -215,7 +216,10 @@ export class AppointmentGateway {
     } catch (err) {
       if (err instanceof TemporalUnavailableError) throw err;
       const code = grpcCode(err);
-      const reason = code === undefined ? undefined : UNAVAILABLE_BY_CODE[code];
+      // Whatever shape the client gives a call that ran out its deadline (a query wraps it), it is a deadline.
+      const reason =
+        (code === undefined ? undefined : UNAVAILABLE_BY_CODE[code]) ??
+        (Date.now() >= deadline - DEADLINE_SLACK_MS ? 'deadline' : undefined);
       if (reason) {
         throw new TemporalUnavailableError(reason, unavailableMessage(operation, reason, timeoutMs), {
           cause: err,
@@ -238,6 +242,9 @@ export function appliedView(view: AppointmentView): AppointmentView | undefined 
 }
 
 type Operation = 'submit' | 'view';
+
+/** A failure this close to the deadline is the deadline (timers and gRPC's clock differ by a few ms). */
+const DEADLINE_SLACK_MS = 50;
 
 /**
  * What the sender is told: what failed, and for a hand-off whether the event may be stored. A deadline
