@@ -1,14 +1,5 @@
-import { ConfigError, parseConfig, SANDBOX_API_KEY } from '../../src/config';
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    parseConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return [...err.problems];
-    throw err;
-  }
-  return [];
-}
+import { parseConfig, SANDBOX_API_KEY } from '../../src/config';
+import { problemsOf } from '../helpers/config';
 
 describe('configuration', () => {
   test('no variables at all gives the embedded sandbox defaults', () => {

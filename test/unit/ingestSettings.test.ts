@@ -1,15 +1,6 @@
-import { ConfigError, parseConfig } from '../../src/config';
+import { parseConfig } from '../../src/config';
+import { problemsOf } from '../helpers/config';
 import { DEFAULT_TEMPORAL_SUBMIT_TIMEOUT_MS } from '../../src/config/schema';
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    parseConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return [...err.problems];
-    throw err;
-  }
-  return [];
-}
 
 describe('TEMPORAL_SUBMIT_TIMEOUT_MS', () => {
   test('defaults to a few seconds, also when set empty (as in .env.example copies)', () => {
