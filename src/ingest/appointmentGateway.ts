@@ -14,6 +14,7 @@ import {
   appointmentViewQuery,
   appointmentWorkflowId,
   ehrEventSignal,
+  newAppointmentWorkflowInput,
   type AppointmentEvent,
   type AppointmentPolicy,
   type AppointmentView,
@@ -159,7 +160,7 @@ export class AppointmentGateway {
         {
           workflowId,
           taskQueue: this.taskQueue,
-          args: [{ appointmentId: event.appointmentId }],
+          args: [newAppointmentWorkflowInput(event.appointmentId)],
           signal: ehrEventSignal,
           signalArgs: [{ event, policy }],
           // Indexed at once so operators can find it even before the first workflow task runs.

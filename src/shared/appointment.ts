@@ -5,6 +5,7 @@
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { PlannedReminder, ReminderKind, ReminderPolicy } from '../domain/reminders/planReminders';
+import { CURRENT_RULES, type RulesVersion } from './rulesVersion';
 
 export const EHR_EVENT_TYPES = [
   'BOOKED',
@@ -197,6 +198,19 @@ export interface AppointmentWorkflowInput {
   indexSearchAttributes?: boolean;
   /** State carried across continue-as-new; absent on a fresh start. */
   carried?: AppointmentStateData;
+  /**
+   * The behaviour rules the run applies (RulesVersion), kept across continue-as-new. Absent in
+   * lifecycles started before version 3, which applied version 2.
+   */
+  rules?: RulesVersion;
+}
+
+/** The input of an appointment lifecycle started now: the newest behaviour. */
+export function newAppointmentWorkflowInput(
+  appointmentId: string,
+  options: Pick<AppointmentWorkflowInput, 'indexSearchAttributes'> = {},
+): AppointmentWorkflowInput {
+  return { appointmentId, ...options, rules: CURRENT_RULES };
 }
 
 /** The whole workflow state: JSON, so it can be carried across continue-as-new and snapshotted. */

@@ -99,6 +99,11 @@ export interface PhoneStateData {
    * daily allowance); absent in state carried from before the lean lifecycle.
    */
   sharedNotified?: string[];
+  /**
+   * The last text on this number that asked for an answer (a booking text or a reminder granted
+   * here): replies are read in its language since rules 3. Absent until one is known.
+   */
+  lastPrompt?: { appointmentId: string; language: string };
 }
 
 /** The patient's answer, routed to one appointment workflow by the phone workflow. */

@@ -11,8 +11,10 @@
  *    send is kept and applied, DELIVERED is final; a MODIFIED first event books (booking text) and a
  *    NOSHOWED first event texts nobody; a FHIR arrived/checked-in/fulfilled never prompts or reopens;
  *    a new phone number moves the appointment; the daily cap gives back reminders that did not go out.
+ * 3: a reply on a shared number is read in the language of the last prompt (booking text or
+ *    reminder) sent to it, not in the furthest appointment's.
  */
-export type RulesVersion = 1 | 2;
+export type RulesVersion = 1 | 2 | 3;
 
 export const FIRST_RULES: RulesVersion = 1;
-export const CURRENT_RULES: RulesVersion = 2;
+export const CURRENT_RULES: RulesVersion = 3;

@@ -28,6 +28,7 @@ import {
   appointmentViewQuery,
   appointmentWorkflowId,
   ehrEventSignal,
+  newAppointmentWorkflowInput,
   type AppointmentView,
   type AppointmentEvent,
   type AppointmentPolicy,
@@ -186,7 +187,7 @@ export function signalAppointment(
     {
       workflowId: appointmentWorkflowId(ev.appointmentId),
       taskQueue,
-      args: [{ appointmentId: ev.appointmentId, indexSearchAttributes }],
+      args: [newAppointmentWorkflowInput(ev.appointmentId, { indexSearchAttributes })],
       signal: ehrEventSignal,
       signalArgs: [envelope(ev, policy)],
     },

@@ -360,3 +360,53 @@ describe('phone conversation: the daily cap counts texts that went out', () => {
     });
   });
 });
+
+describe('phone conversation: replies are read in the language of the last prompt (rules 3)', () => {
+  // B, further ahead and already confirmed, leaves A the only appointment a "yes" can answer.
+  const later = { start: new Date(NOW + 96 * HOUR).toISOString(), status: 'CONFIRMED' as const };
+
+  test('a reply on a shared phone is read in the language of the last booking text, not the furthest appointment', () => {
+    // B (English, further ahead) was booked first; A's Spanish booking text is the last prompt.
+    const state = phoneWith(appointment('B', later), appointment('A', { language: 'es' }));
+    expect(state.language()).toBe('es');
+    expect(state.receive(inbound('Sí'), NOW)).toEqual([
+      expect.objectContaining({ appointmentId: 'A', reply: expect.objectContaining({ kind: 'CONFIRM' }) }),
+    ]);
+  });
+
+  test('a reminder granted on the number becomes the last prompt', () => {
+    const state = phoneWith(appointment('A', { language: 'es' }), appointment('B', later));
+    expect(state.language()).toBe('en');
+    state.reserve({ appointmentId: 'A', messageKey: 'A:r1', localDay: '2026-12-02' }, 2);
+    expect(state.language()).toBe('es');
+  });
+
+  test('a refused reminder was never sent, so it is not the last prompt', () => {
+    const state = phoneWith(appointment('A', { language: 'es' }), appointment('B', later));
+    state.reserve({ appointmentId: 'A', messageKey: 'A:r1', localDay: '2026-12-02' }, 0);
+    expect(state.language()).toBe('en');
+  });
+
+  test('answers (help, not understood) go out in the language of the last prompt', () => {
+    const state = phoneWith(appointment('B', later), appointment('A', { language: 'es' }));
+    expect(state.receive(inbound('hola'), NOW)).toEqual([
+      expect.objectContaining({ type: 'text', kind: 'NOT_UNDERSTOOD' }),
+    ]);
+    expect(state.language()).toBe('es');
+  });
+
+  test('an appointment linked again without a new prompt does not change the language', () => {
+    const state = phoneWith(appointment('B', later), appointment('A', { language: 'es' }));
+    state.link(appointment('B', { ...later, status: 'CANCEL_REQUESTED' }), NOW);
+    expect(state.language()).toBe('es');
+  });
+
+  test('runs on rules 2 read replies in the furthest appointment’s language (their histories replay)', () => {
+    const state = new ConversationState(initialPhoneState('+13035550123'), { rules: 2 });
+    state.link(appointment('B', later), NOW);
+    state.link(appointment('A', { language: 'es' }), NOW);
+    expect(state.receive(inbound('Sí'), NOW)).toEqual([
+      expect.objectContaining({ type: 'text', kind: 'NOT_UNDERSTOOD' }),
+    ]);
+  });
+});

@@ -69,7 +69,10 @@ export class ConversationState {
   link(appointment: LinkedAppointment, nowMs: number): void {
     const before = this.data.appointments.find((a) => a.appointmentId === appointment.appointmentId);
     // A new prompt (booking text) makes an old which-one question stale: "2" now answers the prompt.
-    if (appointment.prompted && !before?.prompted) this.data.awaitingChoice = null;
+    if (appointment.prompted && !before?.prompted) {
+      this.data.awaitingChoice = null;
+      this.data.lastPrompt = { appointmentId: appointment.appointmentId, language: appointment.language };
+    }
     const rest = this.data.appointments.filter((a) => a.appointmentId !== appointment.appointmentId);
     this.data.appointments = [...rest, appointment].filter(
       (a) => Date.parse(a.start) + FORGET_AFTER_MS > nowMs,
@@ -157,6 +160,10 @@ export class ConversationState {
       this.rules < 2 ||
       (answer.allowed && (this.data.awaitingChoice?.options.includes(request.appointmentId) ?? false));
     if (closesQuestion) this.data.awaitingChoice = null;
+    const reminded = this.data.appointments.find((a) => a.appointmentId === request.appointmentId);
+    if (answer.allowed && reminded) {
+      this.data.lastPrompt = { appointmentId: reminded.appointmentId, language: reminded.language };
+    }
     this.data.reservations.push({
       messageKey: request.messageKey,
       localDay: request.localDay,
@@ -255,8 +262,13 @@ export class ConversationState {
       .filter((a): a is LinkedAppointment => a !== undefined);
   }
 
-  /** The language of the most recent appointment on this number (replies are read in it). */
+  /**
+   * The language replies are read and answered in: since rules 3 that of the last prompt sent to
+   * this number (the text the patient answers); before, and until a prompt is known, that of the
+   * appointment furthest ahead.
+   */
   language(): string {
+    if (this.rules >= 3 && this.data.lastPrompt) return this.data.lastPrompt.language;
     const latest = [...this.data.appointments].sort((a, b) => Date.parse(b.start) - Date.parse(a.start))[0];
     return latest?.language ?? 'en';
   }

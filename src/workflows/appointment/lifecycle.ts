@@ -7,6 +7,7 @@
  */
 import { allHandlersFinished, condition, continueAsNew, log, workflowInfo } from '@temporalio/workflow';
 import { AppointmentState, initialStateData } from '../../domain/appointment/appointmentState';
+import type { RulesVersion } from '../../shared/rulesVersion';
 import type { AppointmentView, AppointmentWorkflowInput, EventEnvelope } from '../../shared/appointment';
 import type { DeliveryUpdate, PatientReply, PhoneShared } from '../../shared/phone';
 import { readLatestSnapshot } from './activities';
@@ -33,8 +34,12 @@ export class AppointmentLifecycle {
   private readonly searchIndex: SearchIndex;
   private readonly timer = new WakeTimer();
 
+  /** Lifecycles started before rules 3 carry no version: they applied version 2. */
+  private readonly rules: RulesVersion;
+
   constructor(private readonly input: AppointmentWorkflowInput) {
-    this.state = new AppointmentState(input.carried ?? initialStateData(input.appointmentId));
+    this.rules = input.rules ?? 2;
+    this.state = new AppointmentState(input.carried ?? initialStateData(input.appointmentId), this.rules);
     this.searchIndex = new SearchIndex(input.indexSearchAttributes !== false);
   }
 
@@ -45,7 +50,7 @@ export class AppointmentLifecycle {
   async seed(): Promise<void> {
     if (this.input.carried) return;
     const seeded = await readLatestSnapshot(this.input.appointmentId);
-    if (seeded) this.state = new AppointmentState(seeded);
+    if (seeded) this.state = new AppointmentState(seeded, this.rules);
   }
 
   view(): AppointmentView {
