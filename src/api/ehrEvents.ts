@@ -5,7 +5,11 @@
 import express, { Router } from 'express';
 import { BODY_LIMIT } from './app';
 import { ehrIdentifier, parseCanonicalEvent } from '../domain/events/canonicalEvent';
-import type { AppointmentGateway } from '../ingest/appointmentGateway';
+import {
+  UNKNOWN_APPOINTMENT,
+  UnknownAppointmentError,
+  type AppointmentGateway,
+} from '../ingest/appointmentGateway';
 import { HttpError } from './errors';
 
 export interface EhrEventsDeps {
@@ -32,7 +36,12 @@ export function ehrEventsRouter({ gateway, defaultCountry, auth }: EhrEventsDeps
         parsed.problems,
       );
     }
-    const result = await gateway.submit(parsed.event);
+    const result = await gateway.submit(parsed.event).catch((err: unknown) => {
+      if (!(err instanceof UnknownAppointmentError)) throw err;
+      throw new HttpError(400, 'invalid_event', '1 invalid field(s)', [
+        { field: 'appointment_datetime', message: `is required: ${UNKNOWN_APPOINTMENT}` },
+      ]);
+    });
     res.status(result.duplicate ? 200 : 202).json(result);
   });
 

@@ -6,7 +6,12 @@
 import express, { Router, type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { mapFhirAppointment, operationOutcome } from '../domain/fhir/appointmentMapping';
-import { TemporalUnavailableError, type AppointmentGateway } from '../ingest/appointmentGateway';
+import {
+  TemporalUnavailableError,
+  UNKNOWN_APPOINTMENT,
+  UnknownAppointmentError,
+  type AppointmentGateway,
+} from '../ingest/appointmentGateway';
 import type { Logger } from '../log';
 import { BODY_LIMIT } from './app';
 import { HttpError } from './errors';
@@ -70,7 +75,24 @@ export function fhirRouter({
       sendOutcome(res, 400, mapped.problems);
       return;
     }
-    const result = await gateway.submit(mapped.event);
+    const result = await gateway.submit(mapped.event).catch((err: unknown) => {
+      if (!(err instanceof UnknownAppointmentError)) throw err;
+      return undefined;
+    });
+    if (!result) {
+      log.warn(
+        { appointmentId: mapped.event.appointmentId },
+        'FHIR appointment refused: untimed, unknown appointment',
+      );
+      sendOutcome(res, 400, [
+        {
+          code: 'required',
+          diagnostics: `Appointment.start is required: ${UNKNOWN_APPOINTMENT}`,
+          expression: 'Appointment.start',
+        },
+      ]);
+      return;
+    }
     log.info(
       {
         appointmentId: result.appointmentId,

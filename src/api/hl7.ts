@@ -6,7 +6,11 @@ import { randomUUID } from 'node:crypto';
 import express, { Router, type RequestHandler } from 'express';
 import { buildAck, type AckError, type AckOutcome } from '../domain/hl7/ack';
 import { HL7_ERROR_CODES, mapSiuMessage, type Hl7Header } from '../domain/hl7/siuMapping';
-import { TemporalUnavailableError, type AppointmentGateway } from '../ingest/appointmentGateway';
+import {
+  TemporalUnavailableError,
+  UnknownAppointmentError,
+  type AppointmentGateway,
+} from '../ingest/appointmentGateway';
 import type { Logger } from '../log';
 import { BODY_LIMIT } from './app';
 import { HttpError } from './errors';
@@ -71,6 +75,20 @@ export async function answerHl7Message(text: string, deps: Hl7IngressDeps): Prom
     );
     return { ack: acknowledge(mapped.header, 'AA', [], deps) };
   } catch (err) {
+    if (err instanceof UnknownAppointmentError) {
+      deps.logger.warn(
+        { ...logContext, outcome: 'AE' },
+        'HL7 message not accepted: untimed event for an unknown appointment',
+      );
+      const error: AckError = {
+        segment: 'SCH',
+        field: 11,
+        hl7ErrorCode: HL7_ERROR_CODES.requiredFieldMissing,
+        // Short: v2.3/2.4 engines show it from MSA-3 (80 characters).
+        message: 'appointment start required: no open appointment with this id',
+      };
+      return { ack: acknowledge(mapped.header, 'AE', [error], deps) };
+    }
     // AR, not AE: AE says the content is wrong (engines park it for a human), while AR is HL7's "rejected for a
     // reason unrelated to the content" (system down), which engines resend. Enhanced mode turns it into CE.
     const unavailable = err instanceof TemporalUnavailableError;

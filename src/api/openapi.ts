@@ -5,7 +5,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { canonicalEventSchema } from '../domain/events/canonicalEvent';
-import { EHR_EVENT_TYPES } from '../shared/appointment';
+import { EHR_EVENT_TYPES, UNTIMED_EVENT_TYPES } from '../shared/appointment';
 import { sandboxInboundRequest } from '../sandbox/sandboxInbound';
 import { twilioInboundForm, twilioStatusForm } from './twilioWebhooks';
 
@@ -95,6 +95,9 @@ export function openApiDocument(): JsonSchema {
     type: 'string',
     enum: [...EHR_EVENT_TYPES],
   };
+  // The time is required except in a cancellation or no-show, which may name a known appointment only.
+  canonical.if = { properties: { event_type: { enum: [...UNTIMED_EVENT_TYPES] } } };
+  canonical.else = { required: ['appointment_datetime', 'appointment_timezone'] };
   const schemas: Record<string, JsonSchema> = {
     CanonicalEvent: canonical,
     SubmitResult: toSchema(submitResult),

@@ -14,8 +14,9 @@ import {
   appointmentViewQuery,
   appointmentWorkflowId,
   ehrEventSignal,
+  isTimed,
   newAppointmentWorkflowInput,
-  type AppointmentEvent,
+  type IngestedEvent,
   type AppointmentPolicy,
   type AppointmentView,
   type EventEnvelope,
@@ -66,6 +67,21 @@ const UNAVAILABLE_BY_CODE: Readonly<Record<number, UnavailableReason>> = {
   // Connection refused or lost, and NamespaceUnavailable.
   [GRPC_UNAVAILABLE]: 'unreachable',
 };
+
+/**
+ * A cancellation or no-show without a time for an appointment that has no open workflow: there is
+ * no time to apply it to. Ingress refuses it as bad input (the sender must give the time).
+ */
+export class UnknownAppointmentError extends Error {
+  override readonly name = 'UnknownAppointmentError';
+  constructor(readonly appointmentId: string) {
+    super(`No open appointment ${appointmentId}: ${UNKNOWN_APPOINTMENT}`);
+  }
+}
+
+/** What every ingress format tells the sender of an untimed event for an unknown appointment. */
+export const UNKNOWN_APPOINTMENT =
+  'no open appointment with this id is known here, so a cancellation or no-show must give its time';
 
 /** Default number of (workflow, event) pairs remembered: about 7 MB of heap (16-byte hashes in a Set). */
 export const RECENT_EVENTS_CAPACITY = 100_000;
@@ -142,6 +158,8 @@ export class AppointmentGateway {
 
   /**
    * Durably hands the event to its appointment's workflow: one signal-with-start, no other round trip.
+   * A cancellation or no-show without a time is only signalled: it throws UnknownAppointmentError
+   * when the appointment has no open workflow.
    * A replay this process accepted recently is answered as a duplicate without reaching Temporal.
    * Throws TemporalUnavailableError when Temporal does not accept it within the submit timeout.
    *
@@ -149,11 +167,24 @@ export class AppointmentGateway {
    * server could drop it by the signal-with-start request id, but @temporalio/client always sends a random
    * one, and Temporal asks users not to rely on that de-duplication (temporalio/sdk-go#1705).
    */
-  async submit(event: AppointmentEvent): Promise<SubmitResult> {
+  async submit(event: IngestedEvent): Promise<SubmitResult> {
     const workflowId = appointmentWorkflowId(event.appointmentId);
     const result = { workflowId, appointmentId: event.appointmentId, eventId: event.eventId };
     if (this.recentEvents.has(workflowId, event.eventId)) return { ...result, duplicate: true };
     const policy = this.policy();
+    if (!isTimed(event)) {
+      // Only the appointment's own workflow knows its time: signal it, never start one without a time.
+      try {
+        await this.bounded('submit', () =>
+          this.client.workflow.getHandle(workflowId).signal(ehrEventSignal, { event, policy }),
+        );
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) throw new UnknownAppointmentError(event.appointmentId);
+        throw err;
+      }
+      this.recentEvents.remember(workflowId, event.eventId);
+      return { ...result, duplicate: false };
+    }
     await this.bounded('submit', () =>
       this.client.workflow.signalWithStart<typeof appointmentLifecycle, [EventEnvelope]>(
         APPOINTMENT_WORKFLOW_TYPE,

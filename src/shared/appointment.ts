@@ -57,6 +57,27 @@ export interface AppointmentEvent {
   attended?: true;
 }
 
+/** When the appointment is. */
+export type AppointmentTiming = Pick<AppointmentEvent, 'start' | 'localStart' | 'timeZone'>;
+
+/** The events that may come without a time: the workflow of the known appointment has it. */
+export const UNTIMED_EVENT_TYPES: readonly EhrEventType[] = ['CANCELED', 'NOSHOWED'];
+
+/**
+ * A cancellation or no-show sent without the appointment's time (HL7 S15/S17/S26 often carry no
+ * timing, a FHIR cancelled Appointment may omit `start`): it applies to the appointment as known.
+ */
+export type UntimedEvent = Omit<AppointmentEvent, keyof AppointmentTiming> & {
+  [K in keyof AppointmentTiming]?: undefined;
+};
+
+/** An event as ingress hands it over: with its time, or a cancellation or no-show without. */
+export type IngestedEvent = AppointmentEvent | UntimedEvent;
+
+export function isTimed(event: IngestedEvent): event is AppointmentEvent {
+  return event.start !== undefined;
+}
+
 export type AppointmentStatus =
   'BOOKED' | 'CONFIRMED' | 'CANCEL_REQUESTED' | 'CANCELED' | 'NOSHOWED' | 'COMPLETED';
 
@@ -122,7 +143,8 @@ export interface IgnoredEvent {
   eventId: string;
   eventType: EhrEventType;
   eventAt: string;
-  reason: 'STALE';
+  /** STALE: older than the last applied event; UNKNOWN_TIME: no time given and none known. */
+  reason: 'STALE' | 'UNKNOWN_TIME';
 }
 
 /** What GET /v1/appointments/:appointment_id returns (ARCHITECTURE §3). */
@@ -161,7 +183,7 @@ export interface AppointmentView {
 
 /** An event with the reminder settings in force when it arrived (a reschedule plans with today's settings). */
 export interface EventEnvelope {
-  event: AppointmentEvent;
+  event: IngestedEvent;
   policy: AppointmentPolicy;
 }
 

@@ -236,6 +236,73 @@ describe('EHR events through the API (sandbox mode, dev server)', () => {
     expect(failed).toMatchObject({ kind: 'BOOKED', error: 'SmsDeliveryFailure:30003' });
   });
 
+  test('a cancellation without a time applies to the known appointment; for an unknown one it is refused in every format and starts nothing', async () => {
+    const appointmentId = `E2E-UNTIMED-${Date.now()}`;
+    const phone = '+13035550177';
+    const start = DateTime.now().setZone('America/Denver').plus({ days: 3 }).set({ hour: 9, minute: 30, second: 0, millisecond: 0 });
+    const patient = { patient_id: 'P-77', patient_first_name: 'Ana', patient_phone: phone };
+    expect(
+      (
+        await post({
+          event_type: 'BOOKED',
+          appointment_id: appointmentId,
+          appointment_datetime: start.toFormat("yyyy-MM-dd'T'HH:mm:ss"),
+          appointment_timezone: 'America/Denver',
+          ...patient,
+        })
+      ).status,
+    ).toBe(202);
+    const canceled = await post({ event_type: 'CANCELED', appointment_id: appointmentId, ...patient });
+    expect(canceled.status).toBe(202);
+    const view = await waitFor(async () => {
+      const { json } = await get(`/v1/appointments/${appointmentId}`);
+      return json.status === 'CANCELED' ? json : undefined;
+    });
+    expect(view.start).toBe(start.toISO());
+    // The cancellation text names the known time.
+    const cancelText = await waitFor(async () =>
+      (await messagesTo(phone)).find((m) => /cancel/i.test(m.body) && m.body.includes('9:30')),
+    );
+    expect(cancelText).toBeDefined();
+
+    const unknownId = `E2E-UNKNOWN-${Date.now()}`;
+    const refused = await post({ event_type: 'NOSHOWED', appointment_id: unknownId, ...patient });
+    expect(refused.status).toBe(400);
+    expect(refused.json.error.details.map((d) => d.field)).toEqual(['appointment_datetime']);
+
+    const hl7 = await fetch(`${base}/v1/ehr/hl7v2`, {
+      method: 'POST',
+      headers: { Authorization: auth.Authorization, 'Content-Type': 'application/hl7-v2' },
+      body: [
+        `MSH|^~\\&|EHR|CLINIC|SMS|CLINIC|20261201083000||SIU^S15^SIU_S12|UNTIMED-${Date.now()}|P|2.5.1`,
+        `SCH||${unknownId}`,
+        'PID|1||P-77||ROSE^ANA||||||||^PRN^CP^^1^303^5550177',
+      ].join('\r'),
+    });
+    const ack = await hl7.text();
+    expect(ack).toMatch(/MSA\|AE\|/);
+    expect(ack).toMatch(/ERR\|.*SCH\^1\^11/);
+
+    const fhir = await fetch(`${base}/v1/ehr/fhir`, {
+      method: 'POST',
+      headers: { Authorization: auth.Authorization, 'Content-Type': 'application/fhir+json' },
+      body: JSON.stringify({
+        resourceType: 'Appointment',
+        id: unknownId,
+        status: 'cancelled',
+        contained: [
+          { resourceType: 'Patient', id: 'p', telecom: [{ system: 'phone', use: 'mobile', value: phone }] },
+        ],
+        participant: [{ actor: { reference: '#p' }, status: 'accepted' }],
+      }),
+    });
+    expect(fhir.status).toBe(400);
+    expect(JSON.stringify(await fhir.json())).toContain('Appointment.start');
+
+    // Nothing was started for the unknown appointment.
+    expect((await get(`/v1/appointments/${unknownId}`)).status).toBe(404);
+  });
+
   test('bad input gets a clear error and starts nothing', async () => {
     const unauthorised = await post({ event_type: 'BOOKED' }, { 'Content-Type': 'application/json' });
     expect(unauthorised.status).toBe(401);

@@ -8,7 +8,7 @@ import net from 'node:net';
 import { Client, Message } from 'node-hl7-client';
 import { handleHl7Message } from '../../src/api/hl7';
 import { mllpFrame, startMllpListener, type MllpListener } from '../../src/api/mllp';
-import type { AppointmentEvent } from '../../src/shared/appointment';
+import type { IngestedEvent } from '../../src/shared/appointment';
 import { logger } from '../../src/log';
 
 const quiet = logger.child({}, { level: 'silent' });
@@ -86,7 +86,7 @@ const msa = (ack: string): { code: string; controlId: string } => {
 
 describe('MLLP listener with a real MLLP client', () => {
   test('several SIU messages on one connection each get their HL7 ACK, in order', async () => {
-    const submitted: AppointmentEvent[] = [];
+    const submitted: IngestedEvent[] = [];
     const listener = await listen((text) =>
       handleHl7Message(text, {
         gateway: {

@@ -1377,3 +1377,49 @@ describe('AppointmentState: reminders sent on a local day (the allowance of an u
     expect(state.remindersSentOnLocalDay('2026-12-02', ZONE)).toBe(0);
   });
 });
+
+describe('AppointmentState: a cancellation or no-show without a time (issue 10.11)', () => {
+  /** The envelope of `eventType` as an EHR sends it without the appointment's time. */
+  function untimed(eventType: 'CANCELED' | 'NOSHOWED', eventId: string): EventEnvelope {
+    const { event, policy } = envelope(eventType, { eventId });
+    const { start: _start, localStart: _local, timeZone: _zone, ...rest } = event;
+    return { event: rest, policy };
+  }
+
+  it.each([
+    ['CANCELED', 'APPOINTMENT_CANCELED'],
+    ['NOSHOWED', 'APPOINTMENT_NOSHOWED'],
+  ] as const)('a %s without a time applies to the appointment at its known time', (eventType, note) => {
+    const state = booked();
+    sendAll(state, NOW);
+    expect(state.applyEvent(untimed(eventType, 'untimed-1'), NOW)).toBe('applied');
+    expect(state.data.status).toBe(eventType);
+    expect(state.data.details).toMatchObject({
+      start: START,
+      localStart: START.slice(0, 19),
+      timeZone: ZONE,
+    });
+    expect(state.data.reminders.every((r) => r.note === note)).toBe(true);
+    // The text names the known time.
+    expect(pendingKinds(state)).toEqual([eventType]);
+    expect(state.view()).toMatchObject({
+      status: eventType,
+      start: '2026-12-04T10:00:00.000-07:00',
+      timeZone: ZONE,
+    });
+  });
+
+  it('one for an appointment with no time known is kept as ignored (UNKNOWN_TIME) and texts nobody', () => {
+    const state = fresh();
+    expect(state.applyEvent(untimed('CANCELED', 'untimed-2'), NOW)).toBe('unknown-time');
+    expect(state.data.details).toBeNull();
+    expect(state.pendingMessages()).toEqual([]);
+    expect(state.data.ignoredEvents).toEqual([
+      expect.objectContaining({ eventId: 'untimed-2', reason: 'UNKNOWN_TIME' }),
+    ]);
+    // Applied once: a resend is a duplicate, and a later booking still books.
+    expect(state.applyEvent(untimed('CANCELED', 'untimed-2'), NOW)).toBe('duplicate');
+    expect(state.applyEvent(envelope('BOOKED'), NOW)).toBe('applied');
+    expect(pendingKinds(state)).toEqual(['BOOKED']);
+  });
+});

@@ -7,7 +7,7 @@ import {
   type ParseContext,
   type ParseResult,
 } from '../../src/domain/events/canonicalEvent';
-import { EHR_EVENT_TYPES, type AppointmentEvent } from '../../src/shared/appointment';
+import { EHR_EVENT_TYPES, type IngestedEvent } from '../../src/shared/appointment';
 
 const RECEIVED_AT = '2026-11-20T18:05:00.000Z';
 const context: ParseContext = { defaultCountry: 'US', receivedAt: RECEIVED_AT };
@@ -66,7 +66,7 @@ function parse(body: unknown, ctx: ParseContext = context): ParseResult {
   return parseCanonicalEvent(body, ctx);
 }
 
-function expectEvent(body: unknown, ctx: ParseContext = context): AppointmentEvent {
+function expectEvent(body: unknown, ctx: ParseContext = context): IngestedEvent {
   const result = parse(body, ctx);
   if (!result.ok) throw new Error(`expected a valid event, got ${JSON.stringify(result.problems)}`);
   return result.event;
@@ -590,7 +590,9 @@ describe('parseCanonicalEvent properties', () => {
       expect(result.event.patient.phone).toMatch(/^\+\d+$/);
       expect(result.event.eventId).toMatch(/^[A-Za-z0-9._:@-]{1,128}$/);
       expect(result.event.appointmentId).toMatch(/^[A-Za-z0-9._:@-]{1,128}$/);
-      expect(new Date(result.event.start).toISOString()).toBe(result.event.start);
+      if (result.event.start === undefined)
+        expect(['CANCELED', 'NOSHOWED']).toContain(result.event.eventType);
+      else expect(new Date(result.event.start).toISOString()).toBe(result.event.start);
       expect(new Date(result.event.eventAt).toISOString()).toBe(result.event.eventAt);
     } else {
       expect(result.problems.length).toBeGreaterThan(0);
@@ -650,5 +652,49 @@ describe('parseCanonicalEvent: every problem at once', () => {
         }),
       ),
     ).toEqual(['appointment_datetime', 'appointment_timezone']);
+  });
+});
+
+describe('parseCanonicalEvent: cancellations and no-shows need no time (issue 10.11)', () => {
+  const untimed = (eventType: string): Record<string, unknown> => {
+    const body: Record<string, unknown> = { ...minimalBody(), event_type: eventType };
+    delete body.appointment_datetime;
+    delete body.appointment_timezone;
+    return body;
+  };
+
+  it.each(['CANCELED', 'NOSHOWED', 'canceled'])(
+    'a %s without appointment_datetime and timezone is accepted without a time',
+    (type) => {
+      const event = expectEvent(untimed(type));
+      expect(event.eventType).toBe(type.toUpperCase());
+      expect(event.start).toBeUndefined();
+      expect(event.localStart).toBeUndefined();
+      expect(event.timeZone).toBeUndefined();
+      expect('start' in event).toBe(false);
+    },
+  );
+
+  it.each(['BOOKED', 'RESCHEDULED', 'MODIFIED', 'CONFIRMED', 'OPTED-IN', 'OPTED-OUT'])(
+    'a %s without a time is refused, both fields "is required"',
+    (type) => {
+      expect(expectProblems(untimed(type))).toEqual([
+        { field: 'appointment_datetime', message: 'is required' },
+        { field: 'appointment_timezone', message: 'is required' },
+      ]);
+    },
+  );
+
+  it('a cancellation with a time but no zone (or the reverse) is refused: a time needs its zone', () => {
+    expect(expectProblems({ ...untimed('CANCELED'), appointment_datetime: '2026-12-01T15:30:00' })).toEqual([
+      { field: 'appointment_timezone', message: 'is required' },
+    ]);
+    expect(expectProblems({ ...untimed('CANCELED'), appointment_timezone: 'America/Denver' })).toEqual([
+      { field: 'appointment_datetime', message: 'is required' },
+    ]);
+  });
+
+  it('a cancellation with its time keeps it', () => {
+    expect(expectEvent({ ...minimalBody(), event_type: 'CANCELED' }).start).toBe('2026-12-01T22:30:00.000Z');
   });
 });

@@ -15,7 +15,7 @@ import {
   type FhirMappingContext,
   type FhirProblem,
 } from '../../src/domain/fhir/appointmentMapping';
-import type { AppointmentEvent } from '../../src/shared/appointment';
+import type { IngestedEvent } from '../../src/shared/appointment';
 
 const RECEIVED_AT = '2026-11-20T18:05:00.000Z';
 const context: FhirMappingContext = {
@@ -24,7 +24,7 @@ const context: FhirMappingContext = {
   receivedAt: RECEIVED_AT,
 };
 
-function expectEvent(input: unknown, ctx: FhirMappingContext = context): AppointmentEvent {
+function expectEvent(input: unknown, ctx: FhirMappingContext = context): IngestedEvent {
   const result = mapFhirAppointment(input, ctx);
   if (!result.ok) throw new Error(`expected an event, got ${JSON.stringify(result.problems)}`);
   return result.event;
@@ -814,7 +814,9 @@ describe('properties', () => {
   const checkResult = (result: ReturnType<typeof mapFhirAppointment>): void => {
     if (result.ok) {
       expect(result.event.patient.phone).toMatch(/^\+[1-9]\d{6,14}$/);
-      expect(Number.isNaN(Date.parse(result.event.start))).toBe(false);
+      if (result.event.start === undefined)
+        expect(['CANCELED', 'NOSHOWED']).toContain(result.event.eventType);
+      else expect(Number.isNaN(Date.parse(result.event.start))).toBe(false);
       expect(result.event.eventId.length).toBeGreaterThan(0);
     } else {
       expect(result.problems.length).toBeGreaterThan(0);
@@ -886,6 +888,39 @@ describe('properties', () => {
         expect(mapFhirAppointment(clone(input), context)).toEqual(mapFhirAppointment(input, context));
       }),
       { numRuns: 20 },
+    );
+  });
+});
+
+describe('cancelled and noshow without start (issue 10.11)', () => {
+  const withoutStart = (status: Appointment['status']): Appointment => {
+    const { start: _start, end: _end, ...rest } = { ...containedAppointment(), status };
+    return rest;
+  };
+
+  it.each([
+    ['cancelled', 'CANCELED'],
+    ['entered-in-error', 'CANCELED'],
+    ['noshow', 'NOSHOWED'],
+  ] as const)('%s without start is a %s without a time (the workflow has it)', (status, eventType) => {
+    const event = expectEvent(withoutStart(status));
+    expect(event.eventType).toBe(eventType);
+    expect(event.start).toBeUndefined();
+    expect(event.timeZone).toBeUndefined();
+  });
+
+  it.each(['booked', 'arrived', 'checked-in', 'fulfilled'] as const)(
+    '%s without start is refused',
+    (status) => {
+      expect(expectProblems(withoutStart(status))).toEqual([
+        expect.objectContaining({ code: 'required', expression: 'Appointment.start' }),
+      ]);
+    },
+  );
+
+  it('a resend of the same untimed cancellation has the same event id', () => {
+    expect(expectEvent(withoutStart('cancelled')).eventId).toBe(
+      expectEvent(withoutStart('cancelled')).eventId,
     );
   });
 });

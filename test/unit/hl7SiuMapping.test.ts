@@ -523,3 +523,46 @@ describe('properties', () => {
     );
   });
 });
+
+describe('cancellations and no-shows without timing (issue 10.11)', () => {
+  /** EPIC_S12 as `trigger` with no start anywhere: SCH-11 empty, no TQ1, AIS without AIS-4. */
+  const untimed = (trigger: string): string =>
+    cr(
+      withSegment(
+        withSegment(withSegment(withTrigger(EPIC_S12, trigger), 'SCH', 'SCH||4567890^EPIC'), 'TQ1', null),
+        'AIS',
+        'AIS|1|A|99213^OFFICE VISIT^CPT',
+      ),
+    );
+
+  test.each([
+    ['S15', 'CANCELED'],
+    ['S17', 'CANCELED'],
+    ['S26', 'NOSHOWED'],
+  ])('%s without timing maps to %s without a time (the workflow has it)', (trigger, eventType) => {
+    const { event } = expectOk(map(untimed(trigger)));
+    expect(event).toMatchObject({ eventType, appointmentId: '4567890' });
+    expect(event.start).toBeUndefined();
+    expect(event.timeZone).toBeUndefined();
+  });
+
+  test.each(['S12', 'S13', 'S14'])('%s without timing is still refused AE at SCH-11', (trigger) => {
+    const refused = expectRefused(map(untimed(trigger)));
+    expect(refused.code).toBe('AE');
+    expect(refused.errors).toEqual([
+      expect.objectContaining({ segment: 'SCH', field: 11, hl7ErrorCode: 101 }),
+    ]);
+  });
+
+  test('a cancellation with timing keeps it', () => {
+    const timed = cr(withTrigger(EPIC_S12, 'S15'));
+    expect(expectOk(map(timed)).event.localStart).toBe('2026-12-04T09:30:00');
+  });
+
+  test('a cancellation with an unreadable start is refused (a bad time is not an absent one)', () => {
+    const bad = cr(
+      withSegment(withTrigger(EPIC_S12, 'S15'), 'SCH', 'SCH||4567890^EPIC|||||||30|MIN|^^30^2026AB'),
+    );
+    expect(expectRefused(map(bad)).code).toBe('AE');
+  });
+});

@@ -14,15 +14,13 @@ describe('OpenAPI document', () => {
     ).schemas;
     const event = schemas.CanonicalEvent;
     expect(event?.required?.sort()).toEqual(
-      [
-        'appointment_datetime',
-        'appointment_id',
-        'appointment_timezone',
-        'event_type',
-        'patient_id',
-        'patient_phone',
-      ].sort(),
+      ['appointment_id', 'event_type', 'patient_id', 'patient_phone'].sort(),
     );
+    // The time is required unless the event is a cancellation or no-show.
+    expect(event).toMatchObject({
+      if: { properties: { event_type: { enum: ['CANCELED', 'NOSHOWED'] } } },
+      else: { required: ['appointment_datetime', 'appointment_timezone'] },
+    });
     expect(Object.keys(event?.properties ?? {}).sort()).toEqual(
       Object.keys(canonicalEventSchema.shape).sort(),
     );

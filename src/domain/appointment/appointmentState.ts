@@ -13,10 +13,13 @@ import type {
   AppointmentStateData,
   AppointmentView,
   EventEnvelope,
+  IgnoredEvent,
+  IngestedEvent,
   MessageRecord,
   OutboundKind,
   ReminderRecord,
 } from '../../shared/appointment';
+import { isTimed } from '../../shared/appointment';
 import type { DeliveryUpdate, PatientReply } from '../../shared/phone';
 
 /** Enough to recognise an EHR's resend of recent events; older duplicates are also caught as stale. */
@@ -43,7 +46,7 @@ const DELIVERY_RANK_V2: Record<string, number> = { ...DELIVERY_RANK, DELIVERED: 
 /** Reports for texts not recorded yet (a report can overtake the send's own result), kept until they are. */
 const MAX_EARLY_DELIVERIES = 20;
 
-export type ApplyOutcome = 'applied' | 'duplicate' | 'stale';
+export type ApplyOutcome = 'applied' | 'duplicate' | 'stale' | 'unknown-time';
 
 const ACTIVE = new Set(['BOOKED', 'CONFIRMED', 'CANCEL_REQUESTED']);
 /** Statuses whose reminders are planned (a cancel request stops them until it is taken back). */
@@ -75,6 +78,16 @@ export function localDayOf(ms: number, zone: string): string {
 }
 
 /** Orders ISO instants by time, not by text: `…00Z` and `…00.500Z` or an offset spelling compare correctly. */
+/** The event with its own time, or the time of the appointment as known; undefined when neither exists. */
+export function withKnownTiming(
+  event: IngestedEvent,
+  known: AppointmentEvent | null,
+): AppointmentEvent | undefined {
+  if (isTimed(event)) return event;
+  if (!known) return undefined;
+  return { ...event, start: known.start, localStart: known.localStart, timeZone: known.timeZone };
+}
+
 function isEarlier(a: string, b: string): boolean {
   const aMs = Date.parse(a);
   const bMs = Date.parse(b);
@@ -93,19 +106,19 @@ export class AppointmentState {
   }
 
   /** Applies one EHR event: idempotent by event id, ordered by the EHR's event time. */
-  applyEvent({ event, policy }: EventEnvelope, nowMs: number): ApplyOutcome {
-    if (this.hasSeen(event.eventId)) return 'duplicate';
-    this.remember(event.eventId);
-    if (this.data.lastEventAt && isEarlier(event.eventAt, this.data.lastEventAt)) {
-      this.data.ignoredEvents.push({
-        eventId: event.eventId,
-        eventType: event.eventType,
-        eventAt: event.eventAt,
-        reason: 'STALE',
-      });
-      if (this.data.ignoredEvents.length > MAX_IGNORED_EVENTS) this.data.ignoredEvents.shift();
-      this.bump();
+  applyEvent({ event: ingested, policy }: EventEnvelope, nowMs: number): ApplyOutcome {
+    if (this.hasSeen(ingested.eventId)) return 'duplicate';
+    this.remember(ingested.eventId);
+    if (this.data.lastEventAt && isEarlier(ingested.eventAt, this.data.lastEventAt)) {
+      this.ignore(ingested, 'STALE');
       return 'stale';
+    }
+    // A cancellation or no-show sent without a time is about the appointment as known here.
+    const event = withKnownTiming(ingested, this.data.details);
+    if (!event) {
+      // Ingress sends untimed events only to a running workflow; one that knows no time yet keeps the record.
+      this.ignore(ingested, 'UNKNOWN_TIME');
+      return 'unknown-time';
     }
     const previous = this.data.details;
     // Opt-in/opt-out events carry the appointment's details but book nothing: until an appointment
@@ -621,6 +634,17 @@ export class AppointmentState {
     const message = this.data.messages.find((m) => m.key === key);
     if (!message) throw new Error(`unknown message ${key}`);
     return message;
+  }
+
+  private ignore(event: IngestedEvent, reason: IgnoredEvent['reason']): void {
+    this.data.ignoredEvents.push({
+      eventId: event.eventId,
+      eventType: event.eventType,
+      eventAt: event.eventAt,
+      reason,
+    });
+    if (this.data.ignoredEvents.length > MAX_IGNORED_EVENTS) this.data.ignoredEvents.shift();
+    this.bump();
   }
 
   private remember(eventId: string): void {

@@ -5,7 +5,13 @@
 import { createHash } from 'node:crypto';
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import { z } from 'zod';
-import { EHR_EVENT_TYPES, type AppointmentEvent } from '../../shared/appointment';
+import {
+  EHR_EVENT_TYPES,
+  UNTIMED_EVENT_TYPES,
+  type AppointmentTiming,
+  type EhrEventType,
+  type IngestedEvent,
+} from '../../shared/appointment';
 import { localToInstant, parseAppointmentZone } from '../time/zone';
 
 const text = (max: number) =>
@@ -40,11 +46,13 @@ export const canonicalEventSchema = z.object({
     .datetime({ offset: false, message: 'must be ISO 8601 UTC ending in Z, e.g. 2026-12-01T15:30:00Z' })
     .optional(),
   appointment_id: ehrIdentifier,
+  // Required (checked below) except in a cancellation or no-show, which may name the appointment only.
   appointment_datetime: z
     .string()
     .trim()
-    .regex(LOCAL_DATE_TIME, 'must be local wall-clock time without offset, e.g. 2026-12-01T15:30:00'),
-  appointment_timezone: z.string().trim().min(1, 'is required'),
+    .regex(LOCAL_DATE_TIME, 'must be local wall-clock time without offset, e.g. 2026-12-01T15:30:00')
+    .optional(),
+  appointment_timezone: z.string().trim().min(1, 'is required').optional(),
   appointment_location: optionalText(200),
   patient_id: ehrIdentifier,
   patient_first_name: optionalText(100),
@@ -64,7 +72,7 @@ export interface FieldProblem {
   message: string;
 }
 
-export type ParseResult = { ok: true; event: AppointmentEvent } | { ok: false; problems: FieldProblem[] };
+export type ParseResult = { ok: true; event: IngestedEvent } | { ok: false; problems: FieldProblem[] };
 
 export interface ParseContext {
   defaultCountry: string;
@@ -141,7 +149,14 @@ export function parseCanonicalEvent(input: unknown, context: ParseContext): Pars
     if (!result.ok) problems.push({ field: 'appointment_datetime', message: result.reason });
     else if (zone) start = result.instant;
   }
-  if (!parsed.success || problems.length > 0 || !zone || !phone || !start) {
+  const untimed = isUntimed(raw);
+  for (const field of ['appointment_datetime', 'appointment_timezone'] as const) {
+    // A time needs its zone and the reverse; only a cancellation or no-show may leave both out.
+    if (isMissing(raw, field) && !untimed) {
+      problems.push({ field, message: 'is required' });
+    }
+  }
+  if (!parsed.success || problems.length > 0 || !phone || (!untimed && (!zone || !start))) {
     return { ok: false, problems: dedupe(problems) };
   }
 
@@ -157,9 +172,7 @@ export function parseCanonicalEvent(input: unknown, context: ParseContext): Pars
       eventAt: body.event_datetime_utc ? new Date(body.event_datetime_utc).toISOString() : context.receivedAt,
       receivedAt: context.receivedAt,
       appointmentId: body.appointment_id,
-      start,
-      localStart: body.appointment_datetime,
-      timeZone: zone,
+      ...timing(start, body.appointment_datetime, zone),
       location: body.appointment_location,
       patient: {
         id: body.patient_id,
@@ -180,6 +193,24 @@ export function parseCanonicalEvent(input: unknown, context: ParseContext): Pars
         : {}),
     },
   };
+}
+
+/** A cancellation or no-show that names the appointment without its time (it applies to the known one). */
+function isUntimed(raw: Record<string, unknown>): boolean {
+  const type = typeof raw.event_type === 'string' ? raw.event_type.trim().toUpperCase() : '';
+  return (
+    UNTIMED_EVENT_TYPES.includes(type as EhrEventType) &&
+    isMissing(raw, 'appointment_datetime') &&
+    isMissing(raw, 'appointment_timezone')
+  );
+}
+
+function timing(
+  start: string | undefined,
+  localStart: string | undefined,
+  timeZone: string | undefined,
+): AppointmentTiming | Record<string, never> {
+  return start && localStart && timeZone ? { start, localStart, timeZone } : {};
 }
 
 /** True when a required field is absent: not sent, or sent as null. */

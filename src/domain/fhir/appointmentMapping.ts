@@ -7,7 +7,8 @@
  * - status: booked, arrived, checked-in, fulfilled → BOOKED; cancelled, entered-in-error → CANCELED;
  *   noshow → NOSHOWED; proposed, pending, waitlist are not bookings yet and are refused (not-supported).
  * - appointment id: `Appointment.id`, else the first `identifier.value`.
- * - start: `Appointment.start` (an instant with offset), required whatever the status, as in the JSON format.
+ * - start: `Appointment.start` (an instant with offset), required except for cancelled, entered-in-error and
+ *   noshow, which apply to the known appointment's time (as in the JSON format).
  * - zone: the `timezone` extension (IANA code, on `_start`, the Appointment or its meta) wins; else
  *   DEFAULT_TIMEZONE, unless the start carries a non-zero offset that DEFAULT_TIMEZONE does not have at that
  *   instant, then that fixed offset, so the patient reads the wall-clock time the EHR wrote.
@@ -27,7 +28,12 @@ import type {
 } from '@medplum/fhirtypes';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
-import type { AppointmentEvent, EhrEventType } from '../../shared/appointment';
+import {
+  UNTIMED_EVENT_TYPES,
+  type AppointmentEvent,
+  type EhrEventType,
+  type IngestedEvent,
+} from '../../shared/appointment';
 import { normalisePhone } from '../events/canonicalEvent';
 import { parseAppointmentZone, parseInstant, resolveZone } from '../time/zone';
 
@@ -46,8 +52,7 @@ export interface FhirProblem {
   expression?: string;
 }
 
-export type FhirMappingResult =
-  { ok: true; event: AppointmentEvent } | { ok: false; problems: FhirProblem[] };
+export type FhirMappingResult = { ok: true; event: IngestedEvent } | { ok: false; problems: FhirProblem[] };
 
 export interface FhirMappingContext {
   /** ISO 3166 country for national phone numbers (DEFAULT_COUNTRY). */
@@ -291,7 +296,13 @@ export function mapFhirAppointment(input: unknown, context: FhirMappingContext):
 
   const appointmentId = readAppointmentId(appointment, path, problems);
   const eventType = readStatus(appointment.status, path, problems);
-  const timing = readStart(appointment, path, scope);
+  // A cancellation or no-show may leave out `start`: the workflow of the known appointment has it.
+  const timing = readStart(
+    appointment,
+    path,
+    scope,
+    eventType !== undefined && UNTIMED_EVENT_TYPES.includes(eventType),
+  );
   const meta = readMeta(appointment, path, problems);
 
   const participants = readParticipants(appointment, found.appointment, scope);
@@ -299,20 +310,21 @@ export function mapFhirAppointment(input: unknown, context: FhirMappingContext):
   const provider = readProvider(participants, scope);
   const location = readLocation(participants, scope);
 
-  if (problems.length > 0 || !appointmentId || !eventType || !timing || !meta || !patient) {
+  if (problems.length > 0 || !appointmentId || !eventType || timing === undefined || !meta || !patient) {
     return { ok: false, problems };
   }
-  const content = {
+  const head = {
     eventType,
     ...(ATTENDED_STATUSES.has(appointment.status ?? '') ? { attended: true as const } : {}),
     appointmentId,
-    start: timing.start,
-    localStart: timing.localStart,
-    timeZone: timing.timeZone,
+  };
+  const tail = {
     ...(location === undefined ? {} : { location }),
     patient,
     ...(provider === undefined ? {} : { provider }),
   };
+  // Key order as before untimed events existed: the content hash (event id) of a resend must not change.
+  const content = timing ? { ...head, ...timing, ...tail } : { ...head, ...tail };
   return {
     ok: true,
     event: {
@@ -471,15 +483,22 @@ interface Timing {
   timeZone: string;
 }
 
-function readStart(appointment: AppointmentRead, path: string, scope: Scope): Timing | undefined {
+/** The timing; null when `start` is absent and `optional` (cancelled, no-show); undefined when a problem was reported. */
+function readStart(
+  appointment: AppointmentRead,
+  path: string,
+  scope: Scope,
+  optional: boolean,
+): Timing | null | undefined {
   const { problems, context } = scope;
   const zoneExtension = readZoneExtension(appointment, path, problems);
   const start = appointment.start?.trim();
+  if (!start && optional) return zoneExtension === null ? undefined : null;
   if (!start) {
     problems.push({
       code: 'required',
       diagnostics:
-        'Appointment.start is required (also when cancelled or a no-show: the text names the time)',
+        'Appointment.start is required (only a cancelled or noshow Appointment of a known appointment may leave it out)',
       expression: `${path}.start`,
     });
     return undefined;

@@ -13,7 +13,7 @@ import {
   type FieldProblem,
 } from '../events/canonicalEvent';
 import { localToInstant, parseAppointmentZone, resolveZone } from '../time/zone';
-import type { AppointmentEvent, EhrEventType } from '../../shared/appointment';
+import { UNTIMED_EVENT_TYPES, type EhrEventType, type IngestedEvent } from '../../shared/appointment';
 
 /** SIU trigger events we act on (HL7 table 0003) and the canonical event each one is. */
 export const SIU_TRIGGER_EVENTS: Readonly<Record<string, EhrEventType>> = {
@@ -70,7 +70,7 @@ export interface Hl7Header {
 }
 
 export type SiuMappingResult =
-  | { ok: true; event: AppointmentEvent; controlId: string; header: Hl7Header }
+  | { ok: true; event: IngestedEvent; controlId: string; header: Hl7Header }
   | { ok: false; code: 'AE' | 'AR'; controlId?: string; header?: Hl7Header; errors: Hl7Problem[] };
 
 export interface SiuMappingContext {
@@ -246,19 +246,25 @@ function mapAppointment(message: Message, header: Hl7Header, context: SiuMapping
   const sch = requiredSegment(message, 'SCH', problems);
   const pid = requiredSegment(message, 'PID', problems);
   const appointmentId = sch && readAppointmentId(sch, problems);
-  const start = sch && readStart(message, sch, context.defaultTimezone, problems);
+  const eventType = SIU_TRIGGER_EVENTS[header.triggerEvent];
+  // A cancellation or no-show may come without timing (S15/S17/S26 often do): the workflow has it.
+  const timeOptional = eventType !== undefined && UNTIMED_EVENT_TYPES.includes(eventType);
+  const start = sch && readStart(message, sch, context.defaultTimezone, problems, timeOptional);
   const eventTime = readEventTime(message, context.defaultTimezone, problems);
   const patient = pid && readPatientKeys(pid, context.defaultCountry, problems);
-  if (problems.length > 0 || !appointmentId || !start || !patient) return reject('AE', header, problems);
+  if (problems.length > 0 || !appointmentId || start === undefined || !patient) {
+    return reject('AE', header, problems);
+  }
 
   const name = firstRepetition(pid, 5);
   const body: CanonicalEventBody = {
-    event_type: SIU_TRIGGER_EVENTS[header.triggerEvent] ?? header.triggerEvent,
+    event_type: eventType ?? header.triggerEvent,
     event_id: eventIdFor(header.controlId),
     ...(eventTime ? { event_datetime_utc: eventTime.instant } : {}),
     appointment_id: appointmentId.value,
-    appointment_datetime: start.value.localDateTime,
-    appointment_timezone: start.value.timeZone,
+    ...(start
+      ? { appointment_datetime: start.value.localDateTime, appointment_timezone: start.value.timeZone }
+      : {}),
     appointment_location: appointmentLocation(message),
     patient_id: patient.id,
     patient_last_name: component(name, 1) || undefined,
@@ -276,7 +282,7 @@ function mapAppointment(message: Message, header: Hl7Header, context: SiuMapping
     const sources = {
       ...CANONICAL_FIELD_SOURCES,
       appointment_id: appointmentId,
-      appointment_datetime: start,
+      ...(start ? { appointment_datetime: start } : {}),
     };
     return reject(
       'AE',
@@ -287,7 +293,10 @@ function mapAppointment(message: Message, header: Hl7Header, context: SiuMapping
   // The instant from the timestamp itself: in a fall-back hour the offset says which of the two it is.
   return {
     ok: true,
-    event: { ...parsed.event, start: start.value.instant },
+    event:
+      start && parsed.event.start !== undefined
+        ? { ...parsed.event, start: start.value.instant }
+        : parsed.event,
     controlId: header.controlId,
     header,
   };
@@ -320,13 +329,16 @@ function readAppointmentId(sch: HL7Node, problems: Problems): Sourced<string> | 
   return undefined;
 }
 
+/** The start; null when absent and `optional` (a cancellation or no-show); undefined when a problem was reported. */
 function readStart(
   message: Message,
   sch: HL7Node,
   defaultTimezone: string,
   problems: Problems,
-): Sourced<Hl7Time> | undefined {
+  optional: boolean,
+): Sourced<Hl7Time> | null | undefined {
   const source = appointmentStartSource(message, sch);
+  if (!source && optional) return null;
   if (!source) {
     problems.push(
       problem(
