@@ -239,7 +239,10 @@ describe('EHR events through the API (sandbox mode, dev server)', () => {
   test('a cancellation without a time applies to the known appointment; for an unknown one it is refused in every format and starts nothing', async () => {
     const appointmentId = `E2E-UNTIMED-${Date.now()}`;
     const phone = '+13035550177';
-    const start = DateTime.now().setZone('America/Denver').plus({ days: 3 }).set({ hour: 9, minute: 30, second: 0, millisecond: 0 });
+    const start = DateTime.now()
+      .setZone('America/Denver')
+      .plus({ days: 3 })
+      .set({ hour: 9, minute: 30, second: 0, millisecond: 0 });
     const patient = { patient_id: 'P-77', patient_first_name: 'Ana', patient_phone: phone };
     expect(
       (
