@@ -196,6 +196,21 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    // Rules 3: the patient says STOP; the number's conversation, with nothing left to do a day after,
+    // keeps its opt-out state in a phone record and ends (its history ends with the record's write).
+    name: 'stop-then-conversation-ends',
+    async body(r) {
+      const start = minuteAligned(r.t0) + 30 * HOUR;
+      await r.send(r.ev('booked', { eventType: 'BOOKED', start: iso(start) }));
+      await r.until('BOOKED text sent', (v) => sentKinds(v).includes('BOOKED') && settled(v));
+      await r.reply('STOP');
+      await r.until('opted out', (v) => v.optedOut);
+      const final = await r.handle().result();
+      check(final.optedOut, 'opted out at the end');
+      return `${final.status}, opted out, sent ${sentKinds(final).join(' ')}`;
+    },
+  },
+  {
     name: 'noshowed-then-completed',
     async body(r) {
       const start = minuteAligned(r.t0) + 2 * HOUR;
@@ -292,8 +307,8 @@ async function record(
       try {
         summary = await scenario.body(run);
       } finally {
-        // Anything still running (the appointment if the scenario stopped early, and the phone
-        // conversation workflows, which never end) is terminated before the server goes away.
+        // Anything still running (the appointment if the scenario stopped early, and phone
+        // conversations with something left to do) is terminated before the server goes away.
         const running = [workflowId, ...[...phones].map((p) => phoneWorkflowId(p, CUSTOMER_CODE))];
         for (const id of running) {
           const h = env.client.workflow.getHandle(id);

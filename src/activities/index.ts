@@ -11,6 +11,7 @@ import { SANDBOX_EHR_CALLBACK_SECRET, sandboxEhrCallbackUrl } from '../sandbox/e
 import { logger as rootLogger, type Logger } from '../log';
 import { createSmsActivities, loadTemplates } from './sms';
 import { createSnapshotActivities } from './snapshots/activity';
+import { createPhoneRecordActivities } from './snapshots/phoneRecords';
 import { createSnapshotStore } from './snapshots';
 import type { SnapshotStore } from './snapshots/port';
 import { createTwilioClient, sandboxTwilioBaseUrl, twilioSender, type Twilio } from './twilioClient';
@@ -88,6 +89,11 @@ export function createActivities(deps: ActivityDeps) {
       logger: deps.logger,
     }),
     ...createSnapshotActivities({
+      store: deps.snapshots,
+      customerCode: deps.customerCode,
+      logger: deps.logger,
+    }),
+    ...createPhoneRecordActivities({
       store: deps.snapshots,
       customerCode: deps.customerCode,
       logger: deps.logger,

@@ -104,6 +104,20 @@ export interface PhoneStateData {
    * here): replies are read in its language since rules 3. Absent until one is known.
    */
   lastPrompt?: { appointmentId: string; language: string };
+  /** ISO instant of the last reply or appointment link: a conversation ends a day after (rules 3). */
+  lastActivityAt?: string;
+  /** A phone record exists for this number (read at start or written at an end): it must be kept current. */
+  recordKept?: boolean;
+}
+
+/**
+ * What a phone conversation leaves behind when it ends (nothing left to do): its opt-out state, for
+ * the next conversation on the number. Stored beside the snapshots under the phone workflow id.
+ */
+export interface PhoneRecord {
+  optedOut: boolean;
+  /** The conversation's state version when it ended; the next run counts on from it. */
+  version: number;
 }
 
 /** The patient's answer, routed to one appointment workflow by the phone workflow. */

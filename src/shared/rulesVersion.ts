@@ -12,7 +12,8 @@
  *    NOSHOWED first event texts nobody; a FHIR arrived/checked-in/fulfilled never prompts or reopens;
  *    a new phone number moves the appointment; the daily cap gives back reminders that did not go out.
  * 3: a reply on a shared number is read in the language of the last prompt (booking text or
- *    reminder) sent to it, not in the furthest appointment's.
+ *    reminder) sent to it, not in the furthest appointment's; a phone conversation with nothing
+ *    left to do ends, keeping its opt-out state in a phone record that the next one reads first.
  */
 export type RulesVersion = 1 | 2 | 3;
 

@@ -20,6 +20,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { WakeTimer } from './wakeTimer';
 import {
   ConversationState,
   initialPhoneState,
@@ -37,14 +38,21 @@ import {
   reserveReminderUpdate,
   newPhoneWorkflowInput,
   type PhoneOutboxRecord,
+  type PhoneRecord,
   type PhoneWorkflowInput,
 } from '../shared/phone';
 import { FIRST_RULES } from '../shared/rulesVersion';
-import { SEND_SMS_LOCAL_OPTIONS, SEND_SMS_OPTIONS, SIGNAL_LOCAL_OPTIONS } from '../shared/activityOptions';
+import {
+  SEND_SMS_LOCAL_OPTIONS,
+  SEND_SMS_OPTIONS,
+  SIGNAL_LOCAL_OPTIONS,
+  SNAPSHOT_LOCAL_OPTIONS,
+} from '../shared/activityOptions';
 
 const durable = proxyActivities<Activities>(SEND_SMS_OPTIONS);
 const localTexts = proxyLocalActivities<Activities>(SEND_SMS_LOCAL_OPTIONS);
 const localSignals = proxyLocalActivities<Activities>(SIGNAL_LOCAL_OPTIONS);
+const localRecords = proxyLocalActivities<Activities>(SNAPSHOT_LOCAL_OPTIONS);
 
 type TextAction = Extract<ConversationAction, { type: 'text' }>;
 
@@ -55,38 +63,78 @@ export async function phoneConversationWorkflow(input: PhoneWorkflowInput): Prom
     rules: input.rules ?? FIRST_RULES,
   });
   const actions: ConversationAction[] = [];
+  const rules = input.rules ?? FIRST_RULES;
+  // Since rules 3 a conversation ends when it has nothing left to do; a new one starts from the
+  // opt-out state it left (a phone record). Until that is read, inputs wait in order.
+  const endsWhenIdle = rules >= 3;
+  const seeding = new Seeding(endsWhenIdle && input.carried === undefined);
 
-  setHandler(inboundReplySignal, (inbound) => {
-    const decided = state.receive(inbound, Date.now());
-    log.info('reply received', { messageSid: inbound.messageSid, actions: decided.map((a) => a.type) });
-    actions.push(...decided);
-  });
-  setHandler(appointmentLinkedSignal, (appointment) => {
-    actions.push(...state.announce(appointment, Date.now()));
-  });
-  setHandler(appointmentUnlinkedSignal, ({ appointmentId }) => state.forget(appointmentId));
-  setHandler(reminderReleasedSignal, ({ messageKey }) => state.release(messageKey));
-  setHandler(linkAppointmentUpdate, (appointment) => {
-    state.link(appointment, Date.now());
-    // Older runs answered links without telling anyone: their histories hold no such signals.
-    if (lean) actions.push(...state.sharedNotices(Date.now()));
-    return { optedOut: state.data.optedOut };
-  });
-  setHandler(reserveReminderUpdate, (request) => {
-    const linked = state.data.appointments.find((a) => a.appointmentId === request.appointmentId);
-    return state.reserve(request, linked?.maxRemindersPerDay ?? 2);
-  });
+  setHandler(inboundReplySignal, (inbound) =>
+    seeding.then(() => {
+      const decided = state.receive(inbound, Date.now());
+      log.info('reply received', { messageSid: inbound.messageSid, actions: decided.map((a) => a.type) });
+      actions.push(...decided);
+    }),
+  );
+  setHandler(appointmentLinkedSignal, (appointment) =>
+    seeding.then(() => actions.push(...state.announce(appointment, Date.now()))),
+  );
+  setHandler(appointmentUnlinkedSignal, ({ appointmentId }) =>
+    seeding.then(() => state.forget(appointmentId)),
+  );
+  setHandler(reminderReleasedSignal, ({ messageKey }) => seeding.then(() => state.release(messageKey)));
+  setHandler(linkAppointmentUpdate, (appointment) =>
+    seeding.answer(() => {
+      state.link(appointment, Date.now());
+      // Older runs answered links without telling anyone: their histories hold no such signals.
+      if (lean) actions.push(...state.sharedNotices(Date.now()));
+      return { optedOut: state.data.optedOut };
+    }),
+  );
+  setHandler(reserveReminderUpdate, (request) =>
+    seeding.answer(() => {
+      const linked = state.data.appointments.find((a) => a.appointmentId === request.appointmentId);
+      return state.reserve(request, linked?.maxRemindersPerDay ?? 2);
+    }),
+  );
   setHandler(phoneStateQuery, () => state.data);
 
   // Since rules 2 a reply that arrives while the run continues as new is acted on first.
-  const rules2 = (input.rules ?? FIRST_RULES) >= 2;
+  const rules2 = rules >= 2;
+  const recordId = workflowInfo().workflowId;
+  const record = seeding.pending ? await readRecord(recordId) : null;
+  if (record) {
+    state.data.optedOut = record.optedOut;
+    state.data.version = record.version;
+    state.data.recordKept = true;
+  }
+  seeding.done();
 
+  const wake = (): boolean => actions.length > 0 || workflowInfo().continueAsNewSuggested;
+  // One timer for the idle check, kept while replies come: it may fire early, then the check re-arms it.
+  const idleTimer = new WakeTimer();
+  let idleCheckAt: number | undefined;
   for (;;) {
-    await condition(() => actions.length > 0 || workflowInfo().continueAsNewSuggested);
+    if (endsWhenIdle) {
+      if (idleCheckAt === undefined || Date.now() >= idleCheckAt) {
+        idleCheckAt = Math.max(Date.now() + IDLE_CHECK_MIN_MS, state.idleAtMs());
+      }
+      await idleTimer.sleep(idleCheckAt, wake);
+    } else {
+      await condition(wake);
+    }
     while (actions.length > 0) {
       const action = actions.shift() as ConversationAction;
       if (action.type === 'text') await answer(state, action, lean);
       else await tellAppointment(action, state.data.phone, lean);
+    }
+    if (endsWhenIdle && state.isIdle(Date.now())) {
+      // Nothing left to do: keep the opt-out state where the next conversation finds it, then end.
+      // A number that never said STOP (and has no record) leaves nothing behind.
+      if (state.data.optedOut || state.data.recordKept) await keepRecord(recordId, state);
+      await condition(allHandlersFinished);
+      if (actions.length === 0 && state.isIdle(Date.now())) return;
+      continue;
     }
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
@@ -95,6 +143,60 @@ export async function phoneConversationWorkflow(input: PhoneWorkflowInput): Prom
       // The new run takes the newest behaviour (local activities, current rules).
       await continueAsNew<typeof phoneConversationWorkflow>(newPhoneWorkflowInput(input.phone, state.data));
     }
+  }
+}
+
+/** The shortest wait before checking whether the conversation has become idle. */
+const IDLE_CHECK_MIN_MS = 1_000;
+
+/**
+ * Inputs that arrive before the phone record is read wait, in arrival order, and are applied once
+ * it is: an announcement must see the number's opt-out state. Runs that read no record apply them at once.
+ */
+class Seeding {
+  private readonly held: Array<() => void> = [];
+
+  constructor(public pending: boolean) {}
+
+  /** Applies `input` now, or once seeded. */
+  then(input: () => void): void {
+    if (this.pending) this.held.push(input);
+    else input();
+  }
+
+  /** An update's answer: at once (as runs that read no record always did), or once seeded. */
+  answer<T>(compute: () => T): T | Promise<T> {
+    if (!this.pending) return compute();
+    return new Promise<T>((resolve) => this.held.push(() => resolve(compute())));
+  }
+
+  done(): void {
+    this.pending = false;
+    for (const input of this.held.splice(0)) input();
+  }
+}
+
+async function readRecord(recordId: string): Promise<PhoneRecord | null> {
+  try {
+    return await localRecords.readPhoneRecord(recordId);
+  } catch (err) {
+    // Unreadable for a whole day (SNAPSHOT_LOCAL_OPTIONS): start afresh rather than never answer.
+    log.error('phone record not read; starting afresh', { error: String(err) });
+    return null;
+  }
+}
+
+async function keepRecord(recordId: string, state: ConversationState): Promise<void> {
+  state.data.version += 1;
+  try {
+    await localRecords.writePhoneRecord(recordId, {
+      optedOut: state.data.optedOut,
+      version: state.data.version,
+    });
+    state.data.recordKept = true;
+  } catch (err) {
+    // Not written within a day: the number's next conversation starts opted in (Twilio still blocks a STOPped number).
+    log.error('phone record not written', { error: String(err) });
   }
 }
 

@@ -4,6 +4,7 @@ import { FIRST_RULES } from '../../src/shared/rulesVersion';
 
 const NOW = Date.parse('2026-12-01T15:00:00Z');
 const HOUR = 3_600_000;
+const MINUTE = 60_000;
 
 function appointment(id: string, overrides: Partial<LinkedAppointment> = {}): LinkedAppointment {
   return {
@@ -408,5 +409,52 @@ describe('phone conversation: replies are read in the language of the last promp
     expect(state.receive(inbound('Sí'), NOW)).toEqual([
       expect.objectContaining({ type: 'text', kind: 'NOT_UNDERSTOOD' }),
     ]);
+  });
+});
+
+describe('phone conversation: it ends when it has nothing left to do (rules 3)', () => {
+  const DAY = 24 * HOUR;
+
+  test('a day after the last link, once every appointment open for replies has started', () => {
+    const state = phoneWith(appointment('A', { start: new Date(NOW + 3 * DAY).toISOString() }));
+    expect(state.idleAtMs()).toBe(NOW + 3 * DAY);
+    expect(state.isIdle(NOW + 3 * DAY - 1)).toBe(false);
+    expect(state.isIdle(NOW + 3 * DAY)).toBe(true);
+  });
+
+  test('a reply keeps it a day longer', () => {
+    const state = phoneWith(appointment('A', { start: new Date(NOW + HOUR).toISOString() }));
+    expect(state.idleAtMs()).toBe(NOW + DAY);
+    state.receive(inbound('thanks'), NOW + 20 * HOUR);
+    expect(state.idleAtMs()).toBe(NOW + 44 * HOUR);
+  });
+
+  test('cancelled, no-show and completed appointments hold nothing', () => {
+    const far = new Date(NOW + 10 * DAY).toISOString();
+    const state = phoneWith(
+      appointment('A', { status: 'CANCELED', start: far }),
+      appointment('B', { status: 'NOSHOWED', start: far }),
+      appointment('C', { status: 'COMPLETED', start: far }),
+    );
+    expect(state.idleAtMs()).toBe(NOW + DAY);
+  });
+
+  test('a cancel request is still open for a "yes": it holds the conversation until its start', () => {
+    const state = phoneWith(
+      appointment('A', { status: 'CANCEL_REQUESTED', start: new Date(NOW + 5 * DAY).toISOString() }),
+    );
+    expect(state.idleAtMs()).toBe(NOW + 5 * DAY);
+  });
+
+  test('an open which-one question holds it until the question expires', () => {
+    const soon = new Date(NOW + HOUR).toISOString();
+    const state = phoneWith(appointment('A', { start: soon }), appointment('B', { start: soon }));
+    state.receive(inbound('yes'), NOW + 30 * MINUTE);
+    expect(state.data.awaitingChoice).not.toBeNull();
+    expect(state.idleAtMs()).toBe(NOW + 30 * MINUTE + DAY);
+  });
+
+  test('a conversation that never saw anything is idle at once', () => {
+    expect(new ConversationState(initialPhoneState('+13035550123')).isIdle(NOW)).toBe(true);
   });
 });

@@ -108,6 +108,15 @@ async function world(ehrUrl: string, body: (w: World) => Promise<void>): Promise
   await worker.runUntil(body(w));
 }
 
+/** Waits until the phone workflow's latest run has `status`. */
+async function untilPhone(phone: WorkflowHandle, status: 'RUNNING' | 'COMPLETED'): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if ((await phone.describe()).status.name === status) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`the phone workflow never became ${status}`);
+}
+
 /** Waits until the phone workflow has `count` appointments whose patient was prompted. */
 async function phoneKnowsPrompted(count: number): Promise<void> {
   const phone = suite.env.client.workflow.getHandle(phoneWorkflowId(PHONE, 'valley'));
@@ -344,6 +353,48 @@ describe('two-way SMS', () => {
       await suite.env.sleep(50 * HOUR);
       const after = await second.query(appointmentViewQuery);
       expect(sentKinds(after).filter((k) => k === 'REMINDER')).toEqual([]);
+    });
+  });
+
+  test('a conversation ends when it has nothing left to do, and the next one on the number keeps its STOP', async () => {
+    await world('http://127.0.0.1:9/unused', async (w) => {
+      const t0 = await suite.env.currentTimeMs();
+      const first = await w.book('END1', t0 + 30 * HOUR);
+      await w.until(first, (v) => sentKinds(v).includes('BOOKED'));
+      await w.reply('STOP');
+      await w.until(first, (v) => v.optedOut);
+      const phone = suite.env.client.workflow.getHandle(phoneWorkflowId(PHONE, 'valley'));
+      const firstRun = (await phone.describe()).runId;
+      // A day after the last reply, but the appointment is still ahead: the conversation stays.
+      await suite.env.sleep(26 * HOUR);
+      expect((await phone.describe()).status.name).toBe('RUNNING');
+      // A day after the appointment's start nothing is left: it ends.
+      await suite.env.sleep(30 * HOUR);
+      await untilPhone(phone, 'COMPLETED');
+      // A new appointment on the number starts a new conversation, which knows the STOP.
+      const now = await suite.env.currentTimeMs();
+      const second = await w.book('END2', now + 72 * HOUR);
+      const v = await w.until(second, (x) => x.optedOut);
+      expect(v.reminders.every((r) => r.status !== 'PENDING')).toBe(true);
+      const next = await phone.describe();
+      expect(next.runId).not.toBe(firstRun);
+      expect(next.status.name).toBe('RUNNING');
+    });
+  });
+
+  test('a number that never said STOP ends its conversation without a record; a reply starts a fresh one', async () => {
+    await world('http://127.0.0.1:9/unused', async (w) => {
+      const t0 = await suite.env.currentTimeMs();
+      const handle = await w.book('END3', t0 + 2 * HOUR);
+      await w.until(handle, (v) => sentKinds(v).includes('BOOKED'));
+      const phone = suite.env.client.workflow.getHandle(phoneWorkflowId(PHONE, 'valley'));
+      await suite.env.sleep(27 * HOUR);
+      await untilPhone(phone, 'COMPLETED');
+      await w.reply('HELP');
+      await untilPhone(phone, 'RUNNING');
+      const state = await phone.query(phoneStateQuery);
+      expect(state.optedOut).toBe(false);
+      expect(state.recordKept).toBeUndefined();
     });
   });
 

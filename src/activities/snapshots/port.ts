@@ -182,10 +182,29 @@ export function parseCurrentObjectName(name: string): string | undefined {
   }
 }
 
+/**
+ * Ids of phone records (a phone conversation's opt-out state, kept when the conversation ends): `~`
+ * followed by the phone workflow id. EHR ids never contain `~`, so the two can never collide; phone
+ * records live in folders of their own (`phones/`, `phone-history/`) and are never listed as appointments.
+ */
+export const PHONE_RECORD_ID_PREFIX = '~';
+
+/** `appointments`/`history`, or `phones`/`phone-history` for a phone record, and the id to encode. */
+function folderOf(id: string): { current: string; history: string; name: string } {
+  return id.startsWith(PHONE_RECORD_ID_PREFIX)
+    ? { current: 'phones', history: 'phone-history', name: id.slice(PHONE_RECORD_ID_PREFIX.length) }
+    : { current: 'appointments', history: 'history', name: id };
+}
+
 /** Object keys (always `/`-separated; the file adapter maps them to paths). Inputs are validated. */
 export const objectKey = {
-  /** `<customerCode>/appointments/<id>.json` */
+  /** `<customerCode>/appointments/<id>.json` (a phone record: `<customerCode>/phones/<workflow id>.json`) */
   current(customerCode: string, appointmentId: string): string {
+    const folder = folderOf(appointmentId);
+    if (folder.current !== 'appointments') {
+      assertCustomerCode(customerCode);
+      return `${customerCode}/${folder.current}/${encodeAppointmentId(folder.name)}.json`;
+    }
     return `${objectKey.currentPrefix(customerCode)}${encodeAppointmentId(appointmentId)}.json`;
   },
   /** `<customerCode>/appointments/` — every current object of one customer starts with it. */
@@ -196,7 +215,8 @@ export const objectKey = {
   /** `<customerCode>/history/<id>/` — every history object of one appointment starts with it. */
   historyPrefix(customerCode: string, appointmentId: string): string {
     assertCustomerCode(customerCode);
-    return `${customerCode}/history/${encodeAppointmentId(appointmentId)}/`;
+    const folder = folderOf(appointmentId);
+    return `${customerCode}/${folder.history}/${encodeAppointmentId(folder.name)}/`;
   },
   /** `<customerCode>/history/<id>/<version, zero-padded>.json` */
   history(customerCode: string, appointmentId: string, version: number): string {

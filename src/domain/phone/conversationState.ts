@@ -20,6 +20,11 @@ const MAX_RESERVATIONS = 200;
 const FORGET_AFTER_MS = 7 * 24 * 3_600_000;
 /** A which-one question left unanswered this long is dropped; a later number is read afresh. */
 const CHOICE_TTL_MS = 24 * 3_600_000;
+/**
+ * A conversation with nothing open ends this long after its last reply or link (rules 3): long
+ * enough for Twilio's webhook retries and a patient's "thanks", short enough that idle numbers cost nothing.
+ */
+export const IDLE_AFTER_MS = 24 * 3_600_000;
 
 export type ConversationAction =
   | { type: 'route'; workflowId: string; appointmentId: string; reply: PatientReply }
@@ -65,8 +70,27 @@ export class ConversationState {
     return this.options.rules ?? CURRENT_RULES;
   }
 
+  /**
+   * When this conversation has nothing left to do (rules 3): a day after its last reply or link,
+   * after the start of every appointment still open for replies, and after an open which-one
+   * question expires. It then ends; its opt-out state is kept for the next one.
+   */
+  idleAtMs(): number {
+    const times = [
+      Date.parse(this.data.lastActivityAt ?? '') + IDLE_AFTER_MS,
+      ...this.data.appointments.filter((a) => OPEN_FOR_REPLIES.has(a.status)).map((a) => Date.parse(a.start)),
+      ...(this.data.awaitingChoice ? [Date.parse(this.data.awaitingChoice.askedAt) + CHOICE_TTL_MS] : []),
+    ].filter((t) => !Number.isNaN(t));
+    return Math.max(0, ...times);
+  }
+
+  isIdle(nowMs: number): boolean {
+    return nowMs >= this.idleAtMs();
+  }
+
   /** Records (or refreshes) an appointment texted to this number. */
   link(appointment: LinkedAppointment, nowMs: number): void {
+    this.data.lastActivityAt = new Date(nowMs).toISOString();
     const before = this.data.appointments.find((a) => a.appointmentId === appointment.appointmentId);
     // A new prompt (booking text) makes an old which-one question stale: "2" now answers the prompt.
     if (appointment.prompted && !before?.prompted) {
@@ -186,6 +210,7 @@ export class ConversationState {
   /** Reads one inbound text and says what to do: route it to an appointment, or answer it. */
   receive(inbound: InboundReply, nowMs: number): ConversationAction[] {
     if (this.data.seenMessageSids.includes(inbound.messageSid)) return [];
+    this.data.lastActivityAt = new Date(nowMs).toISOString();
     this.data.seenMessageSids.push(inbound.messageSid);
     if (this.data.seenMessageSids.length > MAX_SEEN_SIDS) this.data.seenMessageSids.shift();
     this.data.version += 1;

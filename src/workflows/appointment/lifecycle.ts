@@ -16,7 +16,7 @@ import { Outbox } from './outbox';
 import { PhoneLink } from './phoneLink';
 import { SearchIndex } from './searchIndex';
 import { Snapshots } from './snapshots';
-import { WakeTimer } from './wakeTimer';
+import { WakeTimer } from '../wakeTimer';
 
 export class AppointmentLifecycle {
   state: AppointmentState;
