@@ -4,6 +4,7 @@
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
+import { DateTime } from 'luxon';
 import {
   appointmentViewQuery,
   type AppointmentEvent,
@@ -44,11 +45,16 @@ interface Scenario {
   ev(overrides: Partial<AppointmentEvent> & Pick<AppointmentEvent, 'eventType' | 'start'>): AppointmentEvent;
 }
 
+type Activities = ReturnType<typeof testActivities>['activities'];
+
 /** Runs `body` with a worker and an appointment workflow started by its first event. */
-async function scenario(body: (s: Scenario) => Promise<void>): Promise<void> {
+async function scenario(
+  body: (s: Scenario) => Promise<void>,
+  wrap: (activities: Activities) => Activities = (a) => a,
+): Promise<void> {
   const taskQueue = uniqueTaskQueue('appt');
   const { activities, snapshots } = testActivities(suite.sandbox, { client: suite.env.client, taskQueue });
-  const worker = await appointmentWorker(suite.env, suite.bundle, taskQueue, activities);
+  const worker = await appointmentWorker(suite.env, suite.bundle, taskQueue, wrap(activities));
   const appointmentId = `A-${taskQueue}`;
   const t0 = await suite.env.currentTimeMs();
   let handle: WorkflowHandle<typeof appointmentLifecycle> | undefined;
@@ -279,6 +285,54 @@ describe('appointment workflow', () => {
       expect(history).toEqual(history.map((_, i) => i + 1));
       expect(snapshot?.version).toBe(history[history.length - 1]);
     });
+  });
+
+  test('an event that lands while the workflow writes its last snapshot is acted on by a new run, not dropped', async () => {
+    // The final snapshot (status COMPLETED) waits until the test has sent an event.
+    let reachedFinal: () => void = () => undefined;
+    const reached = new Promise<void>((resolve) => (reachedFinal = resolve));
+    let releaseFinal: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (releaseFinal = resolve));
+    const holdFinalSnapshot = (activities: Activities): Activities => ({
+      ...activities,
+      async writeSnapshot(snapshot) {
+        if (snapshot.status === 'COMPLETED') {
+          reachedFinal();
+          await released;
+        }
+        return activities.writeSnapshot(snapshot);
+      },
+    });
+    await scenario(async (s) => {
+      const start = minuteAligned(s.t0) + 2 * HOUR;
+      await s.send(s.ev({ eventType: 'BOOKED', start: iso(start) }));
+      await s.until(settled);
+      const firstRun = (await s.handle.describe()).runId;
+      const skipping = suite.env.sleep(2 * HOUR + 73 * HOUR);
+      await reached;
+      // The clinic moves the visit while the workflow is finishing.
+      const later = minuteAligned(await suite.env.currentTimeMs()) + 72 * HOUR;
+      await s.send(
+        s.ev({
+          eventType: 'RESCHEDULED',
+          start: iso(later),
+          eventAt: iso(s.t0 + 75 * HOUR),
+          eventId: 'moved',
+        }),
+      );
+      // The write outlasts 80 % of the workflow task timeout (10 s): the task is completed by a
+      // heartbeat and the next one hands the run the event while its last write is in flight.
+      await new Promise((resolve) => setTimeout(resolve, 9_000));
+      releaseFinal();
+      await skipping;
+      const v = await s.until((x) => sentKinds(x).includes('RESCHEDULED'));
+      expect(v.status).toBe('BOOKED');
+      expect(v.start).toBe(DateTime.fromMillis(later, { zone: v.timeZone }).toISO());
+      expect(v.reminders.some((r) => r.status === 'PENDING')).toBe(true);
+      const next = await s.handle.describe();
+      expect(next.runId).not.toBe(firstRun);
+      expect(next.status.name).toBe('RUNNING');
+    }, holdFinalSnapshot);
   });
 
   test('an event after retention starts a new run seeded from the latest snapshot', async () => {
