@@ -211,6 +211,28 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    // Rules 3: "HELP" is answered in the background while "yes" is routed; the EHR hears of the
+    // confirmation before its acknowledgement text goes out.
+    name: 'help-then-yes-ehr-first',
+    async body(r) {
+      const start = minuteAligned(r.t0) + 30 * HOUR;
+      await r.send(r.ev('booked', { eventType: 'BOOKED', start: iso(start) }));
+      await r.until('BOOKED text sent', (v) => sentKinds(v).includes('BOOKED') && settled(v));
+      await r.reply('HELP');
+      await r.reply('yes');
+      await r.until(
+        'confirmed, acknowledged and called back',
+        (v) =>
+          v.status === 'CONFIRMED' &&
+          sentKinds(v).includes('REPLY_CONFIRMED') &&
+          v.callbacks[0]?.status === 'DELIVERED',
+      );
+      const final = await r.handle().result();
+      check(final.status === 'COMPLETED', `status ${final.status}, expected COMPLETED`);
+      return `${final.status}, sent ${sentKinds(final).join(' ')}, callbacks ${final.callbacks.length}`;
+    },
+  },
+  {
     name: 'noshowed-then-completed',
     async body(r) {
       const start = minuteAligned(r.t0) + 2 * HOUR;

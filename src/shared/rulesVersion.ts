@@ -13,7 +13,9 @@
  *    a new phone number moves the appointment; the daily cap gives back reminders that did not go out.
  * 3: a reply on a shared number is read in the language of the last prompt (booking text or
  *    reminder) sent to it, not in the furthest appointment's; a phone conversation with nothing
- *    left to do ends, keeping its opt-out state in a phone record that the next one reads first.
+ *    left to do ends, keeping its opt-out state in a phone record that the next one reads first;
+ *    its answer texts go out in the background (a retrying one never holds back routing); an
+ *    appointment's EHR callback starts before the texts its reply called for.
  */
 export type RulesVersion = 1 | 2 | 3;
 

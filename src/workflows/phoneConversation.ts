@@ -110,12 +110,20 @@ export async function phoneConversationWorkflow(input: PhoneWorkflowInput): Prom
   }
   seeding.done();
 
-  const wake = (): boolean => actions.length > 0 || workflowInfo().continueAsNewSuggested;
+  // Ordinary activities, not local ones: a local activity beside the routing ones would make the
+  // history depend on which finished first.
+  const textsBeside = rules >= 3;
+  const answers = new AnswerQueue(() => (answersSettled = true));
+  let answersSettled = false;
+  // Answers still going out hold back the idle check and continue-as-new; their end wakes the loop.
+  const wake = (): boolean =>
+    actions.length > 0 || (!answers.busy && (answersSettled || workflowInfo().continueAsNewSuggested));
   // One timer for the idle check, kept while replies come: it may fire early, then the check re-arms it.
   const idleTimer = new WakeTimer();
   let idleCheckAt: number | undefined;
   for (;;) {
-    if (endsWhenIdle) {
+    answersSettled = false;
+    if (endsWhenIdle && !answers.busy) {
       if (idleCheckAt === undefined || Date.now() >= idleCheckAt) {
         idleCheckAt = Math.max(Date.now() + IDLE_CHECK_MIN_MS, state.idleAtMs());
       }
@@ -125,9 +133,14 @@ export async function phoneConversationWorkflow(input: PhoneWorkflowInput): Prom
     }
     while (actions.length > 0) {
       const action = actions.shift() as ConversationAction;
-      if (action.type === 'text') await answer(state, action, lean);
+      // Since rules 3 answers go out in order in the background: a retrying text never holds back a reply or a STOP.
+      if (action.type === 'text' && textsBeside) {
+        const send = prepareAnswer(state, action);
+        answers.add(() => send(durable.sendSms));
+      } else if (action.type === 'text') await answer(state, action, lean);
       else await tellAppointment(action, state.data.phone, lean);
     }
+    if (answers.busy) continue;
     if (endsWhenIdle && state.isIdle(Date.now())) {
       // Nothing left to do: keep the opt-out state where the next conversation finds it, then end.
       // A number that never said STOP (and has no record) leaves nothing behind.
@@ -233,35 +246,68 @@ function sidsOf(records: ReadonlyArray<{ sid?: string | null }>): string[] {
   return records.flatMap((r) => (r.sid ? [r.sid] : []));
 }
 
+/** Texts sent one after another in the background. */
+class AnswerQueue {
+  private tail: Promise<void> = Promise.resolve();
+  private queued = 0;
+
+  constructor(private readonly onSettled: () => void) {}
+
+  get busy(): boolean {
+    return this.queued > 0;
+  }
+
+  add(send: () => Promise<void>): void {
+    this.queued += 1;
+    this.tail = this.tail.then(send).finally(() => {
+      this.queued -= 1;
+      if (this.queued === 0) this.onSettled();
+    });
+  }
+}
+
+type SendSms = (typeof durable)['sendSms'];
+
+/** Answers one text now (runs before rules 3: in line, a local activity since the lean lifecycle). */
 async function answer(state: ConversationState, action: TextAction, lean: boolean): Promise<void> {
+  await prepareAnswer(state, action)(lean ? localTexts.sendSms : durable.sendSms);
+}
+
+/**
+ * Decides an answer's text now (language, the list a which-one question shows) and records it as
+ * pending; the returned function sends it. Which earlier answers a retry must not mistake for its
+ * own send is read when it is sent.
+ */
+function prepareAnswer(state: ConversationState, action: TextAction): (send: SendSms) => Promise<void> {
   const language = state.language();
   const latest = state.data.appointments[state.data.appointments.length - 1];
   const choices = action.kind === 'DISAMBIGUATE' ? state.choiceAppointments() : [];
   const record: PhoneOutboxRecord = { key: action.key, kind: action.kind, language, status: 'PENDING' };
   state.data.outbox.push(record);
   if (state.data.outbox.length > 50) state.data.outbox.shift();
-  const send = lean ? localTexts.sendSms : durable.sendSms;
-  try {
-    const result = await send({
-      messageKey: action.key,
-      appointmentId: latest?.appointmentId ?? 'none',
-      to: state.data.phone,
-      kind: action.kind,
-      context: {
-        language,
-        firstName: latest?.firstName,
-        ...(latest?.callbackPhone ? { callbackPhone: latest.callbackPhone } : {}),
-      },
-      ...(choices.length > 0
-        ? { choiceItems: choices.map((a) => ({ start: a.start, zone: a.timeZone, provider: a.provider })) }
-        : {}),
+  const request = {
+    messageKey: action.key,
+    appointmentId: latest?.appointmentId ?? 'none',
+    to: state.data.phone,
+    kind: action.kind,
+    context: {
+      language,
+      firstName: latest?.firstName,
+      ...(latest?.callbackPhone ? { callbackPhone: latest.callbackPhone } : {}),
+    },
+    ...(choices.length > 0
+      ? { choiceItems: choices.map((a) => ({ start: a.start, zone: a.timeZone, provider: a.provider })) }
+      : {}),
+  };
+  return async (send) => {
+    try {
       // A retry must not take an earlier identical answer (a second HELP) for its own send.
-      excludeSids: sidsOf(state.data.outbox),
-    });
-    record.status = result.status.toUpperCase();
-    record.sid = result.sid;
-  } catch (err) {
-    record.status = 'FAILED';
-    log.warn('conversation text not sent', { key: action.key, error: String(err) });
-  }
+      const result = await send({ ...request, excludeSids: sidsOf(state.data.outbox) });
+      record.status = result.status.toUpperCase();
+      record.sid = result.sid;
+    } catch (err) {
+      record.status = 'FAILED';
+      log.warn('conversation text not sent', { key: action.key, error: String(err) });
+    }
+  };
 }

@@ -64,14 +64,20 @@ interface World {
 
 let replySeq = 0;
 
-async function world(ehrUrl: string, body: (w: World) => Promise<void>): Promise<void> {
+type Activities = ReturnType<typeof testActivities>['activities'];
+
+async function world(
+  ehrUrl: string,
+  body: (w: World) => Promise<void>,
+  wrap: (activities: Activities) => Activities = (a) => a,
+): Promise<void> {
   const taskQueue = uniqueTaskQueue('sms');
   const { activities } = testActivities(
     suite.sandbox,
     { client: suite.env.client, taskQueue },
     { url: ehrUrl, secret: SECRET },
   );
-  const worker = await appointmentWorker(suite.env, suite.bundle, taskQueue, activities);
+  const worker = await appointmentWorker(suite.env, suite.bundle, taskQueue, wrap(activities));
   const conversations = new ConversationGateway(suite.env.client, taskQueue, 'valley');
   const t0 = await suite.env.currentTimeMs();
   const started = Date.now();
@@ -354,6 +360,85 @@ describe('two-way SMS', () => {
       const after = await second.query(appointmentViewQuery);
       expect(sentKinds(after).filter((k) => k === 'REMINDER')).toEqual([]);
     });
+  });
+
+  test('the EHR hears of a reply while its acknowledgement text is still on its way (rules 3)', async () => {
+    const ehr = await startEhr();
+    let releaseAck: () => void = () => undefined;
+    const ackReleased = new Promise<void>((resolve) => (releaseAck = resolve));
+    const slowAck = (activities: Activities): Activities => ({
+      ...activities,
+      async sendText(request) {
+        if (request.kind === 'REPLY_CONFIRMED') await ackReleased;
+        return activities.sendText(request);
+      },
+    });
+    try {
+      await world(
+        ehr.url,
+        async (w) => {
+          const t0 = await suite.env.currentTimeMs();
+          const handle = await w.book('EHR1', t0 + 72 * HOUR);
+          await w.until(handle, (v) => sentKinds(v).includes('BOOKED'));
+          await w.phoneKnowsPrompted(1);
+          await w.reply('yes');
+          try {
+            for (let i = 0; i < 200 && ehr.requests.length === 0; i++) {
+              await new Promise((r) => setTimeout(r, 50));
+            }
+            expect(ehr.requests).toHaveLength(1);
+            expect(await w.texts()).toHaveLength(1);
+          } finally {
+            releaseAck();
+          }
+          const v = await w.until(
+            handle,
+            (x) => x.callbacks[0]?.status === 'DELIVERED' && sentKinds(x).includes('REPLY_CONFIRMED'),
+          );
+          expect(v.status).toBe('CONFIRMED');
+        },
+        slowAck,
+      );
+    } finally {
+      await ehr.close();
+    }
+  });
+
+  test('a reply is routed while an earlier answer text is still on its way (rules 3)', async () => {
+    let releaseHelp: () => void = () => undefined;
+    const helpReleased = new Promise<void>((resolve) => (releaseHelp = resolve));
+    // The HELP answer is slow (Twilio timing out, say) until the test lets it go.
+    const slowHelp = (activities: Activities): Activities => ({
+      ...activities,
+      async sendSms(request) {
+        if (request.kind === 'HELP') await helpReleased;
+        return activities.sendSms(request);
+      },
+    });
+    await world(
+      'http://127.0.0.1:9/unused',
+      async (w) => {
+        const t0 = await suite.env.currentTimeMs();
+        const handle = await w.book('SLOW1', t0 + 72 * HOUR);
+        await w.until(handle, (v) => sentKinds(v).includes('BOOKED'));
+        await w.phoneKnowsPrompted(1);
+        await w.reply('HELP');
+        await w.reply('yes');
+        try {
+          const v = await w.until(handle, (x) => x.status === 'CONFIRMED');
+          expect(v.callbacks.map((c) => c.type)).toEqual(['CONFIRM']);
+          expect((await w.texts()).some((t) => t.includes('appointment messages'))).toBe(false);
+        } finally {
+          // Also on failure: the worker cannot shut down while the text is held.
+          releaseHelp();
+        }
+        for (let i = 0; i < 200 && !(await w.texts()).some((t) => t.includes('appointment messages')); i++) {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        expect((await w.texts()).filter((t) => t.includes('appointment messages'))).toHaveLength(1);
+      },
+      slowHelp,
+    );
   });
 
   test('a conversation ends when it has nothing left to do, and the next one on the number keeps its STOP', async () => {

@@ -28,11 +28,28 @@ export class EhrCallbacks {
 
   /** Starts every pending callback that is not already on its way. */
   sync(): void {
+    this.launch();
+  }
+
+  /**
+   * Starts every pending callback and waits until each one's first try has ended (delivered, or
+   * handed to an ordinary activity that retries it in the background). Texts sent after it never
+   * run beside a first try: two local activities in flight at once would make the history depend
+   * on which one finishes first.
+   */
+  async startBeforeTexts(): Promise<void> {
+    await Promise.all(this.launch());
+  }
+
+  private launch(): Array<Promise<void>> {
     const { details } = this.state().data;
-    if (!details) return;
+    if (!details) return [];
+    const firstTries: Array<Promise<void>> = [];
     for (const callback of this.state().pendingCallbacks()) {
       if (this.inFlight.has(callback.key)) continue;
-      const done = deliver(inputOf(callback, details.appointmentId)).then(
+      let firstTryEnded: () => void = () => undefined;
+      firstTries.push(new Promise<void>((resolve) => (firstTryEnded = resolve)));
+      const done = deliver(inputOf(callback, details.appointmentId), firstTryEnded).then(
         () => this.state().recordCallbackDelivered(callback.key, Date.now()),
         (err: unknown) => {
           const reason = describeFailure(err);
@@ -48,13 +65,16 @@ export class EhrCallbacks {
         }),
       );
     }
+    return firstTries;
   }
 }
 
-async function deliver(input: CallbackInput): Promise<void> {
+async function deliver(input: CallbackInput, firstTryEnded: () => void): Promise<void> {
   try {
     await notifyEhrFirstTry(input);
+    firstTryEnded();
   } catch (err) {
+    firstTryEnded();
     const cause = causeOf(err);
     if (cause instanceof ApplicationFailure && cause.type === EHR_CALLBACK_REJECTED) throw err;
     await notifyEhr(input);

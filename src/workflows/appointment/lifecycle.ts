@@ -87,6 +87,8 @@ export class AppointmentLifecycle {
       await this.phoneLink.leaveOldNumber(this.state);
       const pending = this.state.pendingMessages()[0];
       if (pending) {
+        // Since rules 3 the EHR hears of a reply first: its acknowledgement text may retry for an hour.
+        if (this.rules >= 3) await this.callbacks.startBeforeTexts();
         await this.outbox.deliver(this.state, pending);
         continue;
       }
