@@ -1,9 +1,8 @@
 import * as options from '../../src/shared/activityOptions';
 
 /** Every option set the workflows proxy activities with (the frozen type's inline ones are legacy). */
-const OPTION_SETS = Object.entries(options).filter(
-  (entry): entry is [string, { scheduleToCloseTimeout?: unknown }] =>
-    typeof entry[1] === 'object' && entry[1] !== null && 'startToCloseTimeout' in entry[1],
+const OPTION_SETS: Array<[string, { scheduleToCloseTimeout?: unknown }]> = Object.entries(options).flatMap(
+  ([name, value]) => (typeof value === 'object' && 'startToCloseTimeout' in value ? [[name, value]] : []),
 );
 
 describe('activity options (issue 10.8: every activity has a schedule-to-close bound)', () => {
