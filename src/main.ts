@@ -3,7 +3,7 @@
  * TEMPORAL_ADDRESS points at a cluster), the worker and the API; on Ctrl-C or SIGTERM drains the
  * worker first, then closes the API and stops the dev server, leaving no process behind.
  */
-import { ConfigError, loadConfig, type AppConfig } from './config';
+import { ConfigError, loadConfig, parseConfig, type AppConfig } from './config';
 import { logger } from './log';
 import { startApi, type ApiServer } from './api/server';
 import { binaryVersion, resolveTemporalBinary, TemporalBinaryNotFound } from './temporal/binaries';
@@ -14,6 +14,7 @@ import {
   ensureSearchAttributes,
 } from './temporal/connection';
 import { startDevServer, type DevServer } from './temporal/devServer';
+import { dataConverterOf, withSandboxCodecKeys } from './temporal/dataConverter';
 import { createWorker } from './worker';
 import { installTemporalRuntime } from './temporal/runtimeLogger';
 import { TemplatesFileError } from './activities/sms';
@@ -23,6 +24,9 @@ async function main(): Promise<void> {
   let config: AppConfig;
   try {
     config = loadConfig();
+    // The embedded default encrypts too, with a key generated for its data folder.
+    config = parseConfig(withSandboxCodecKeys(config, process.env));
+    dataConverterOf(config);
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
@@ -88,7 +92,7 @@ async function main(): Promise<void> {
         void shutdown('worker-failed');
       },
     );
-    api = await startApi(config, createClient(connection, env.TEMPORAL_NAMESPACE));
+    api = await startApi(config, createClient(connection, env.TEMPORAL_NAMESPACE, dataConverterOf(config)));
 
     const lines = [
       `API:          ${api.url}  (health ${api.url}/healthz, ready ${api.url}/readyz)`,

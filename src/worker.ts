@@ -10,6 +10,7 @@ import { logger } from './log';
 import { installTemporalRuntime } from './temporal/runtimeLogger';
 import { connectWithRetry, connectWorkerWithRetry, ensureSearchAttributes } from './temporal/connection';
 import { WORKFLOW_BUNDLER_OPTIONS } from './temporal/workflowBundle';
+import { dataConverterOf } from './temporal/dataConverter';
 
 export async function createWorker(config: AppConfig, connection: NativeConnection): Promise<Worker> {
   return Worker.create({
@@ -19,6 +20,8 @@ export async function createWorker(config: AppConfig, connection: NativeConnecti
     workflowsPath: require.resolve('./workflows'),
     bundlerOptions: WORKFLOW_BUNDLER_OPTIONS,
     activities: createActivities(activityDepsFromConfig(config)),
+    // Patient data leaves the process encrypted when keys are configured (README "Security").
+    dataConverter: dataConverterOf(config),
     // Bounded memory: an evicted workflow is replayed from its (short) history when it next wakes.
     maxCachedWorkflows: config.env.WORKER_MAX_CACHED_WORKFLOWS,
     maxConcurrentWorkflowTaskExecutions: config.env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,

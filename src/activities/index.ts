@@ -4,6 +4,7 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import type { AppConfig } from '../config';
+import { dataConverterOf } from '../temporal/dataConverter';
 import { createOutboxActivities } from './outbox';
 import { createPhoneActivities } from './phone';
 import { createEhrCallbackActivities } from './ehrCallback';
@@ -57,6 +58,7 @@ export function activityDepsFromConfig(config: AppConfig): ActivityDeps {
       client: new Client({
         connection: Connection.lazy({ address: config.temporalAddress }),
         namespace: env.TEMPORAL_NAMESPACE,
+        dataConverter: dataConverterOf(config),
       }),
       taskQueue: env.TEMPORAL_TASK_QUEUE,
       phoneIdKey: config.phoneIdKey,

@@ -7,6 +7,7 @@ import type { Client } from '@temporalio/client';
 import { loadConfig, type AppConfig } from '../config';
 import { logger } from '../log';
 import { connectWithRetry, createClient } from '../temporal/connection';
+import { dataConverterOf } from '../temporal/dataConverter';
 import { createApp } from './app';
 import { apiRouters, createGateways } from './routes';
 import { handleHl7Message } from './hl7';
@@ -73,7 +74,10 @@ async function main(): Promise<void> {
   const config = loadConfig();
   logger.level = config.env.LOG_LEVEL;
   const connection = await connectWithRetry(config.temporalAddress, { logger });
-  const api = await startApi(config, createClient(connection, config.env.TEMPORAL_NAMESPACE));
+  const api = await startApi(
+    config,
+    createClient(connection, config.env.TEMPORAL_NAMESPACE, dataConverterOf(config)),
+  );
   logger.info({ url: api.url }, 'API listening');
   const stop = async (): Promise<void> => {
     await api.close();

@@ -5,6 +5,7 @@
 import { IANAZone } from 'luxon';
 import { isSupportedCountry } from 'libphonenumber-js';
 import { z } from 'zod';
+import { parseCodecKeys } from '../temporal/codecKeys';
 
 const HHMM = /^\d{4}$/;
 
@@ -115,6 +116,9 @@ export const envFields = z.object({
   EHR_CALLBACK_URL: optionalUrl,
   EHR_CALLBACK_SECRET: optionalString,
   PHONE_ID_KEY: optionalString,
+  // Payload encryption keys (README "Security"): `<id>:<base64 32 bytes>`, newest first; or a file of them.
+  PAYLOAD_CODEC_KEYS: optionalString,
+  PAYLOAD_CODEC_KEYS_FILE: optionalString,
   API_INTERNAL_URL: optionalUrl,
 
   DEFAULT_COUNTRY: z
@@ -215,6 +219,19 @@ export function crossFieldProblems(env: Partial<EnvFields>): Array<{ name: strin
     if (env.EHR_API_KEYS?.length === 0) {
       problem('EHR_API_KEYS', 'is required outside sandbox mode (comma-separated bearer keys)');
     }
+    if (!env.PAYLOAD_CODEC_KEYS && !env.PAYLOAD_CODEC_KEYS_FILE) {
+      problem(
+        'PAYLOAD_CODEC_KEYS',
+        'is required outside sandbox mode (or PAYLOAD_CODEC_KEYS_FILE): patient data in Temporal is encrypted with it',
+      );
+    }
+  }
+  if (env.PAYLOAD_CODEC_KEYS && env.PAYLOAD_CODEC_KEYS_FILE) {
+    problem('PAYLOAD_CODEC_KEYS', 'set PAYLOAD_CODEC_KEYS or PAYLOAD_CODEC_KEYS_FILE, not both');
+  }
+  if (env.PAYLOAD_CODEC_KEYS) {
+    const parsed = parseCodecKeys(env.PAYLOAD_CODEC_KEYS);
+    if (!parsed.ok) for (const message of parsed.problems) problem('PAYLOAD_CODEC_KEYS', message);
   }
   if (env.EHR_CALLBACK_URL && !env.EHR_CALLBACK_SECRET) {
     problem('EHR_CALLBACK_SECRET', 'is required when EHR_CALLBACK_URL is set (callbacks are HMAC-signed)');

@@ -1,6 +1,7 @@
 /** Connecting to Temporal, waiting for it to come up, and registering our search attributes. */
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES } from '../shared/temporal';
 import type { Logger } from '../log';
@@ -67,6 +68,10 @@ export async function ensureSearchAttributes(connection: Connection, namespace: 
   return Object.keys(missing);
 }
 
-export function createClient(connection: Connection, namespace: string): Client {
-  return new Client({ connection, namespace });
+export function createClient(
+  connection: Connection,
+  namespace: string,
+  dataConverter?: DataConverter,
+): Client {
+  return new Client({ connection, namespace, ...(dataConverter ? { dataConverter } : {}) });
 }

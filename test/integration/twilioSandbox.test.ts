@@ -434,6 +434,7 @@ describe('Twilio client', () => {
       EHR_CALLBACK_URL: 'https://ehr.example.org/replies',
       EHR_CALLBACK_SECRET: 'callback-secret',
       PHONE_ID_KEY: 'a-long-random-phone-id-key',
+      PAYLOAD_CODEC_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
       DEFAULT_TIMEZONE: 'America/Chicago',
     });
     const real = createTwilioClient(config, 'http://127.0.0.1:1/sandbox/twilio');

@@ -90,6 +90,7 @@ describe('configuration', () => {
         'DEFAULT_TIMEZONE',
         'EHR_API_KEYS',
         'EHR_CALLBACK_URL',
+        'PAYLOAD_CODEC_KEYS',
         'PHONE_ID_KEY',
         'PUBLIC_BASE_URL',
         'TWILIO_PHONE_NUMBER',
@@ -107,6 +108,7 @@ describe('configuration', () => {
       EHR_CALLBACK_URL: 'https://ehr.example.org/sms-replies',
       EHR_CALLBACK_SECRET: 'callback-secret',
       PHONE_ID_KEY: 'a-long-random-phone-id-key',
+      PAYLOAD_CODEC_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
     };
     expect(problemsOf(production)).toEqual([
       expect.stringMatching(/^DEFAULT_TIMEZONE: is required outside sandbox mode/),
@@ -129,11 +131,24 @@ describe('configuration', () => {
       EHR_CALLBACK_URL: 'https://ehr.example.org/sms-replies',
       EHR_CALLBACK_SECRET: 'callback-secret',
       PHONE_ID_KEY: 'a-long-random-phone-id-key',
+      PAYLOAD_CODEC_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
       DEFAULT_TIMEZONE: 'America/Chicago',
     });
     expect(config.sandbox).toBe(false);
     expect(config.ehrApiKeys).toEqual(['k1', 'k2']);
     expect(config.publicBaseUrl).toBe('https://sms.example.org');
+  });
+
+  test('payload codec keys: inline or a file, not both; a bad key is listed without echoing it', () => {
+    const key = `k1:${Buffer.alloc(32, 7).toString('base64')}`;
+    expect(problemsOf({ PAYLOAD_CODEC_KEYS: key, PAYLOAD_CODEC_KEYS_FILE: '/etc/keys' })).toEqual([
+      'PAYLOAD_CODEC_KEYS: set PAYLOAD_CODEC_KEYS or PAYLOAD_CODEC_KEYS_FILE, not both',
+    ]);
+    const short = `k1:${Buffer.alloc(16, 7).toString('base64')}`;
+    const problems = problemsOf({ PAYLOAD_CODEC_KEYS: short });
+    expect(problems).toEqual([expect.stringContaining('32 random bytes')]);
+    expect(problems.join()).not.toContain(short.slice(3));
+    expect(parseConfig({ PAYLOAD_CODEC_KEYS: key }).env.PAYLOAD_CODEC_KEYS).toBe(key);
   });
 
   test('secret values are never echoed in problems', () => {

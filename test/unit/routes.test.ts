@@ -30,6 +30,7 @@ const production = {
   EHR_CALLBACK_URL: 'https://ehr.example.org/replies',
   EHR_CALLBACK_SECRET: 'callback-secret',
   PHONE_ID_KEY: 'a-long-random-phone-id-key',
+  PAYLOAD_CODEC_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
   DEFAULT_TIMEZONE: 'America/Chicago',
 };
 
