@@ -14,7 +14,12 @@ import {
   ensureSearchAttributes,
 } from './temporal/connection';
 import { startDevServer, type DevServer } from './temporal/devServer';
-import { dataConverterOf, withSandboxCodecKeys } from './temporal/dataConverter';
+import {
+  dataConverterOf,
+  payloadCodecOf,
+  sandboxOperatorTokenFile,
+  withSandboxCodecKeys,
+} from './temporal/dataConverter';
 import { createWorker } from './worker';
 import { installTemporalRuntime } from './temporal/runtimeLogger';
 import { TemplatesFileError } from './activities/sms';
@@ -71,6 +76,8 @@ async function main(): Promise<void> {
         port: env.TEMPORAL_DEV_SERVER_PORT,
         uiPort: env.TEMPORAL_UI_PORT,
         namespace: env.TEMPORAL_NAMESPACE,
+        // Its Web UI shows decrypted payloads to an operator signed in at our /codec/sign-in.
+        ...(payloadCodecOf(config) ? { codecEndpoint: `http://localhost:${env.PORT}/codec` } : {}),
       });
       devServer.process.once('exit', (code) => {
         if (!stopping) {
@@ -105,6 +112,14 @@ async function main(): Promise<void> {
       config.sandbox
         ? `Sandbox mode: no Twilio credentials; texts stay local. EHR API key: ${config.ehrApiKeys[0]}`
         : 'Twilio mode: texts are sent through Twilio',
+      ...(payloadCodecOf(config)
+        ? [
+            `Payloads:     encrypted in Temporal; to read them in the Web UI sign in at ${api.url}/codec/sign-in` +
+              (config.sandbox
+                ? ` (OPERATOR_TOKEN, else the token in ${sandboxOperatorTokenFile(config)})`
+                : ' (OPERATOR_TOKEN)'),
+          ]
+        : []),
       `Data:         ${config.dataDir}`,
       'Press Ctrl-C to stop.',
     ];

@@ -36,7 +36,9 @@ export function createApp({ logger, readiness, routers = [] }: AppDependencies):
       // bodies), and FHIR answers its parse errors as OperationOutcomes.
       type: (req) =>
         req.headers['content-type']?.startsWith('application/json') === true &&
-        !req.url?.startsWith('/v1/ehr/'),
+        !req.url?.startsWith('/v1/ehr/') &&
+        // The codec server reads its (larger) bodies itself, after authenticating the operator.
+        !req.url?.startsWith('/codec/'),
       // Keeps the exact bytes for signature checks (the sandbox EHR receiver verifies X-Signature over them).
       verify: (req, _res, buf) => {
         (req as typeof req & { rawBody?: Buffer }).rawBody = buf;

@@ -16,6 +16,8 @@ import { SandboxMessageStore } from '../sandbox/messageStore';
 import { sandboxInboundRouter } from '../sandbox/sandboxInbound';
 import { createSandboxPublicRouter, createTwilioSandboxRouter } from '../sandbox/twilioSandbox';
 import { adminRouter } from './admin';
+import { codecServerRouter } from './codecServer';
+import { payloadCodecOf } from '../temporal/dataConverter';
 import { requireBearerKey } from './auth';
 import { ehrEventsRouter } from './ehrEvents';
 import { fhirRouter } from './fhir';
@@ -97,6 +99,18 @@ export function apiRouters(config: AppConfig, gateways: ApiGateways, logger: Log
     routers.push(
       createEhrCallbackReceiverRouter(EhrCallbackStore.inDataDir(config.dataDir), {
         secret: env.EHR_CALLBACK_SECRET ?? SANDBOX_EHR_CALLBACK_SECRET,
+        logger,
+      }),
+    );
+  }
+  const codec = payloadCodecOf(config);
+  if (codec) {
+    routers.push(
+      codecServerRouter({
+        codec,
+        operatorToken: env.OPERATOR_TOKEN,
+        allowedOrigins: config.codecCorsOrigins,
+        secureCookies: config.publicBaseUrl.startsWith('https://'),
         logger,
       }),
     );

@@ -20,6 +20,8 @@ export interface AppConfig {
   readonly phoneIdKey: string;
   /** How workers reach the API's sandbox endpoints (API_INTERNAL_URL; loopback when one process runs both). */
   readonly apiInternalUrl: string;
+  /** Web UI origins the codec server answers (CODEC_CORS_ORIGINS; the embedded Web UI's by default). */
+  readonly codecCorsOrigins: readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -71,6 +73,11 @@ export function parseConfig(source: Record<string, string | undefined>): AppConf
     phoneIdKey: env.PHONE_ID_KEY ?? `sandbox-phone-id:${env.CUSTOMER_CODE}`,
     defaultTimezone: env.DEFAULT_TIMEZONE ?? SANDBOX_DEFAULT_TIMEZONE,
     apiInternalUrl: (env.API_INTERNAL_URL ?? `http://127.0.0.1:${env.PORT}`).replace(/\/+$/, ''),
+    codecCorsOrigins:
+      env.CODEC_CORS_ORIGINS ??
+      (env.TEMPORAL_ADDRESS
+        ? []
+        : [`http://localhost:${env.TEMPORAL_UI_PORT}`, `http://127.0.0.1:${env.TEMPORAL_UI_PORT}`]),
   };
 }
 

@@ -119,6 +119,19 @@ export const envFields = z.object({
   // Payload encryption keys (README "Security"): `<id>:<base64 32 bytes>`, newest first; or a file of them.
   PAYLOAD_CODEC_KEYS: optionalString,
   PAYLOAD_CODEC_KEYS_FILE: optionalString,
+  // The codec server (/codec): who may decode (bearer token, or its sign-in), and from which Web UI origins.
+  OPERATOR_TOKEN: optionalString.refine(
+    (token) => token === undefined || token.length >= 32,
+    'must be at least 32 characters (openssl rand -base64 32)',
+  ),
+  CODEC_CORS_ORIGINS: optionalString.transform((v) =>
+    v
+      ? v
+          .split(',')
+          .map((o) => o.trim().replace(/\/+$/, ''))
+          .filter(Boolean)
+      : undefined,
+  ),
   API_INTERNAL_URL: optionalUrl,
 
   DEFAULT_COUNTRY: z

@@ -5,6 +5,7 @@
  * (sandbox and tests only: outside sandbox mode the keys are required).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { DataConverter } from '@temporalio/common';
 import { ConfigError, type AppConfig } from '../config';
@@ -66,16 +67,33 @@ export function sandboxCodecKeysFile(config: AppConfig): string {
  * Returns the environment to parse the configuration from again.
  */
 export function withSandboxCodecKeys(config: AppConfig, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  if (!config.sandbox || config.env.PAYLOAD_CODEC_KEYS || config.env.PAYLOAD_CODEC_KEYS_FILE) return env;
-  const file = sandboxCodecKeysFile(config);
-  if (!existsSync(file)) {
-    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-    // `wx`: two processes starting at once never overwrite each other's key.
-    try {
-      writeFileSync(file, `${newCodecKeyEntry(`sandbox-${Date.now()}`)}\n`, { mode: 0o600, flag: 'wx' });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
+  if (!config.sandbox) return env;
+  const result = { ...env };
+  if (!config.env.PAYLOAD_CODEC_KEYS && !config.env.PAYLOAD_CODEC_KEYS_FILE) {
+    const file = sandboxCodecKeysFile(config);
+    createOnce(file, () => `${newCodecKeyEntry(`sandbox-${Date.now()}`)}\n`);
+    result.PAYLOAD_CODEC_KEYS_FILE = file;
   }
-  return { ...env, PAYLOAD_CODEC_KEYS_FILE: file };
+  if (!config.env.OPERATOR_TOKEN) {
+    // The codec server's operator token (its sign-in page asks for it): kept beside the key.
+    const file = sandboxOperatorTokenFile(config);
+    createOnce(file, () => randomBytes(32).toString('base64url'));
+    result.OPERATOR_TOKEN = readFileSync(file, 'utf8').trim();
+  }
+  return result;
+}
+
+export function sandboxOperatorTokenFile(config: AppConfig): string {
+  return path.join(config.dataDir, 'operator-token');
+}
+
+/** Writes an owner-only file unless it exists (`wx`: two processes starting at once keep the first). */
+function createOnce(file: string, content: () => string): void {
+  if (existsSync(file)) return;
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  try {
+    writeFileSync(file, content(), { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
 }

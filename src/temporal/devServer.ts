@@ -15,6 +15,8 @@ export interface DevServerOptions {
   namespace: string;
   /** Bind address; loopback by default because the dev server has no authentication. */
   ip?: string;
+  /** The codec server its Web UI calls to show decrypted payloads (our API's /codec). */
+  codecEndpoint?: string;
 }
 
 export interface DevServer {
@@ -42,6 +44,7 @@ export function devServerArgs(options: DevServerOptions, dbFile: string): string
     'warn',
   ];
   if (options.namespace !== 'default') args.push('--namespace', options.namespace);
+  if (options.codecEndpoint) args.push('--ui-codec-endpoint', options.codecEndpoint);
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTE_CLI_TYPES)) {
     args.push('--search-attribute', `${name}=${type}`);
   }

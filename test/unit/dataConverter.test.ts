@@ -46,9 +46,25 @@ describe('payload codec keys from configuration', () => {
     expect(codecKeysOf(parseConfig({ DATA_DIR: dataDir, ...env }))).toHaveLength(1);
   });
 
-  test('configured keys are never replaced by a generated one', () => {
+  test('configured keys and operator token are never replaced by generated ones', () => {
     const key = newCodecKeyEntry('ops');
-    const config = parseConfig({ DATA_DIR: tempDir(), PAYLOAD_CODEC_KEYS: key });
-    expect(withSandboxCodecKeys(config, { PAYLOAD_CODEC_KEYS: key })).toEqual({ PAYLOAD_CODEC_KEYS: key });
+    const token = 'an-operator-token-of-at-least-32-characters';
+    const source = { PAYLOAD_CODEC_KEYS: key, OPERATOR_TOKEN: token };
+    const config = parseConfig({ DATA_DIR: tempDir(), ...source });
+    expect(withSandboxCodecKeys(config, source)).toEqual(source);
+  });
+
+  test('npm start in sandbox mode also generates an operator token for the codec sign-in, once', () => {
+    const dataDir = tempDir();
+    const config = parseConfig({ DATA_DIR: dataDir });
+    const token = withSandboxCodecKeys(config, {}).OPERATOR_TOKEN as string;
+    expect(token.length).toBeGreaterThanOrEqual(32);
+    expect(withSandboxCodecKeys(config, {}).OPERATOR_TOKEN).toBe(token);
+    expect(statSync(path.join(dataDir, 'operator-token')).mode & 0o777).toBe(0o600);
+  });
+
+  test('outside sandbox mode nothing is generated', () => {
+    const config = { ...parseConfig({ DATA_DIR: tempDir() }), sandbox: false };
+    expect(withSandboxCodecKeys(config, {})).toEqual({});
   });
 });
