@@ -26,6 +26,8 @@ import { TemplatesFileError } from './activities/sms';
 import type { Worker } from '@temporalio/worker';
 
 async function main(): Promise<void> {
+  // Files this process and its children (the dev server's SQLite, logs, stores, keys) create are owner-only.
+  process.umask(0o077);
   let config: AppConfig;
   try {
     config = loadConfig();

@@ -49,6 +49,7 @@ async function registerSearchAttributes(config: AppConfig): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  process.umask(0o077); // files it creates under DATA_DIR (sandbox stores, snapshots) are owner-only
   const config = loadConfig();
   logger.level = config.env.LOG_LEVEL; // .env may set it after the logger was created
   installTemporalRuntime(logger);

@@ -71,6 +71,7 @@ export async function startApi(config: AppConfig, client: Client): Promise<ApiSe
 }
 
 async function main(): Promise<void> {
+  process.umask(0o077); // files it creates under DATA_DIR (sandbox stores, snapshots) are owner-only
   const config = loadConfig();
   logger.level = config.env.LOG_LEVEL;
   const connection = await connectWithRetry(config.temporalAddress, { logger });

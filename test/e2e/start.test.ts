@@ -3,7 +3,7 @@
  * SIGINT/SIGTERM leave no process behind; a restart keeps the data.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Connection, Client } from '@temporalio/client';
@@ -84,6 +84,12 @@ describe('npm start (embedded default)', () => {
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
     expect(pidsMatching(dataDir)).toEqual([]);
+
+    // Everything under DATA_DIR (Temporal's SQLite, logs, keys, stores) is owner-only.
+    const open = readdirSync(dataDir, { recursive: true, encoding: 'utf8' })
+      .map((name) => path.join(dataDir, name))
+      .filter((file) => (statSync(file).mode & 0o077) !== 0);
+    expect(open).toEqual([]);
   });
 });
 
