@@ -3,6 +3,7 @@
  * TEMPORAL_ADDRESS points at a cluster), the worker and the API; on Ctrl-C or SIGTERM drains the
  * worker first, then closes the API and stops the dev server, leaving no process behind.
  */
+import { temporalConnectionOptions } from './temporal/connectionOptions';
 import { ConfigError, loadConfig, parseConfig, type AppConfig } from './config';
 import { logger } from './log';
 import { startApi, type ApiServer } from './api/server';
@@ -88,11 +89,11 @@ async function main(): Promise<void> {
         }
       });
     }
-    const connection = await connectWithRetry(config.temporalAddress, { logger });
+    const connection = await connectWithRetry(temporalConnectionOptions(config), { logger });
     const added = await ensureSearchAttributes(connection, env.TEMPORAL_NAMESPACE);
     if (added.length > 0) logger.info({ added }, 'registered search attributes');
 
-    const workerConnection = await connectWorkerWithRetry(config.temporalAddress);
+    const workerConnection = await connectWorkerWithRetry(temporalConnectionOptions(config));
     worker = await createWorker(config, workerConnection);
     workerDone = worker.run().then(
       () => workerConnection.close(),

@@ -3,6 +3,7 @@
  * workflow cache and concurrency (WORKER_* settings).
  * `npm run worker` runs it alone (for the multi-process topology); `npm start` runs it in-process.
  */
+import { temporalConnectionOptions } from './temporal/connectionOptions';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { activityDepsFromConfig, createActivities } from './activities';
 import { loadConfig, type AppConfig } from './config';
@@ -36,7 +37,7 @@ export async function createWorker(config: AppConfig, connection: NativeConnecti
 
 /** A standalone worker may be the first process on a new cluster: make sure operators can filter. */
 async function registerSearchAttributes(config: AppConfig): Promise<void> {
-  const connection = await connectWithRetry(config.temporalAddress, { logger });
+  const connection = await connectWithRetry(temporalConnectionOptions(config), { logger });
   try {
     const added = await ensureSearchAttributes(connection, config.env.TEMPORAL_NAMESPACE);
     if (added.length > 0) logger.info({ added }, 'registered search attributes');
@@ -54,7 +55,7 @@ async function main(): Promise<void> {
   logger.level = config.env.LOG_LEVEL; // .env may set it after the logger was created
   installTemporalRuntime(logger);
   await registerSearchAttributes(config);
-  const connection = await connectWorkerWithRetry(config.temporalAddress);
+  const connection = await connectWorkerWithRetry(temporalConnectionOptions(config));
   const worker = await createWorker(config, connection);
   logger.info(
     { taskQueue: config.env.TEMPORAL_TASK_QUEUE, address: config.temporalAddress },

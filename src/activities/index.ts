@@ -2,6 +2,7 @@
  * Activity factory: clients (Twilio, storage) are built once per worker and injected, so tests
  * hand in the same real clients pointed at local servers.
  */
+import { temporalConnectionOptions } from '../temporal/connectionOptions';
 import { Client, Connection } from '@temporalio/client';
 import type { AppConfig } from '../config';
 import { dataConverterOf } from '../temporal/dataConverter';
@@ -56,7 +57,7 @@ export function activityDepsFromConfig(config: AppConfig): ActivityDeps {
     temporal: {
       // Lazy: the worker process creates its activities before Temporal may be reachable.
       client: new Client({
-        connection: Connection.lazy({ address: config.temporalAddress }),
+        connection: Connection.lazy(temporalConnectionOptions(config)),
         namespace: env.TEMPORAL_NAMESPACE,
         dataConverter: dataConverterOf(config),
       }),

@@ -2,6 +2,7 @@
  * Builds the HTTP server around the app: Temporal client, readiness, feature routers.
  * `npm run api` runs it alone (multi-process topology); `npm start` runs it in-process.
  */
+import { temporalConnectionOptions } from '../temporal/connectionOptions';
 import type { Server } from 'node:http';
 import type { Client } from '@temporalio/client';
 import { loadConfig, type AppConfig } from '../config';
@@ -74,7 +75,7 @@ async function main(): Promise<void> {
   process.umask(0o077); // files it creates under DATA_DIR (sandbox stores, snapshots) are owner-only
   const config = loadConfig();
   logger.level = config.env.LOG_LEVEL;
-  const connection = await connectWithRetry(config.temporalAddress, { logger });
+  const connection = await connectWithRetry(temporalConnectionOptions(config), { logger });
   const api = await startApi(
     config,
     createClient(connection, config.env.TEMPORAL_NAMESPACE, dataConverterOf(config)),

@@ -156,6 +156,18 @@ export const envFields = z.object({
       .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port, e.g. temporal.example.org:7233')
       .optional(),
   ),
+  // A cluster's TLS and API key, by Temporal's own environment-configuration names (@temporalio/envconfig):
+  // read only with TEMPORAL_ADDRESS (README "Using an existing Temporal cluster").
+  TEMPORAL_API_KEY: optionalString,
+  TEMPORAL_TLS: optionalString.pipe(
+    z.enum(['true', 'false'], { message: 'must be true or false' }).optional(),
+  ),
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: optionalString,
+  TEMPORAL_TLS_SERVER_NAME: optionalString,
+  TEMPORAL_TLS_CLIENT_CERT_PATH: optionalString,
+  TEMPORAL_TLS_CLIENT_KEY_PATH: optionalString,
+  TEMPORAL_CONFIG_FILE: optionalString,
+  TEMPORAL_PROFILE: optionalString,
   TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('appointments'),
   TEMPORAL_DEV_SERVER_PORT: port.default(7233),

@@ -5,6 +5,7 @@ import type { DataConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES } from '../shared/temporal';
 import type { Logger } from '../log';
+import type { TemporalConnectionOptions } from './connectionOptions';
 
 const INDEXED_VALUE_TYPE: Record<string, temporal.api.enums.v1.IndexedValueType> = {
   KEYWORD: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
@@ -20,15 +21,17 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 /** Retries until the frontend answers, so start-up tolerates a dev server or cluster still booting. */
 export async function connectWithRetry(
-  address: string,
+  target: string | TemporalConnectionOptions,
   { timeoutMs = 60_000, logger }: { timeoutMs?: number; logger?: Logger } = {},
 ): Promise<Connection> {
+  const options = typeof target === 'string' ? { address: target } : target;
+  const address = options.address;
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   let attempt = 0;
   while (Date.now() < deadline) {
     try {
-      const connection = await Connection.connect({ address, connectTimeout: 2_000 });
+      const connection = await Connection.connect({ ...options, connectTimeout: 2_000 });
       await connection.workflowService.getSystemInfo({});
       return connection;
     } catch (err) {
@@ -41,11 +44,15 @@ export async function connectWithRetry(
   throw new Error(`Temporal at ${address} did not answer within ${timeoutMs / 1000}s: ${String(lastError)}`);
 }
 
-export async function connectWorkerWithRetry(address: string, timeoutMs = 60_000): Promise<NativeConnection> {
+export async function connectWorkerWithRetry(
+  target: string | TemporalConnectionOptions,
+  timeoutMs = 60_000,
+): Promise<NativeConnection> {
+  const options = typeof target === 'string' ? { address: target } : target;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      return await NativeConnection.connect({ address });
+      return await NativeConnection.connect(options);
     } catch (err) {
       if (Date.now() > deadline) throw err;
       await sleep(500);

@@ -5,6 +5,7 @@ import {
   TemporalBinaryNotFound,
   type TemporalBinaryKind,
 } from './binaries';
+import { ensureNginx } from './nginx';
 
 const kinds: TemporalBinaryKind[] = ['cli', 'test-server'];
 let failed = false;
@@ -18,4 +19,7 @@ for (const kind of kinds) {
     console.error(err instanceof TemporalBinaryNotFound ? err.message : err);
   }
 }
+// nginx (TLS tests): installed when missing and possible; the tests that need it say how otherwise.
+const nginx = ensureNginx();
+console.log(`[temporal-tools] nginx: ${nginx ?? 'not installed (TLS tests will say how to install it)'}`);
 process.exit(failed ? 1 : 0);
