@@ -4,7 +4,9 @@
  *
  * Request: `POST <EHR_CALLBACK_URL>` with the JSON body serialized once; the same bytes are signed and sent, with
  * `Content-Type: application/json`, `Idempotency-Key: <key>` (identical on every attempt of one callback) and
- * `X-Signature: sha256=<hex HMAC-SHA256 of the body bytes with EHR_CALLBACK_SECRET>`.
+ * `X-Signature: sha256=<hex HMAC-SHA256 of the body bytes with EHR_CALLBACK_SECRET>`, and
+ * `X-Signature-Timestamp: <unix seconds>` with `X-Timestamp-Signature: sha256=<hex HMAC of "<timestamp>.<body>">`
+ * for receivers that refuse replays (window SIGNATURE_REPLAY_WINDOW_SECONDS).
  *
  * Failure semantics (the workflow's retry policy relies on them):
  * - 2xx → acknowledged, done.
@@ -91,6 +93,41 @@ export function signBody(body: string | Uint8Array, secret: string): string {
   return `${SIGNATURE_PREFIX}${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
+/** How old an `X-Signature-Timestamp` a receiver should accept (and how far ahead, for clock skew). */
+export const SIGNATURE_REPLAY_WINDOW_SECONDS = 300;
+
+/**
+ * The `X-Timestamp-Signature` value: `sha256=<hex HMAC-SHA256 of "<timestamp>.<body bytes>">`, so a
+ * receiver can refuse a captured request replayed later (`X-Signature`, over the body alone, stays).
+ */
+export function signTimestamped(body: string | Uint8Array, timestamp: number, secret: string): string {
+  return `${SIGNATURE_PREFIX}${createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest('hex')}`;
+}
+
+/**
+ * True when `header` signs `<timestamp>.<body>` under `secret` and the timestamp (unix seconds, the
+ * `X-Signature-Timestamp` header) is within the replay window of `nowMs`. Constant-time compare.
+ */
+export function verifyTimestampedSignature(
+  body: string | Uint8Array,
+  timestampHeader: string | null | undefined,
+  header: string | null | undefined,
+  secret: string,
+  nowMs: number = Date.now(),
+  windowSeconds: number = SIGNATURE_REPLAY_WINDOW_SECONDS,
+): boolean {
+  if (typeof timestampHeader !== 'string' || !/^\d{1,12}$/.test(timestampHeader.trim())) return false;
+  const timestamp = Number(timestampHeader.trim());
+  if (Math.abs(nowMs / 1000 - timestamp) > windowSeconds) return false;
+  if (typeof header !== 'string') return false;
+  const value = header.trim();
+  if (!value.toLowerCase().startsWith(SIGNATURE_PREFIX)) return false;
+  const given = value.slice(SIGNATURE_PREFIX.length);
+  if (!HEX_SHA256.test(given)) return false;
+  const expected = createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest();
+  return timingSafeEqual(Buffer.from(given, 'hex'), expected);
+}
+
 /**
  * True when `header` is the X-Signature of exactly these body bytes under `secret`. Verify the raw bytes as received,
  * before parsing them. Compares in constant time (the length of a SHA-256 hex digest is public).
@@ -147,6 +184,8 @@ export function createEhrCallbackActivities(deps: EhrCallbackActivityDeps) {
     // Serialized once: the signature covers exactly the bytes on the wire.
     const payload = Buffer.from(JSON.stringify(input.body), 'utf8');
     const startedAt = Date.now();
+    // Each attempt signs its own time: a retry days later is still inside the receiver's replay window.
+    const timestamp = Math.floor(startedAt / 1000);
 
     let response: Response;
     try {
@@ -156,6 +195,8 @@ export function createEhrCallbackActivities(deps: EhrCallbackActivityDeps) {
           'Content-Type': 'application/json',
           'Idempotency-Key': input.idempotencyKey,
           'X-Signature': signBody(payload, secret),
+          'X-Signature-Timestamp': String(timestamp),
+          'X-Timestamp-Signature': signTimestamped(payload, timestamp, secret),
           'User-Agent': 'appointment-messaging/ehr-callback',
         },
         body: payload,

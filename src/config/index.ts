@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { config as loadDotenv } from 'dotenv';
 import { projectRoot } from '../paths';
-import { crossFieldProblems, envFields, type Env } from './schema';
+import { crossFieldProblems, envFields, SANDBOX_EHR_API_KEY, type Env } from './schema';
 
 export interface AppConfig {
   readonly env: Env;
@@ -34,7 +34,7 @@ export class ConfigError extends Error {
   }
 }
 
-export const SANDBOX_API_KEY = 'sandbox-key';
+export const SANDBOX_API_KEY = SANDBOX_EHR_API_KEY;
 /** DEFAULT_TIMEZONE in sandbox mode when unset (required outside it). */
 export const SANDBOX_DEFAULT_TIMEZONE = 'UTC';
 

@@ -193,6 +193,16 @@ export const envFields = z.object({
 
 type EnvFields = z.output<typeof envFields>;
 
+/** Secrets (EHR keys, the callback secret, the phone-id key) outside sandbox mode: 32 bytes, as `openssl rand -base64 32` gives. */
+export const MIN_SECRET_LENGTH = 32;
+/** The EHR key the sandbox accepts when none is set; never accepted outside it. */
+export const SANDBOX_EHR_API_KEY = 'sandbox-key';
+
+function isHttpsOrLoopback(value: string): boolean {
+  const url = new URL(value);
+  return url.protocol === 'https:' || ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+}
+
 /** Rules that relate several variables; each runs only when the variables it needs are valid. */
 export function crossFieldProblems(env: Partial<EnvFields>): Array<{ name: string; message: string }> {
   const problems: Array<{ name: string; message: string }> = [];
@@ -229,10 +239,35 @@ export function crossFieldProblems(env: Partial<EnvFields>): Array<{ name: strin
     if (!env.EHR_CALLBACK_URL) {
       problem('EHR_CALLBACK_URL', "is required outside sandbox mode: patients' replies are POSTed there");
     }
-    if (!env.PHONE_ID_KEY || env.PHONE_ID_KEY.length < 16) {
+    if (!env.PHONE_ID_KEY || env.PHONE_ID_KEY.length < MIN_SECRET_LENGTH) {
       problem(
         'PHONE_ID_KEY',
-        'is required outside sandbox mode (16+ random characters): it keys the hash hiding phone numbers in workflow ids',
+        `is required outside sandbox mode (${MIN_SECRET_LENGTH}+ random characters): it keys the hash hiding phone numbers in workflow ids`,
+      );
+    }
+    // Patient data travels over these: plain http only to this machine.
+    for (const name of ['PUBLIC_BASE_URL', 'EHR_CALLBACK_URL'] as const) {
+      const value = env[name];
+      if (value && !isHttpsOrLoopback(value)) {
+        problem(name, 'must be https:// outside sandbox mode (http:// only for localhost or 127.0.0.1)');
+      }
+    }
+    const keys = env.EHR_API_KEYS ?? [];
+    if (keys.includes(SANDBOX_EHR_API_KEY)) {
+      problem(
+        'EHR_API_KEYS',
+        `must not contain the sandbox key "${SANDBOX_EHR_API_KEY}" outside sandbox mode`,
+      );
+    } else if (keys.some((k) => k.length < MIN_SECRET_LENGTH)) {
+      problem(
+        'EHR_API_KEYS',
+        `each key must be at least ${MIN_SECRET_LENGTH} random characters outside sandbox mode`,
+      );
+    }
+    if (env.EHR_CALLBACK_SECRET && env.EHR_CALLBACK_SECRET.length < MIN_SECRET_LENGTH) {
+      problem(
+        'EHR_CALLBACK_SECRET',
+        `must be at least ${MIN_SECRET_LENGTH} random characters outside sandbox mode (it signs patients' replies)`,
       );
     }
     if (!env.DEFAULT_TIMEZONE) {

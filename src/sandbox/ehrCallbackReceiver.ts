@@ -16,7 +16,11 @@
 import path from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
-import { verifySignature } from '../activities/ehrCallback';
+import {
+  SIGNATURE_REPLAY_WINDOW_SECONDS,
+  verifySignature,
+  verifyTimestampedSignature,
+} from '../activities/ehrCallback';
 import { logger as defaultLogger, type Logger } from '../log';
 import { indexPerFile, JsonLinesLog, type LogIndex } from './jsonLinesLog';
 
@@ -192,6 +196,23 @@ export function createEhrCallbackReceiverRouter(
       if (!verifySignature(bytes, signature, secret)) {
         log.warn({ idempotencyKey: req.get('idempotency-key') }, 'sandbox EHR callback with a bad signature');
         return sendError(res, 401, 'invalid_signature', 'X-Signature does not match the body');
+      }
+      // As an EHR should: a timestamped signature outside the replay window is a replay (or a stale clock).
+      const timestamp = req.get('x-signature-timestamp');
+      if (
+        timestamp !== undefined &&
+        !verifyTimestampedSignature(bytes, timestamp, req.get('x-timestamp-signature'), secret)
+      ) {
+        log.warn(
+          { idempotencyKey: req.get('idempotency-key') },
+          'sandbox EHR callback outside its replay window',
+        );
+        return sendError(
+          res,
+          401,
+          'invalid_signature',
+          `X-Timestamp-Signature does not match, or X-Signature-Timestamp is more than ${SIGNATURE_REPLAY_WINDOW_SECONDS} s away`,
+        );
       }
       const key = req.get('idempotency-key')?.trim();
       if (!key || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {

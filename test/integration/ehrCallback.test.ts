@@ -20,8 +20,11 @@ import {
   EHR_CALLBACK_UNAVAILABLE,
   createEhrCallbackActivities,
   parseRetryAfter,
+  SIGNATURE_REPLAY_WINDOW_SECONDS,
   signBody,
+  signTimestamped,
   verifySignature,
+  verifyTimestampedSignature,
   type EhrCallbackActivityDeps,
   type EhrCallbackInput,
   type EhrCallbackResult,
@@ -35,6 +38,8 @@ const EHR_PATH = '/ehr/callbacks';
 interface SeenRequest {
   idempotencyKey: string | undefined;
   signature: string | undefined;
+  timestamp: string | undefined;
+  timestampSignature: string | undefined;
   contentType: string | undefined;
   raw: Buffer;
 }
@@ -112,6 +117,8 @@ beforeAll(async () => {
     seen.push({
       idempotencyKey: req.get('idempotency-key'),
       signature: req.get('x-signature'),
+      timestamp: req.get('x-signature-timestamp'),
+      timestampSignature: req.get('x-timestamp-signature'),
       contentType: req.get('content-type'),
       raw: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
     });
@@ -305,6 +312,44 @@ describe('notifyEhr failure classification', () => {
     expect(failure).toMatchObject({ type: EHR_CALLBACK_UNAVAILABLE, nonRetryable: false });
     expect(failure.message).toBe('EHR redirected the callback (HTTP 307)');
     expect(redirectTargetHits).toBe(hitsBefore);
+  });
+
+  test('each attempt signs its time too; the receiver refuses a captured request replayed later', async () => {
+    const input = callbackInput();
+    await runAttempt(activities().notifyEhr, input);
+    const [request] = seen;
+    const raw = request?.raw ?? Buffer.alloc(0);
+    expect(Math.abs(Number(request?.timestamp) - Date.now() / 1000)).toBeLessThan(5);
+    expect(verifyTimestampedSignature(raw, request?.timestamp, request?.timestampSignature, SECRET)).toBe(
+      true,
+    );
+    // The same bytes and headers, six minutes later: outside the replay window.
+    const later = Date.now() + (SIGNATURE_REPLAY_WINDOW_SECONDS + 60) * 1000;
+    expect(
+      verifyTimestampedSignature(raw, request?.timestamp, request?.timestampSignature, SECRET, later),
+    ).toBe(false);
+    // A body or time changed by a third party does not verify.
+    expect(
+      verifyTimestampedSignature(
+        Buffer.from(`${raw.toString()} `),
+        request?.timestamp,
+        request?.timestampSignature,
+        SECRET,
+      ),
+    ).toBe(false);
+    const stale = String(Math.floor(Date.now() / 1000) - SIGNATURE_REPLAY_WINDOW_SECONDS - 60);
+    const replay = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        'Idempotency-Key': `${input.idempotencyKey}-replayed`,
+        'X-Signature': signBody(raw, SECRET),
+        'X-Signature-Timestamp': stale,
+        'X-Timestamp-Signature': signTimestamped(raw, Number(stale), SECRET),
+      },
+      body: raw,
+    });
+    expect(replay.status).toBe(401);
   });
 
   test('the sandbox receiver refuses a callback signed with another secret, permanently', async () => {

@@ -430,10 +430,10 @@ describe('Twilio client', () => {
       TWILIO_AUTH_TOKEN: 'real-token',
       TWILIO_PHONE_NUMBER: '+15551230000',
       PUBLIC_BASE_URL: 'https://clinic.example.org',
-      EHR_API_KEYS: 'k',
+      EHR_API_KEYS: 'ehr-key-one-0123456789abcdef0123456789',
       EHR_CALLBACK_URL: 'https://ehr.example.org/replies',
-      EHR_CALLBACK_SECRET: 'callback-secret',
-      PHONE_ID_KEY: 'a-long-random-phone-id-key',
+      EHR_CALLBACK_SECRET: 'callback-secret-0123456789abcdef012345',
+      PHONE_ID_KEY: 'a-long-random-phone-id-key-0123456789abcdef',
       PAYLOAD_CODEC_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
       DEFAULT_TIMEZONE: 'America/Chicago',
     });

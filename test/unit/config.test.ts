@@ -104,10 +104,10 @@ describe('configuration', () => {
       TWILIO_AUTH_TOKEN: 'secret',
       TWILIO_PHONE_NUMBER: '+15005550006',
       PUBLIC_BASE_URL: 'https://sms.example.org/',
-      EHR_API_KEYS: 'k1',
+      EHR_API_KEYS: 'ehr-key-one-0123456789abcdef0123456789',
       EHR_CALLBACK_URL: 'https://ehr.example.org/sms-replies',
-      EHR_CALLBACK_SECRET: 'callback-secret',
-      PHONE_ID_KEY: 'a-long-random-phone-id-key',
+      EHR_CALLBACK_SECRET: 'callback-secret-0123456789abcdef012345',
+      PHONE_ID_KEY: 'a-long-random-phone-id-key-0123456789abcdef',
       PAYLOAD_CODEC_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
     };
     expect(problemsOf(production)).toEqual([
@@ -127,16 +127,58 @@ describe('configuration', () => {
       TWILIO_AUTH_TOKEN: 'secret',
       TWILIO_PHONE_NUMBER: '+15005550006',
       PUBLIC_BASE_URL: 'https://sms.example.org/',
-      EHR_API_KEYS: 'k1, k2',
+      EHR_API_KEYS: 'ehr-key-one-0123456789abcdef0123456789, ehr-key-two-0123456789abcdef0123456789',
       EHR_CALLBACK_URL: 'https://ehr.example.org/sms-replies',
-      EHR_CALLBACK_SECRET: 'callback-secret',
-      PHONE_ID_KEY: 'a-long-random-phone-id-key',
+      EHR_CALLBACK_SECRET: 'callback-secret-0123456789abcdef012345',
+      PHONE_ID_KEY: 'a-long-random-phone-id-key-0123456789abcdef',
       PAYLOAD_CODEC_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
       DEFAULT_TIMEZONE: 'America/Chicago',
     });
     expect(config.sandbox).toBe(false);
-    expect(config.ehrApiKeys).toEqual(['k1', 'k2']);
+    expect(config.ehrApiKeys).toEqual([
+      'ehr-key-one-0123456789abcdef0123456789',
+      'ehr-key-two-0123456789abcdef0123456789',
+    ]);
     expect(config.publicBaseUrl).toBe('https://sms.example.org');
+  });
+
+  test('production settings that would fall open are refused together (http URLs, short secrets, the sandbox key)', () => {
+    const production = {
+      TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}`,
+      TWILIO_AUTH_TOKEN: 'secret',
+      TWILIO_PHONE_NUMBER: '+15005550006',
+      PUBLIC_BASE_URL: 'http://sms.example.org/',
+      EHR_API_KEYS: 'sandbox-key',
+      EHR_CALLBACK_URL: 'http://ehr.example.org/sms-replies',
+      EHR_CALLBACK_SECRET: 'short',
+      PHONE_ID_KEY: 'sixteen-chars-xx',
+      DEFAULT_TIMEZONE: 'America/Chicago',
+      PAYLOAD_CODEC_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
+    };
+    expect(
+      problemsOf(production)
+        .map((p) => p.split(':')[0])
+        .sort(),
+    ).toEqual(
+      ['EHR_API_KEYS', 'EHR_CALLBACK_SECRET', 'EHR_CALLBACK_URL', 'PHONE_ID_KEY', 'PUBLIC_BASE_URL'].sort(),
+    );
+    expect(problemsOf({ ...production, EHR_API_KEYS: 'short-key' })).toContainEqual(
+      'EHR_API_KEYS: each key must be at least 32 random characters outside sandbox mode',
+    );
+    // http is fine to this machine (a local EHR, a tunnel's local end).
+    const local = {
+      ...production,
+      PUBLIC_BASE_URL: 'http://localhost:3000',
+      EHR_CALLBACK_URL: 'http://127.0.0.1:8080/replies',
+      EHR_API_KEYS: 'ehr-key-one-0123456789abcdef0123456789',
+      EHR_CALLBACK_SECRET: 'callback-secret-0123456789abcdef012345',
+      PHONE_ID_KEY: 'a-long-random-phone-id-key-0123456789abcdef',
+    };
+    expect(parseConfig(local).sandbox).toBe(false);
+    // The sandbox keeps its short defaults.
+    expect(
+      parseConfig({ EHR_CALLBACK_URL: 'http://ehr.example.org/x', EHR_CALLBACK_SECRET: 's' }).sandbox,
+    ).toBe(true);
   });
 
   test('payload codec keys: inline or a file, not both; a bad key is listed without echoing it', () => {
