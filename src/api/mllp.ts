@@ -4,6 +4,7 @@
  * what to answer is the caller's `handle` (handleHl7Message), so both transports behave the same.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import type { Logger } from '../log';
 
 export const MLLP_START_BLOCK = 0x0b;
@@ -16,10 +17,21 @@ export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
 const MAX_QUEUED_FRAMES = 16;
 const DEFAULT_CLOSE_GRACE_MS = 10_000;
 
+/** A connection that sends nothing for this long is closed (engines reconnect when they have a message). */
+export const DEFAULT_IDLE_TIMEOUT_MS = 5 * 60_000;
+/** Open connections at once; an interface engine needs a handful. */
+export const DEFAULT_MAX_CONNECTIONS = 32;
+
 export interface MllpListenerOptions {
   port: number;
-  /** Defaults to all interfaces, as net.Server does. */
+  /** Defaults to loopback: an interface engine on another host needs it set (HL7_MLLP_HOST). */
   host?: string;
+  /** Client addresses allowed to connect (HL7_MLLP_ALLOWED_CLIENTS); empty or absent: any. */
+  allowedClients?: readonly string[];
+  /** TLS (HL7_MLLP_TLS_*): the listener's certificate and key, and a CA to require client certificates from. */
+  tls?: { cert: Buffer; key: Buffer; clientCa?: Buffer };
+  idleTimeoutMs?: number;
+  maxConnections?: number;
   /** Turns one message into its ACK; must not throw (a throw drops the connection, so the sender resends). */
   handle: (message: string) => Promise<string>;
   logger: Logger;
@@ -100,6 +112,11 @@ export class MllpFrameDecoder {
   }
 }
 
+/** `::ffff:10.0.0.5` (an IPv4 client on a dual-stack socket) reads as `10.0.0.5`. */
+function normaliseAddress(address: string): string {
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
 /** Wraps a message in an MLLP frame. */
 export function mllpFrame(message: string, encoding: BufferEncoding = 'utf8'): Buffer {
   return Buffer.concat([
@@ -117,19 +134,49 @@ interface ServedConnection {
 export async function startMllpListener(options: MllpListenerOptions): Promise<MllpListener> {
   const connections = new Set<ServedConnection>();
   let closing = false;
-  const server = net.createServer((socket) => {
+  const allowed = new Set((options.allowedClients ?? []).map(normaliseAddress));
+  const onConnection = (socket: net.Socket): void => {
     if (closing) {
+      socket.destroy();
+      return;
+    }
+    const remote = normaliseAddress(socket.remoteAddress ?? '');
+    if (allowed.size > 0 && !allowed.has(remote)) {
+      options.logger.warn({ remoteAddress: remote }, 'MLLP connection refused: client not allowed');
       socket.destroy();
       return;
     }
     const connection = serveConnection(socket, options);
     connections.add(connection);
     socket.once('close', () => connections.delete(connection));
-  });
+  };
+  const server = options.tls
+    ? tls.createServer(
+        {
+          cert: options.tls.cert,
+          key: options.tls.key,
+          ...(options.tls.clientCa
+            ? { ca: options.tls.clientCa, requestCert: true, rejectUnauthorized: true }
+            : {}),
+        },
+        onConnection,
+      )
+    : net.createServer(onConnection);
+  // Past the cap the kernel queue holds new connections' SYNs no more: they are refused at once.
+  server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  server.on('drop', (data) =>
+    options.logger.warn(
+      { remoteAddress: data?.remoteAddress },
+      'MLLP connection refused: too many connections',
+    ),
+  );
+  server.on('tlsClientError', (err: NodeJS.ErrnoException) =>
+    options.logger.warn({ code: err.code }, 'MLLP TLS handshake failed'),
+  );
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ port: options.port, host: options.host }, () => {
+    server.listen({ port: options.port, host: options.host ?? '127.0.0.1' }, () => {
       server.off('error', reject);
       resolve();
     });
@@ -165,6 +212,15 @@ function serveConnection(socket: net.Socket, options: MllpListenerOptions): Serv
 
   socket.setNoDelay(true);
   socket.setKeepAlive(true);
+  // An idle connection is closed once nothing is left to answer on it (found open for days otherwise).
+  // `on`, not setTimeout's callback (a one-time listener): an idle period while answering is skipped, the next one counts.
+  socket.setTimeout(options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
+  socket.on('timeout', () => {
+    if (queued > 0) return;
+    logger.info(remote, 'MLLP connection idle; closing it');
+    socket.end();
+    setTimeout(() => socket.destroy(), 1_000).unref();
+  });
   logger.debug(remote, 'MLLP connection opened');
 
   // One message at a time, in arrival order: HL7 senders rely on ACKs coming back in sequence.

@@ -3,9 +3,10 @@
  * `npm run api` runs it alone (multi-process topology); `npm start` runs it in-process.
  */
 import { temporalConnectionOptions } from '../temporal/connectionOptions';
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { Client } from '@temporalio/client';
-import { loadConfig, type AppConfig } from '../config';
+import { ConfigError, loadConfig, type AppConfig } from '../config';
 import { logger } from '../log';
 import { connectWithRetry, createClient } from '../temporal/connection';
 import { dataConverterOf } from '../temporal/dataConverter';
@@ -45,6 +46,12 @@ export async function startApi(config: AppConfig, client: Client): Promise<ApiSe
     try {
       mllp = await startMllpListener({
         port: config.env.HL7_MLLP_PORT,
+        host: config.env.HL7_MLLP_HOST,
+        allowedClients: config.env.HL7_MLLP_ALLOWED_CLIENTS,
+        idleTimeoutMs: config.env.HL7_MLLP_IDLE_TIMEOUT_MS,
+        maxConnections: config.env.HL7_MLLP_MAX_CONNECTIONS,
+        maxFrameBytes: config.env.HL7_MLLP_MAX_FRAME_BYTES,
+        ...mllpTls(config),
         logger: logger.child({ component: 'mllp' }),
         handle: (message) =>
           handleHl7Message(message, {
@@ -67,6 +74,30 @@ export async function startApi(config: AppConfig, client: Client): Promise<ApiSe
       // MLLP first: messages already received still reach Temporal before we stop.
       await mllp?.close();
       await closeHttp();
+    },
+  };
+}
+
+/** The MLLP listener's TLS material, read at start-up (a path that cannot be read is a configuration error). */
+function mllpTls(config: AppConfig): { tls?: { cert: Buffer; key: Buffer; clientCa?: Buffer } } {
+  const {
+    HL7_MLLP_TLS_CERT_PATH: cert,
+    HL7_MLLP_TLS_KEY_PATH: key,
+    HL7_MLLP_TLS_CLIENT_CA_PATH: ca,
+  } = config.env;
+  if (!cert || !key) return {};
+  const read = (name: string, file: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new ConfigError([`${name}: cannot be read (${(err as NodeJS.ErrnoException).code})`]);
+    }
+  };
+  return {
+    tls: {
+      cert: read('HL7_MLLP_TLS_CERT_PATH', cert),
+      key: read('HL7_MLLP_TLS_KEY_PATH', key),
+      ...(ca ? { clientCa: read('HL7_MLLP_TLS_CLIENT_CA_PATH', ca) } : {}),
     },
   };
 }

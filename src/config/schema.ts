@@ -2,6 +2,7 @@
  * Every environment variable the service reads, validated in one place (ARCHITECTURE §7).
  * Problems are collected and reported together so an operator fixes them in one pass.
  */
+import { isIP } from 'node:net';
 import { IANAZone } from 'luxon';
 import { isSupportedCountry } from 'libphonenumber-js';
 import { z } from 'zod';
@@ -187,6 +188,38 @@ export const envFields = z.object({
   HL7_MLLP_PORT: optionalString
     .transform((v) => (v === undefined ? undefined : Number(v)))
     .pipe(z.number({ message: 'must be a port number' }).int().min(1).max(65535).optional()),
+  // MLLP hardening (README "Sending HL7 v2"): loopback unless told otherwise, limits, optional TLS.
+  HL7_MLLP_HOST: optionalString.pipe(
+    z
+      .string()
+      .refine((h) => isIP(h) !== 0 || h === 'localhost', 'must be an IP address to listen on, e.g. 0.0.0.0')
+      .default('127.0.0.1'),
+  ),
+  HL7_MLLP_ALLOWED_CLIENTS: optionalString.pipe(
+    z
+      .string()
+      .optional()
+      .transform((v) =>
+        v
+          ? v
+              .split(',')
+              .map((a) => a.trim())
+              .filter(Boolean)
+          : [],
+      )
+      .refine((list) => list.every((a) => isIP(a) !== 0), 'must be comma-separated IP addresses'),
+  ),
+  HL7_MLLP_IDLE_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(300_000),
+  HL7_MLLP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(10_000).default(32),
+  HL7_MLLP_MAX_FRAME_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(16 * 1024 * 1024)
+    .default(1024 * 1024),
+  HL7_MLLP_TLS_CERT_PATH: optionalString,
+  HL7_MLLP_TLS_KEY_PATH: optionalString,
+  HL7_MLLP_TLS_CLIENT_CA_PATH: optionalString,
 
   ...apiIngestFields,
 });
@@ -292,6 +325,18 @@ export function crossFieldProblems(env: Partial<EnvFields>): Array<{ name: strin
   if (env.PAYLOAD_CODEC_KEYS) {
     const parsed = parseCodecKeys(env.PAYLOAD_CODEC_KEYS);
     if (!parsed.ok) for (const message of parsed.problems) problem('PAYLOAD_CODEC_KEYS', message);
+  }
+  if (Boolean(env.HL7_MLLP_TLS_CERT_PATH) !== Boolean(env.HL7_MLLP_TLS_KEY_PATH)) {
+    problem(
+      'HL7_MLLP_TLS_CERT_PATH',
+      'HL7_MLLP_TLS_CERT_PATH and HL7_MLLP_TLS_KEY_PATH must be set together',
+    );
+  }
+  if (env.HL7_MLLP_TLS_CLIENT_CA_PATH && !env.HL7_MLLP_TLS_CERT_PATH) {
+    problem(
+      'HL7_MLLP_TLS_CLIENT_CA_PATH',
+      'needs HL7_MLLP_TLS_CERT_PATH and HL7_MLLP_TLS_KEY_PATH (client certificates need TLS)',
+    );
   }
   if (env.EHR_CALLBACK_URL && !env.EHR_CALLBACK_SECRET) {
     problem('EHR_CALLBACK_SECRET', 'is required when EHR_CALLBACK_URL is set (callbacks are HMAC-signed)');

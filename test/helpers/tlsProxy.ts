@@ -3,11 +3,12 @@
  * cluster's ingress: Debian's nginx terminates TLS with a certificate from a throwaway CA and lets
  * a gRPC call through only with `authorization: Bearer <apiKey>` (what the SDK sends for an API key).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { nginxBinary } from '../../src/temporal/nginx';
+import { makeCertificates } from './certificates';
 import { freePort } from './ports';
 import { waitFor } from './processes';
 import net from 'node:net';
@@ -18,74 +19,6 @@ export interface TlsProxy {
   /** PEM of the CA that signed the endpoint's certificate (for `localhost` and 127.0.0.1). */
   caPath: string;
   stop(): Promise<void>;
-}
-
-function openssl(args: string[], cwd: string): void {
-  const result = spawnSync('openssl', args, { cwd, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`openssl ${args[0]} failed: ${result.stderr}`);
-}
-
-/** A CA and a server certificate for localhost/127.0.0.1 signed by it. */
-function makeCertificates(dir: string): { ca: string; cert: string; key: string } {
-  openssl(
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=test-ca',
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.pem',
-    ],
-    dir,
-  );
-  openssl(
-    [
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-subj',
-      '/CN=localhost',
-      '-keyout',
-      'server.key',
-      '-out',
-      'server.csr',
-    ],
-    dir,
-  );
-  writeFileSync(path.join(dir, 'san.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  openssl(
-    [
-      'x509',
-      '-req',
-      '-in',
-      'server.csr',
-      '-CA',
-      'ca.pem',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-days',
-      '2',
-      '-extfile',
-      'san.ext',
-      '-out',
-      'server.pem',
-    ],
-    dir,
-  );
-  return {
-    ca: path.join(dir, 'ca.pem'),
-    cert: path.join(dir, 'server.pem'),
-    key: path.join(dir, 'server.key'),
-  };
 }
 
 export async function startTlsProxy(upstream: string, apiKey: string): Promise<TlsProxy> {

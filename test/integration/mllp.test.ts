@@ -4,10 +4,20 @@
  * pipelined messages, frames split across packets, noise between frames, oversized frames.
  */
 import { once } from 'node:events';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
+import { makeCertificates } from '../helpers/certificates';
 import { Client, Message } from 'node-hl7-client';
 import { handleHl7Message } from '../../src/api/hl7';
-import { mllpFrame, startMllpListener, type MllpListener } from '../../src/api/mllp';
+import {
+  mllpFrame,
+  startMllpListener,
+  type MllpListener,
+  type MllpListenerOptions,
+} from '../../src/api/mllp';
 import type { IngestedEvent } from '../../src/shared/appointment';
 import { logger } from '../../src/log';
 
@@ -20,7 +30,7 @@ afterEach(async () => {
 
 async function listen(
   handle: (message: string) => Promise<string>,
-  options: { maxFrameBytes?: number; closeGraceMs?: number } = {},
+  options: Partial<Omit<MllpListenerOptions, 'port' | 'handle' | 'logger'>> = {},
 ): Promise<MllpListener> {
   const listener = await startMllpListener({ port: 0, host: '127.0.0.1', handle, logger: quiet, ...options });
   listeners.push(listener);
@@ -243,5 +253,90 @@ describe('MLLP framing over raw TCP', () => {
     const refused = net.connect({ port: listener.port, host: '127.0.0.1' });
     const [error] = (await once(refused, 'error')) as [NodeJS.ErrnoException];
     expect(error.code).toBe('ECONNREFUSED');
+  });
+});
+
+describe('MLLP hardening (issue 11.7)', () => {
+  test('listens on loopback unless told otherwise', async () => {
+    const listener = await startMllpListener({ port: 0, handle: echoAck().handle, logger: quiet });
+    listeners.push(listener);
+    const peer = await rawPeer(listener.port);
+    expect(peer.socket.localAddress).toBe('127.0.0.1');
+    peer.socket.end();
+  });
+
+  test('a client not on the allow-list is closed before anything is read', async () => {
+    const { handle, received } = echoAck();
+    const listener = await listen(handle, { allowedClients: ['10.1.2.3'] });
+    const peer = await rawPeer(listener.port);
+    peer.socket.write(mllpFrame(siu('DENIED-1')));
+    await peer.closed;
+    expect(received).toEqual([]);
+    // An allowed client is served.
+    const open = await listen(handle, { allowedClients: ['127.0.0.1'] });
+    const ok = await rawPeer(open.port);
+    ok.socket.write(mllpFrame(siu('ALLOWED-1')));
+    expect((await ok.acks(1)).map((a) => msa(a).controlId)).toEqual(['ALLOWED-1']);
+    ok.socket.end();
+  });
+
+  test('an idle connection is closed; one with a message in flight is not', async () => {
+    const { handle } = echoAck((id) => (id === 'SLOW-1' ? 400 : 0));
+    const listener = await listen(handle, { idleTimeoutMs: 150 });
+    const peer = await rawPeer(listener.port);
+    peer.socket.write(mllpFrame(siu('SLOW-1')));
+    // The answer takes longer than the idle timeout: the connection waits for it.
+    expect((await peer.acks(1)).map((a) => msa(a).controlId)).toEqual(['SLOW-1']);
+    const started = Date.now();
+    await peer.closed;
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  test('connections past the cap are refused, the first keeps being served', async () => {
+    const { handle } = echoAck();
+    const listener = await listen(handle, { maxConnections: 1 });
+    const first = await rawPeer(listener.port);
+    const second = await rawPeer(listener.port);
+    await second.closed;
+    first.socket.write(mllpFrame(siu('FIRST-1')));
+    expect((await first.acks(1)).map((a) => msa(a).controlId)).toEqual(['FIRST-1']);
+    first.socket.end();
+  });
+
+  test('TLS with client certificates: a client with one is served, one without is refused', async () => {
+    const certs = makeCertificates(mkdtempSync(path.join(os.tmpdir(), 'mllp-tls-')));
+    const { handle } = echoAck();
+    const listener = await listen(handle, {
+      tls: { cert: readFileSync(certs.cert), key: readFileSync(certs.key), clientCa: readFileSync(certs.ca) },
+    });
+    const withCert = tls.connect({
+      port: listener.port,
+      host: '127.0.0.1',
+      servername: 'localhost',
+      ca: readFileSync(certs.ca),
+      cert: readFileSync(certs.clientCert),
+      key: readFileSync(certs.clientKey),
+    });
+    await once(withCert, 'secureConnect');
+    let answer = '';
+    withCert.on('data', (d: Buffer) => (answer += d.toString()));
+    withCert.write(mllpFrame(siu('TLS-1')));
+    for (let i = 0; i < 200 && !answer.includes('\u001c'); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(msa(answer.slice(answer.indexOf('\u000b') + 1, answer.indexOf('\u001c'))).controlId).toBe('TLS-1');
+    withCert.end();
+
+    const withoutCert = tls.connect({
+      port: listener.port,
+      host: '127.0.0.1',
+      servername: 'localhost',
+      ca: readFileSync(certs.ca),
+    });
+    const outcome = await new Promise<string>((resolve) => {
+      withoutCert.once('error', () => resolve('refused'));
+      withoutCert.once('close', () => resolve('refused'));
+      withoutCert.once('data', () => resolve('answered'));
+      withoutCert.once('secureConnect', () => withoutCert.write(mllpFrame(siu('TLS-2'))));
+    });
+    expect(outcome).toBe('refused');
   });
 });

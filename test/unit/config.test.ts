@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
 import { parseConfig, SANDBOX_API_KEY } from '../../src/config';
 import { problemsOf } from '../helpers/config';
 
@@ -191,6 +194,29 @@ describe('configuration', () => {
     expect(problems).toEqual([expect.stringContaining('32 random bytes')]);
     expect(problems.join()).not.toContain(short.slice(3));
     expect(parseConfig({ PAYLOAD_CODEC_KEYS: key }).env.PAYLOAD_CODEC_KEYS).toBe(key);
+  });
+
+  test('a copy of .env.example, blanks and all, is a valid (sandbox) configuration', () => {
+    const example = parseDotenv(readFileSync(path.join(__dirname, '../../.env.example')));
+    const config = parseConfig(example);
+    expect(config.sandbox).toBe(true);
+    expect(config.env.HL7_MLLP_HOST).toBe('127.0.0.1');
+  });
+
+  test('MLLP settings: IP addresses only, TLS certificate and key together, client CA only with TLS', () => {
+    expect(problemsOf({ HL7_MLLP_ALLOWED_CLIENTS: '10.0.0.1, engine.example.org' })).toEqual([
+      expect.stringMatching(/^HL7_MLLP_ALLOWED_CLIENTS: must be comma-separated IP addresses/),
+    ]);
+    expect(problemsOf({ HL7_MLLP_TLS_CERT_PATH: '/etc/mllp.pem' })).toEqual([
+      'HL7_MLLP_TLS_CERT_PATH: HL7_MLLP_TLS_CERT_PATH and HL7_MLLP_TLS_KEY_PATH must be set together (got "/etc/mllp.pem")',
+    ]);
+    expect(problemsOf({ HL7_MLLP_TLS_CLIENT_CA_PATH: '/etc/ca.pem' }).join()).toContain(
+      'needs HL7_MLLP_TLS_CERT_PATH',
+    );
+    expect(parseConfig({ HL7_MLLP_ALLOWED_CLIENTS: '10.0.0.1, ::1' }).env.HL7_MLLP_ALLOWED_CLIENTS).toEqual([
+      '10.0.0.1',
+      '::1',
+    ]);
   });
 
   test('secret values are never echoed in problems', () => {
