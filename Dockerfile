@@ -1,13 +1,15 @@
 # One image for both roles: `node dist/worker.js` (worker) and `node dist/api/server.js` (API).
-FROM node:20-bookworm-slim AS build
+# Node 22: an LTS line supported until April 2027 (20 reached its end of life in April 2026).
+FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build && npm prune --omit=dev
+# Workflows are bundled here, once: workers start without webpack and run exactly this code.
+RUN npm run build && npm run build:workflows && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:22-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/package.json ./

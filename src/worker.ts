@@ -4,6 +4,8 @@
  * `npm run worker` runs it alone (for the multi-process topology); `npm start` runs it in-process.
  */
 import { temporalConnectionOptions } from './temporal/connectionOptions';
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { activityDepsFromConfig, createActivities } from './activities';
 import { loadConfig, type AppConfig } from './config';
@@ -13,13 +15,21 @@ import { connectWithRetry, connectWorkerWithRetry, ensureSearchAttributes } from
 import { WORKFLOW_BUNDLER_OPTIONS } from './temporal/workflowBundle';
 import { dataConverterOf } from './temporal/dataConverter';
 
+/** The bundle built into the image (`npm run build:workflows`), when there is one: no webpack at start-up. */
+function prebuiltBundle(): { workflowBundle: { codePath: string } } | undefined {
+  const codePath = process.env.WORKFLOW_BUNDLE_PATH || path.join(__dirname, 'workflow-bundle.js');
+  return existsSync(codePath) ? { workflowBundle: { codePath } } : undefined;
+}
+
 export async function createWorker(config: AppConfig, connection: NativeConnection): Promise<Worker> {
   return Worker.create({
     connection,
     namespace: config.env.TEMPORAL_NAMESPACE,
     taskQueue: config.env.TEMPORAL_TASK_QUEUE,
-    workflowsPath: require.resolve('./workflows'),
-    bundlerOptions: WORKFLOW_BUNDLER_OPTIONS,
+    ...(prebuiltBundle() ?? {
+      workflowsPath: require.resolve('./workflows'),
+      bundlerOptions: WORKFLOW_BUNDLER_OPTIONS,
+    }),
     activities: createActivities(activityDepsFromConfig(config)),
     // Patient data leaves the process encrypted when keys are configured (README "Security").
     dataConverter: dataConverterOf(config),
@@ -61,8 +71,16 @@ async function main(): Promise<void> {
     { taskQueue: config.env.TEMPORAL_TASK_QUEUE, address: config.temporalAddress },
     'worker started',
   );
+  // Container health (WORKER_HEALTH_FILE): touched while the worker runs; docker-compose checks its age.
+  const healthFile = process.env.WORKER_HEALTH_FILE;
+  const beat = healthFile
+    ? setInterval(() => {
+        if (worker.getState() === 'RUNNING') writeFileSync(healthFile, new Date().toISOString());
+      }, 10_000)
+    : undefined;
   // The SDK installs SIGINT/SIGTERM handlers that drain the worker; run() resolves once it has stopped.
   await worker.run();
+  if (beat) clearInterval(beat);
   await connection.close();
 }
 
