@@ -201,7 +201,13 @@ function cookiesOf(req: Request): Record<string, string> {
   const cookies: Record<string, string> = {};
   for (const part of (req.get('cookie') ?? '').split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0) cookies[part.slice(0, eq).trim()] = decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq <= 0) continue;
+    // A malformed escape (the header is the browser's or anyone's) is not our cookie: skip it, no 500.
+    try {
+      cookies[part.slice(0, eq).trim()] = decodeURIComponent(part.slice(eq + 1).trim());
+    } catch {
+      continue;
+    }
   }
   return cookies;
 }

@@ -93,6 +93,10 @@ describe('codec server', () => {
     expect((await decodeCall({}, await encrypted())).status).toBe(401);
     expect((await decodeCall({ Authorization: 'Bearer wrong' }, await encrypted())).status).toBe(401);
     expect((await decodeCall({ Cookie: 'codec_session=1.forged' }, await encrypted())).status).toBe(401);
+    // A malformed cookie is a refusal, not a server error.
+    expect((await decodeCall({ Cookie: 'other=%E0%A4%A; codec_session=%' }, await encrypted())).status).toBe(
+      401,
+    );
   });
 
   test('decodes for the operator token, and encode/decode round-trip', async () => {
