@@ -27,17 +27,25 @@ export function redactPatientData<T>(value: T): T {
   return walk(value, 0, new WeakSet()) as T;
 }
 
-function walk(value: unknown, depth: number, seen: WeakSet<object>): unknown {
+/** `ancestors`: the objects on the path from the root, so a cycle ends while a shared (not cyclic) object is kept twice. */
+function walk(value: unknown, depth: number, ancestors: WeakSet<object>): unknown {
   if (value === null || typeof value !== 'object') return value;
-  if (seen.has(value) || depth > MAX_DEPTH) return '[…]';
+  if (ancestors.has(value) || depth > MAX_DEPTH) return '[…]';
   // Errors keep their class for pino's err serializer (stack, cause); their messages name no patient data by rule.
   if (Buffer.isBuffer(value) || value instanceof Date || value instanceof Error) return value;
-  seen.add(value);
-  if (Array.isArray(value)) return value.map((item) => walk(item, depth + 1, seen));
-  const copy: Record<string, unknown> = {};
-  for (const [key, field] of Object.entries(value)) {
-    copy[key] =
-      PATIENT_FIELDS.has(key.toLowerCase()) && field !== undefined ? REDACTED : walk(field, depth + 1, seen);
+  ancestors.add(value);
+  let copy: unknown;
+  if (Array.isArray(value)) copy = value.map((item) => walk(item, depth + 1, ancestors));
+  else {
+    const fields: Record<string, unknown> = {};
+    for (const [key, field] of Object.entries(value)) {
+      fields[key] =
+        PATIENT_FIELDS.has(key.toLowerCase()) && field !== undefined
+          ? REDACTED
+          : walk(field, depth + 1, ancestors);
+    }
+    copy = fields;
   }
+  ancestors.delete(value);
   return copy;
 }

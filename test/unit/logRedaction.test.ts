@@ -24,6 +24,12 @@ describe('patient data never reaches the logs, at any depth', () => {
     const cyclic: Record<string, unknown> = { id: 1 };
     cyclic.self = cyclic;
     expect(redactPatientData(cyclic)).toEqual({ id: 1, self: '[…]' });
+    // The same (non-cyclic) object logged twice is shown twice, redacted both times.
+    const shared = { status: 'sent', to: '+13035550123' };
+    expect(redactPatientData({ a: shared, b: shared })).toEqual({
+      a: { status: 'sent', to: REDACTED },
+      b: { status: 'sent', to: REDACTED },
+    });
     let deep: Record<string, unknown> = { phone: '+13035550123' };
     for (let i = 0; i < 20; i++) deep = { next: deep };
     expect(JSON.stringify(redactPatientData(deep))).not.toContain('3035550123');
