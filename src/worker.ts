@@ -3,7 +3,7 @@
  * workflow cache and concurrency (WORKER_* settings).
  * `npm run worker` runs it alone (for the multi-process topology); `npm start` runs it in-process.
  */
-import { temporalConnectionOptions } from './temporal/connectionOptions';
+import { describeConnection, temporalConnectionOptions } from './temporal/connectionOptions';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
@@ -68,7 +68,11 @@ async function main(): Promise<void> {
   const connection = await connectWorkerWithRetry(temporalConnectionOptions(config));
   const worker = await createWorker(config, connection);
   logger.info(
-    { taskQueue: config.env.TEMPORAL_TASK_QUEUE, address: config.temporalAddress },
+    // Whether TLS and an API key are in use, never the key itself.
+    {
+      taskQueue: config.env.TEMPORAL_TASK_QUEUE,
+      temporal: describeConnection(temporalConnectionOptions(config)),
+    },
     'worker started',
   );
   // Container health (WORKER_HEALTH_FILE): touched while the worker runs; docker-compose checks its age.

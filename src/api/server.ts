@@ -2,7 +2,7 @@
  * Builds the HTTP server around the app: Temporal client, readiness, feature routers.
  * `npm run api` runs it alone (multi-process topology); `npm start` runs it in-process.
  */
-import { temporalConnectionOptions } from '../temporal/connectionOptions';
+import { describeConnection, temporalConnectionOptions } from '../temporal/connectionOptions';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { Client } from '@temporalio/client';
@@ -111,7 +111,10 @@ async function main(): Promise<void> {
     config,
     createClient(connection, config.env.TEMPORAL_NAMESPACE, dataConverterOf(config)),
   );
-  logger.info({ url: api.url }, 'API listening');
+  logger.info(
+    { url: api.url, temporal: describeConnection(temporalConnectionOptions(config)) },
+    'API listening',
+  );
   const stop = async (): Promise<void> => {
     await api.close();
     await connection.close();
