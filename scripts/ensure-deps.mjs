@@ -18,4 +18,8 @@ if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtime
   console.error('[setup] installing npm packages (npm ci)');
   run('npm', ['ci', '--no-audit', '--no-fund']);
 }
-run(path.join(root, 'node_modules', '.bin', 'tsx'), [path.join(root, 'src', 'temporal', 'setupTools.ts')]);
+// `--test` (npm test) also installs what only the tests need (nginx for the TLS tests).
+run(path.join(root, 'node_modules', '.bin', 'tsx'), [
+  path.join(root, 'src', 'temporal', 'setupTools.ts'),
+  ...process.argv.slice(2),
+]);

@@ -1,4 +1,7 @@
-/** `npm run setup:tools`: make sure both Temporal binaries are available; prints where they are. */
+/**
+ * `npm run setup:tools`: make sure both Temporal binaries are available (and, with `--test`, nginx for
+ * the TLS tests); prints where they are.
+ */
 import {
   binaryVersion,
   resolveTemporalBinary,
@@ -19,7 +22,9 @@ for (const kind of kinds) {
     console.error(err instanceof TemporalBinaryNotFound ? err.message : err);
   }
 }
-// nginx (TLS tests): installed when missing and possible; the tests that need it say how otherwise.
-const nginx = ensureNginx();
-console.log(`[temporal-tools] nginx: ${nginx ?? 'not installed (TLS tests will say how to install it)'}`);
+// nginx is for the TLS tests only (`--test`: npm test, npm run setup:tools): `npm start` never installs a system package.
+if (process.argv.includes('--test')) {
+  const nginx = ensureNginx();
+  console.log(`[temporal-tools] nginx: ${nginx ?? 'not installed (TLS tests will say how to install it)'}`);
+}
 process.exit(failed ? 1 : 0);
