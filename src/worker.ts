@@ -16,8 +16,8 @@ import { WORKFLOW_BUNDLER_OPTIONS } from './temporal/workflowBundle';
 import { dataConverterOf } from './temporal/dataConverter';
 
 /** The bundle built into the image (`npm run build:workflows`), when there is one: no webpack at start-up. */
-function prebuiltBundle(): { workflowBundle: { codePath: string } } | undefined {
-  const codePath = process.env.WORKFLOW_BUNDLE_PATH || path.join(__dirname, 'workflow-bundle.js');
+function prebuiltBundle(config: AppConfig): { workflowBundle: { codePath: string } } | undefined {
+  const codePath = config.env.WORKFLOW_BUNDLE_PATH ?? path.join(__dirname, 'workflow-bundle.js');
   return existsSync(codePath) ? { workflowBundle: { codePath } } : undefined;
 }
 
@@ -26,7 +26,7 @@ export async function createWorker(config: AppConfig, connection: NativeConnecti
     connection,
     namespace: config.env.TEMPORAL_NAMESPACE,
     taskQueue: config.env.TEMPORAL_TASK_QUEUE,
-    ...(prebuiltBundle() ?? {
+    ...(prebuiltBundle(config) ?? {
       workflowsPath: require.resolve('./workflows'),
       bundlerOptions: WORKFLOW_BUNDLER_OPTIONS,
     }),
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
     'worker started',
   );
   // Container health (WORKER_HEALTH_FILE): touched while the worker runs; docker-compose checks its age.
-  const healthFile = process.env.WORKER_HEALTH_FILE;
+  const healthFile = config.env.WORKER_HEALTH_FILE;
   const beat = healthFile
     ? setInterval(() => {
         if (worker.getState() === 'RUNNING') writeFileSync(healthFile, new Date().toISOString());

@@ -125,14 +125,19 @@ export const envFields = z.object({
     (token) => token === undefined || token.length >= 32,
     'must be at least 32 characters (openssl rand -base64 32)',
   ),
-  CODEC_CORS_ORIGINS: optionalString.transform((v) =>
-    v
-      ? v
-          .split(',')
-          .map((o) => o.trim().replace(/\/+$/, ''))
-          .filter(Boolean)
-      : undefined,
-  ),
+  CODEC_CORS_ORIGINS: optionalString
+    .transform((v) =>
+      v
+        ? v
+            .split(',')
+            .map((o) => o.trim().replace(/\/+$/, ''))
+            .filter(Boolean)
+        : undefined,
+    )
+    .refine(
+      (origins) => origins === undefined || origins.every(isOrigin),
+      'must be comma-separated origins, e.g. https://temporal-ui.example.org (scheme, host and port only)',
+    ),
   API_INTERNAL_URL: optionalUrl,
 
   DEFAULT_COUNTRY: z
@@ -182,6 +187,9 @@ export const envFields = z.object({
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).default(40),
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(100),
   WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: z.coerce.number().int().min(1).default(100),
+  // Containers: a file the worker touches while it runs (health checks), and the prebuilt workflow bundle.
+  WORKER_HEALTH_FILE: optionalString,
+  WORKFLOW_BUNDLE_PATH: optionalString,
 
   PORT: port.default(3000),
   DATA_DIR: z.string().trim().min(1).default('.data'),
@@ -230,6 +238,16 @@ type EnvFields = z.output<typeof envFields>;
 export const MIN_SECRET_LENGTH = 32;
 /** The EHR key the sandbox accepts when none is set; never accepted outside it. */
 export const SANDBOX_EHR_API_KEY = 'sandbox-key';
+
+/** `https://host[:port]`, nothing after it: what a browser sends as Origin. */
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return /^https?:$/.test(url.protocol) && url.origin === value;
+  } catch {
+    return false;
+  }
+}
 
 function isHttpsOrLoopback(value: string): boolean {
   const url = new URL(value);

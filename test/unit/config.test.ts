@@ -219,6 +219,17 @@ describe('configuration', () => {
     ]);
   });
 
+  test('CODEC_CORS_ORIGINS takes origins only (what a browser sends), trailing slashes dropped', () => {
+    expect(
+      parseConfig({ CODEC_CORS_ORIGINS: 'https://ui.example.org/, http://127.0.0.1:8233' }).codecCorsOrigins,
+    ).toEqual(['https://ui.example.org', 'http://127.0.0.1:8233']);
+    for (const bad of ['ui.example.org', 'https://ui.example.org/path', 'javascript:alert(1)']) {
+      expect(problemsOf({ CODEC_CORS_ORIGINS: bad })).toEqual([
+        expect.stringMatching(/^CODEC_CORS_ORIGINS: must be comma-separated origins/),
+      ]);
+    }
+  });
+
   test('secret values are never echoed in problems', () => {
     const problems = problemsOf({ TWILIO_AUTH_TOKEN: 'super-secret-token' });
     expect(problems.join('\n')).not.toContain('super-secret-token');
