@@ -19,7 +19,7 @@ import {
   dataConverterOf,
   payloadCodecOf,
   sandboxOperatorTokenFile,
-  withSandboxCodecKeys,
+  withSandboxSecrets,
 } from './temporal/dataConverter';
 import { createWorker } from './worker';
 import { installTemporalRuntime } from './temporal/runtimeLogger';
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   try {
     config = loadConfig();
     // The embedded default encrypts too, with a key generated for its data folder.
-    config = parseConfig(withSandboxCodecKeys(config, process.env));
+    config = parseConfig(withSandboxSecrets(config, process.env));
     dataConverterOf(config);
   } catch (err) {
     if (err instanceof ConfigError) {

@@ -66,7 +66,7 @@ export function sandboxCodecKeysFile(config: AppConfig): string {
  * data folder (owner-only file), so the embedded default shows what production does.
  * Returns the environment to parse the configuration from again.
  */
-export function withSandboxCodecKeys(config: AppConfig, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+export function withSandboxSecrets(config: AppConfig, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   if (!config.sandbox) return env;
   const result = { ...env };
   if (!config.env.PAYLOAD_CODEC_KEYS && !config.env.PAYLOAD_CODEC_KEYS_FILE) {

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, parseConfig } from '../../src/config';
 import { newCodecKeyEntry } from '../../src/temporal/codecKeys';
-import { codecKeysOf, dataConverterOf, withSandboxCodecKeys } from '../../src/temporal/dataConverter';
+import { codecKeysOf, dataConverterOf, withSandboxSecrets } from '../../src/temporal/dataConverter';
 
 const tempDir = (): string => mkdtempSync(path.join(os.tmpdir(), 'codec-keys-'));
 
@@ -36,12 +36,12 @@ describe('payload codec keys from configuration', () => {
   test('npm start in sandbox mode generates one owner-only key per data folder and keeps it', () => {
     const dataDir = tempDir();
     const config = parseConfig({ DATA_DIR: dataDir });
-    const env = withSandboxCodecKeys(config, {});
+    const env = withSandboxSecrets(config, {});
     const file = env.PAYLOAD_CODEC_KEYS_FILE as string;
     expect(file).toBe(path.join(dataDir, 'payload-codec.keys'));
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const first = readFileSync(file, 'utf8');
-    withSandboxCodecKeys(config, {});
+    withSandboxSecrets(config, {});
     expect(readFileSync(file, 'utf8')).toBe(first);
     expect(codecKeysOf(parseConfig({ DATA_DIR: dataDir, ...env }))).toHaveLength(1);
   });
@@ -51,20 +51,20 @@ describe('payload codec keys from configuration', () => {
     const token = 'an-operator-token-of-at-least-32-characters';
     const source = { PAYLOAD_CODEC_KEYS: key, OPERATOR_TOKEN: token };
     const config = parseConfig({ DATA_DIR: tempDir(), ...source });
-    expect(withSandboxCodecKeys(config, source)).toEqual(source);
+    expect(withSandboxSecrets(config, source)).toEqual(source);
   });
 
   test('npm start in sandbox mode also generates an operator token for the codec sign-in, once', () => {
     const dataDir = tempDir();
     const config = parseConfig({ DATA_DIR: dataDir });
-    const token = withSandboxCodecKeys(config, {}).OPERATOR_TOKEN as string;
+    const token = withSandboxSecrets(config, {}).OPERATOR_TOKEN as string;
     expect(token.length).toBeGreaterThanOrEqual(32);
-    expect(withSandboxCodecKeys(config, {}).OPERATOR_TOKEN).toBe(token);
+    expect(withSandboxSecrets(config, {}).OPERATOR_TOKEN).toBe(token);
     expect(statSync(path.join(dataDir, 'operator-token')).mode & 0o777).toBe(0o600);
   });
 
   test('outside sandbox mode nothing is generated', () => {
     const config = { ...parseConfig({ DATA_DIR: tempDir() }), sandbox: false };
-    expect(withSandboxCodecKeys(config, {})).toEqual({});
+    expect(withSandboxSecrets(config, {})).toEqual({});
   });
 });
