@@ -2,54 +2,33 @@
  * Through the HTTP API on the dev server in sandbox mode: the same path an integration engine
  * takes, with the worker, the real twilio SDK and the built-in sandbox.
  */
-import { mkdtempSync, existsSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { DateTime } from 'luxon';
-import { parseConfig, type AppConfig } from '../../src/config';
-import { startApi, type ApiServer } from '../../src/api/server';
-import { createWorker } from '../../src/worker';
-import { freePort } from '../helpers/ports';
+import type { AppConfig } from '../../src/config';
 import { waitFor } from '../helpers/processes';
-import { devServerEnv, uniqueTaskQueue } from '../helpers/temporal';
+import { startSandboxStack, type SandboxStack } from '../helpers/sandboxStack';
 
 jest.setTimeout(120_000);
 
+let stack: SandboxStack;
 let env: TestWorkflowEnvironment;
 let config: AppConfig;
-let api: ApiServer;
-let worker: Worker;
-let workerRun: Promise<void>;
 let base: string;
 
 beforeAll(async () => {
-  env = await devServerEnv();
-  const port = await freePort();
-  config = parseConfig({
-    PORT: String(port),
-    // Activities reach the phone conversation workflow through this address.
-    TEMPORAL_ADDRESS: env.address,
-    DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'e2e-')),
-    TEMPORAL_TASK_QUEUE: uniqueTaskQueue('e2e'),
+  stack = await startSandboxStack('e2e', {
     // One reminder a minute before the appointment, so a real timer fires within the test.
     REMINDER_FIRST_TIMING: '0001',
     REMINDER_SECOND_TIMING: '0000',
     CUSTOMER_NAME: 'Valley Clinic',
-    LOG_LEVEL: 'silent',
   });
-  api = await startApi(config, env.client);
-  worker = await createWorker(config, env.nativeConnection);
-  workerRun = worker.run();
-  base = `http://127.0.0.1:${port}`;
+  ({ env, config, base } = stack);
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await workerRun;
-  await api?.close();
-  await env?.teardown();
+  await stack?.stop();
 });
 
 /** The fields of our API answers these tests read; anything else is ignored. */

@@ -3,64 +3,41 @@
  * with PAYLOAD_CODEC_KEYS set leaves no phone number, name or reply text in the raw history, while
  * the service (and any client with the keys) reads it as before.
  */
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { WORKFLOW_BUNDLER_OPTIONS } from '../../src/temporal/workflowBundle';
 import { DateTime } from 'luxon';
-import { parseConfig, type AppConfig } from '../../src/config';
-import { startApi, type ApiServer } from '../../src/api/server';
+import type { AppConfig } from '../../src/config';
 import { phoneWorkflowId } from '../../src/ingest/phoneIds';
 import { appointmentWorkflowId } from '../../src/shared/appointment';
 import { newCodecKeyEntry } from '../../src/temporal/codecKeys';
 import { dataConverterOf } from '../../src/temporal/dataConverter';
-import { createWorker } from '../../src/worker';
-import { freePort } from '../helpers/ports';
+import { WORKFLOW_BUNDLER_OPTIONS } from '../../src/temporal/workflowBundle';
 import { waitFor } from '../helpers/processes';
-import { devServerEnv, uniqueTaskQueue } from '../helpers/temporal';
+import { startSandboxStack, type SandboxStack } from '../helpers/sandboxStack';
 
 jest.setTimeout(120_000);
-
-let env: TestWorkflowEnvironment;
-let config: AppConfig;
-let api: ApiServer;
-let worker: Worker;
-let workerRun: Promise<void>;
-let base: string;
 
 const PHONE = '+13035550166';
 const FIRST = 'Zenobia';
 const LAST = 'Quillfeather';
 const REPLY = 'Wombats tomorrow';
 
+let stack: SandboxStack;
+let env: TestWorkflowEnvironment;
+let config: AppConfig;
+let base: string;
+
 beforeAll(async () => {
-  env = await devServerEnv();
-  const port = await freePort();
-  config = parseConfig({
-    PORT: String(port),
-    TEMPORAL_ADDRESS: env.address,
-    DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'codec-')),
-    TEMPORAL_TASK_QUEUE: uniqueTaskQueue('codec'),
-    // Rotated once: the newest encrypts, the older still decrypts.
+  // Rotated once: the newest encrypts, the older still decrypts.
+  stack = await startSandboxStack('codec', {
     PAYLOAD_CODEC_KEYS: `${newCodecKeyEntry('k2')},${newCodecKeyEntry('k1')}`,
-    LOG_LEVEL: 'silent',
   });
-  const client = new Client({ connection: env.connection, dataConverter: dataConverterOf(config) });
-  api = await startApi(config, client);
-  worker = await createWorker(config, env.nativeConnection);
-  workerRun = worker.run();
-  base = `http://127.0.0.1:${port}`;
+  ({ env, config, base } = stack);
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await workerRun;
-  await api?.close();
-  await env?.teardown();
+  await stack?.stop();
 });
 
 const auth = { Authorization: 'Bearer sandbox-key', 'Content-Type': 'application/json' };
