@@ -11,3 +11,20 @@ export function problemsOf(env: Record<string, string>): string[] {
   }
   return [];
 }
+
+/** A complete production (Twilio) configuration that parseConfig accepts; tests change single variables. */
+export function productionEnv(overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}`,
+    TWILIO_AUTH_TOKEN: 'secret',
+    TWILIO_PHONE_NUMBER: '+15005550006',
+    PUBLIC_BASE_URL: 'https://sms.example.org/',
+    EHR_API_KEYS: 'ehr-key-one-0123456789abcdef0123456789',
+    EHR_CALLBACK_URL: 'https://ehr.example.org/sms-replies',
+    EHR_CALLBACK_SECRET: 'callback-secret-0123456789abcdef012345',
+    PHONE_ID_KEY: 'a-long-random-phone-id-key-0123456789abcdef',
+    PAYLOAD_CODEC_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
+    DEFAULT_TIMEZONE: 'America/Chicago',
+    ...overrides,
+  };
+}

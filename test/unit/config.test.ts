@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { parseConfig, SANDBOX_API_KEY } from '../../src/config';
-import { problemsOf } from '../helpers/config';
+import { problemsOf, productionEnv } from '../helpers/config';
 
 describe('configuration', () => {
   test('no variables at all gives the embedded sandbox defaults', () => {
@@ -102,17 +102,7 @@ describe('configuration', () => {
   });
 
   test('DEFAULT_TIMEZONE is required outside sandbox mode (HL7/FHIR times without an offset are read in it)', () => {
-    const production = {
-      TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}`,
-      TWILIO_AUTH_TOKEN: 'secret',
-      TWILIO_PHONE_NUMBER: '+15005550006',
-      PUBLIC_BASE_URL: 'https://sms.example.org/',
-      EHR_API_KEYS: 'ehr-key-one-0123456789abcdef0123456789',
-      EHR_CALLBACK_URL: 'https://ehr.example.org/sms-replies',
-      EHR_CALLBACK_SECRET: 'callback-secret-0123456789abcdef012345',
-      PHONE_ID_KEY: 'a-long-random-phone-id-key-0123456789abcdef',
-      PAYLOAD_CODEC_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
-    };
+    const { DEFAULT_TIMEZONE: _zone, ...production } = productionEnv();
     expect(problemsOf(production)).toEqual([
       expect.stringMatching(/^DEFAULT_TIMEZONE: is required outside sandbox mode/),
     ]);
@@ -125,18 +115,11 @@ describe('configuration', () => {
   });
 
   test('a complete Twilio configuration leaves sandbox mode', () => {
-    const config = parseConfig({
-      TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}`,
-      TWILIO_AUTH_TOKEN: 'secret',
-      TWILIO_PHONE_NUMBER: '+15005550006',
-      PUBLIC_BASE_URL: 'https://sms.example.org/',
-      EHR_API_KEYS: 'ehr-key-one-0123456789abcdef0123456789, ehr-key-two-0123456789abcdef0123456789',
-      EHR_CALLBACK_URL: 'https://ehr.example.org/sms-replies',
-      EHR_CALLBACK_SECRET: 'callback-secret-0123456789abcdef012345',
-      PHONE_ID_KEY: 'a-long-random-phone-id-key-0123456789abcdef',
-      PAYLOAD_CODEC_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
-      DEFAULT_TIMEZONE: 'America/Chicago',
-    });
+    const config = parseConfig(
+      productionEnv({
+        EHR_API_KEYS: 'ehr-key-one-0123456789abcdef0123456789, ehr-key-two-0123456789abcdef0123456789',
+      }),
+    );
     expect(config.sandbox).toBe(false);
     expect(config.ehrApiKeys).toEqual([
       'ehr-key-one-0123456789abcdef0123456789',
@@ -146,18 +129,13 @@ describe('configuration', () => {
   });
 
   test('production settings that would fall open are refused together (http URLs, short secrets, the sandbox key)', () => {
-    const production = {
-      TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}`,
-      TWILIO_AUTH_TOKEN: 'secret',
-      TWILIO_PHONE_NUMBER: '+15005550006',
+    const production = productionEnv({
       PUBLIC_BASE_URL: 'http://sms.example.org/',
       EHR_API_KEYS: 'sandbox-key',
       EHR_CALLBACK_URL: 'http://ehr.example.org/sms-replies',
       EHR_CALLBACK_SECRET: 'short',
       PHONE_ID_KEY: 'sixteen-chars-xx',
-      DEFAULT_TIMEZONE: 'America/Chicago',
-      PAYLOAD_CODEC_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
-    };
+    });
     expect(
       problemsOf(production)
         .map((p) => p.split(':')[0])

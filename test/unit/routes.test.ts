@@ -6,6 +6,7 @@ import request from 'supertest';
 import { createApp } from '../../src/api/app';
 import { apiRouters, createGateways } from '../../src/api/routes';
 import { parseConfig } from '../../src/config';
+import { productionEnv } from '../helpers/config';
 import { logger } from '../../src/log';
 
 const quiet = logger.child({}, { level: 'silent' });
@@ -21,18 +22,7 @@ function appFor(env: Record<string, string>) {
   });
 }
 
-const production = {
-  TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}`,
-  TWILIO_AUTH_TOKEN: 'secret',
-  TWILIO_PHONE_NUMBER: '+15005550006',
-  PUBLIC_BASE_URL: 'https://sms.example.org',
-  EHR_API_KEYS: 'ehr-key-one-0123456789abcdef0123456789',
-  EHR_CALLBACK_URL: 'https://ehr.example.org/replies',
-  EHR_CALLBACK_SECRET: 'callback-secret-0123456789abcdef012345',
-  PHONE_ID_KEY: 'a-long-random-phone-id-key-0123456789abcdef',
-  PAYLOAD_CODEC_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
-  DEFAULT_TIMEZONE: 'America/Chicago',
-};
+const production = productionEnv();
 
 describe('which routes are served', () => {
   test('outside sandbox mode no sandbox listing (texts, patient replies) is reachable', async () => {
