@@ -48,6 +48,10 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 const minuteAligned = (ms: number): number => Math.floor(ms / MINUTE) * MINUTE;
 const sentKinds = (v: AppointmentView): string[] => v.messages.filter((m) => m.sid).map((m) => m.kind);
 const settled = (v: AppointmentView): boolean => v.messages.every((m) => m.status !== 'PENDING');
+const confirmedAndCalledBack = (v: AppointmentView): boolean =>
+  v.status === 'CONFIRMED' &&
+  sentKinds(v).includes('REPLY_CONFIRMED') &&
+  v.callbacks[0]?.status === 'DELIVERED';
 
 interface Run {
   env: TestWorkflowEnvironment;
@@ -112,13 +116,7 @@ const scenarios: Scenario[] = [
       await r.env.sleep(24 * HOUR);
       await r.until('second reminder sent', (v) => v.reminders[1]?.status === 'SENT');
       await r.reply('yes');
-      await r.until(
-        'confirmed, acknowledged and called back',
-        (v) =>
-          v.status === 'CONFIRMED' &&
-          sentKinds(v).includes('REPLY_CONFIRMED') &&
-          v.callbacks[0]?.status === 'DELIVERED',
-      );
+      await r.until('confirmed, acknowledged and called back', confirmedAndCalledBack);
       const final = await r.handle().result();
       check(final.status === 'COMPLETED', `status ${final.status}, expected COMPLETED`);
       return `${final.status}, sent ${sentKinds(final).join(' ')}, callbacks ${final.callbacks.length}`;
@@ -220,13 +218,7 @@ const scenarios: Scenario[] = [
       await r.until('BOOKED text sent', (v) => sentKinds(v).includes('BOOKED') && settled(v));
       await r.reply('HELP');
       await r.reply('yes');
-      await r.until(
-        'confirmed, acknowledged and called back',
-        (v) =>
-          v.status === 'CONFIRMED' &&
-          sentKinds(v).includes('REPLY_CONFIRMED') &&
-          v.callbacks[0]?.status === 'DELIVERED',
-      );
+      await r.until('confirmed, acknowledged and called back', confirmedAndCalledBack);
       const final = await r.handle().result();
       check(final.status === 'COMPLETED', `status ${final.status}, expected COMPLETED`);
       return `${final.status}, sent ${sentKinds(final).join(' ')}, callbacks ${final.callbacks.length}`;
