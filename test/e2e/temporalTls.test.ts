@@ -22,6 +22,8 @@ import { startTlsProxy, type TlsProxy } from '../helpers/tlsProxy';
 
 jest.setTimeout(120_000);
 
+/** grpc.status.UNAUTHENTICATED (as src/ingest/appointmentGateway.ts names gRPC codes). */
+const GRPC_UNAUTHENTICATED = 16;
 const API_KEY = 'tls-test-api-key-0123456789abcdef';
 let env: TestWorkflowEnvironment;
 let proxy: TlsProxy;
@@ -59,7 +61,17 @@ describe('Temporal over TLS with an API key', () => {
     const noKey = Connection.connect({ address: proxy.address, tls, connectTimeout: 5_000 }).then((c) =>
       c.workflowService.getSystemInfo({}),
     );
-    await expect(noKey).rejects.toThrow();
+    // nginx's 401 reaches the client as gRPC UNAUTHENTICATED: the key is what was missing.
+    await expect(noKey).rejects.toMatchObject({ cause: { code: GRPC_UNAUTHENTICATED } });
+    // The same TLS settings with the key get through.
+    const withKey = await Connection.connect({
+      address: proxy.address,
+      tls,
+      apiKey: API_KEY,
+      connectTimeout: 5_000,
+    });
+    await expect(withKey.workflowService.getSystemInfo({})).resolves.toBeDefined();
+    await withKey.close();
     const plaintext = Connection.connect({
       address: proxy.address,
       apiKey: API_KEY,
