@@ -16,6 +16,7 @@ import {
 } from './temporal/connection';
 import { startDevServer, type DevServer } from './temporal/devServer';
 import {
+  codecKeysOf,
   dataConverterOf,
   payloadCodecOf,
   sandboxOperatorTokenFile,
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
     config = loadConfig();
     // The embedded default encrypts too, with a key generated for its data folder.
     config = parseConfig(withSandboxSecrets(config, process.env));
-    dataConverterOf(config);
+    codecKeysOf(config); // reads and checks the key file now: a bad one is a configuration error, listed like the rest
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
