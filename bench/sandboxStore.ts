@@ -5,6 +5,7 @@
  * first read after a restart (loading the file), and the EHR callback store's record with N stored callbacks.
  * Numbers are for comparison between commits on the same machine, not pass/fail thresholds.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import os from 'node:os';
@@ -129,8 +130,10 @@ async function benchSize(count: number): Promise<void> {
 
   // The Twilio emulation over HTTP, as the sendSms activity's duplicate check calls it.
   const app = express();
+  const authToken = randomBytes(16).toString('hex');
   const sandbox = createTwilioSandboxRouter({
     store,
+    authToken,
     logger: logger.child({}, { level: 'silent' }),
     deliveryDelaysMs: { sent: 0, delivered: 0 },
   });
@@ -141,11 +144,15 @@ async function benchSize(count: number): Promise<void> {
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
   const messagesUrl = `http://127.0.0.1:${port}/sandbox/twilio/2010-04-01/Accounts/${SANDBOX_ACCOUNT_SID}/Messages.json`;
+  const headers = {
+    Authorization: `Basic ${Buffer.from(`${SANDBOX_ACCOUNT_SID}:${authToken}`).toString('base64')}`,
+  };
   report(
     'HTTP GET Messages.json?To=…&PageSize=50',
     await timed(async (i) => {
       const response = await fetch(
         `${messagesUrl}?To=${encodeURIComponent(recipient(i % numbers))}&PageSize=50`,
+        { headers },
       );
       await response.arrayBuffer();
     }),
@@ -155,10 +162,11 @@ async function benchSize(count: number): Promise<void> {
     'per text: list(50) + create + sent + delivered',
     await timed(async (i) => {
       const to = recipient(i % numbers);
-      const listed = await fetch(`${messagesUrl}?To=${encodeURIComponent(to)}&PageSize=50`);
+      const listed = await fetch(`${messagesUrl}?To=${encodeURIComponent(to)}&PageSize=50`, { headers });
       await listed.arrayBuffer();
       const created = await fetch(messagesUrl, {
         method: 'POST',
+        headers,
         body: new URLSearchParams({ To: to, From: FROM, Body: BODY }),
       });
       await created.arrayBuffer();

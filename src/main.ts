@@ -4,7 +4,8 @@
  * worker first, then closes the API and stops the dev server, leaving no process behind.
  */
 import { temporalConnectionOptions } from './temporal/connectionOptions';
-import { ConfigError, loadConfig, parseConfig, type AppConfig } from './config';
+import { ConfigError, loadConfig, type AppConfig } from './config';
+import { sandboxOperatorTokenFile } from './config/sandboxSecrets';
 import { logger } from './log';
 import { startApi, type ApiServer } from './api/server';
 import { binaryVersion, resolveTemporalBinary, TemporalBinaryNotFound } from './temporal/binaries';
@@ -15,13 +16,7 @@ import {
   ensureSearchAttributes,
 } from './temporal/connection';
 import { startDevServer, type DevServer } from './temporal/devServer';
-import {
-  codecKeysOf,
-  dataConverterOf,
-  payloadCodecOf,
-  sandboxOperatorTokenFile,
-  withSandboxSecrets,
-} from './temporal/dataConverter';
+import { codecKeysOf, dataConverterOf, payloadCodecOf } from './temporal/dataConverter';
 import { createWorker } from './worker';
 import { installTemporalRuntime } from './temporal/runtimeLogger';
 import { TemplatesFileError } from './activities/sms';
@@ -32,9 +27,8 @@ async function main(): Promise<void> {
   process.umask(0o077);
   let config: AppConfig;
   try {
-    config = loadConfig();
-    // The embedded default encrypts too, with a key generated for its data folder.
-    config = parseConfig(withSandboxSecrets(config, process.env));
+    // No cluster and no Twilio: the embedded default, in sandbox mode (it encrypts too, with keys per data folder).
+    config = loadConfig({ embeddedDefault: true });
     codecKeysOf(config); // reads and checks the key file now: a bad one is a configuration error, listed like the rest
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -114,7 +108,7 @@ async function main(): Promise<void> {
         ? `Temporal UI:  ${devServer.uiUrl}  (namespace ${env.TEMPORAL_NAMESPACE})`
         : `Temporal:     ${config.temporalAddress} (namespace ${env.TEMPORAL_NAMESPACE})`,
       config.sandbox
-        ? `Sandbox mode: no Twilio credentials; texts stay local. EHR API key: ${config.ehrApiKeys[0]}`
+        ? `Sandbox mode: texts stay on this machine; sandbox routes answer loopback only. EHR API key: ${config.ehrApiKeys[0]}`
         : 'Twilio mode: texts are sent through Twilio',
       ...(payloadCodecOf(config)
         ? [

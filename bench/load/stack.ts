@@ -7,6 +7,7 @@
  * the policy is attached to each event by the API, and each measure (service and baseline alike)
  * starts with an empty sandbox store so no measure pays for another's messages.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -16,6 +17,7 @@ import { temporal } from '@temporalio/proto';
 import { binaryVersion, resolveTemporalBinary } from '../../src/temporal/binaries';
 import { connectWithRetry, createClient, ensureSearchAttributes } from '../../src/temporal/connection';
 import { startDevServer } from '../../src/temporal/devServer';
+import { newCodecKeyEntry } from '../../src/temporal/codecKeys';
 import { BASELINE_TASK_QUEUE } from './baseline/shared';
 import { adoptChild, spawnChild, tail, type Child } from './processes';
 import type { Progress } from './progress';
@@ -45,6 +47,18 @@ export function freePort(): Promise<number> {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Secrets the API and worker (separate processes, separate data folders) must share; sandbox mode
+ * would otherwise generate different ones per folder. Payloads are encrypted, as in production.
+ */
+const SHARED_SECRETS = {
+  SANDBOX_MODE: 'true',
+  SANDBOX_TWILIO_AUTH_TOKEN: randomBytes(32).toString('hex'),
+  PHONE_ID_KEY: randomBytes(32).toString('hex'),
+  OPERATOR_TOKEN: randomBytes(32).toString('hex'),
+  PAYLOAD_CODEC_KEYS: newCodecKeyEntry('bench'),
+};
 
 /** Settings that must not leak in from the developer's shell or .env (dotenv never overrides a set variable). */
 const BLANKED = [
@@ -208,6 +222,7 @@ export class Stack {
       ...process.env,
       TEMPORAL_ADDRESS: this.temporalAddress,
       API_INTERNAL_URL: this.apiOrigin,
+      SANDBOX_TWILIO_AUTH_TOKEN: SHARED_SECRETS.SANDBOX_TWILIO_AUTH_TOKEN,
     });
     this.baselineChild = child;
     await this.untilPolling(child, BASELINE_TASK_QUEUE);
@@ -233,6 +248,7 @@ export class Stack {
     for (const name of BLANKED) env[name] = '';
     return {
       ...env,
+      ...SHARED_SECRETS,
       TEMPORAL_ADDRESS: this.temporalAddress,
       TEMPORAL_NAMESPACE: NAMESPACE,
       TEMPORAL_TASK_QUEUE: SERVICE_TASK_QUEUE,

@@ -12,8 +12,6 @@ export type Twilio = twilio.Twilio;
 
 /** The sandbox's fixed fake account: Twilio's shape (`AC` + 32 hex), never a real account. */
 export const SANDBOX_ACCOUNT_SID = `AC${'0'.repeat(32)}`;
-/** Token of the fake account; the sandbox signs status callbacks with the token of the account that sent. */
-export const SANDBOX_AUTH_TOKEN = '0'.repeat(32);
 /** Sender number in sandbox mode when TWILIO_PHONE_NUMBER is unset (Twilio's "valid From" test number). */
 export const SANDBOX_FROM_NUMBER = '+15005550006';
 /** Where the sandbox's Twilio REST emulation is mounted in the API. */
@@ -36,18 +34,16 @@ export function createTwilioClient(config: AppConfig, sandboxBaseUrl: string): T
   if (!config.sandbox && accountSid !== undefined && authToken !== undefined) {
     return twilio(accountSid, authToken, { timeout: TWILIO_HTTP_TIMEOUT_MS });
   }
-  return createSandboxTwilioClient(sandboxBaseUrl);
+  return createSandboxTwilioClient(sandboxBaseUrl, config.sandboxTwilioAuthToken);
 }
 
 /** A real SDK client whose requests all go to the sandbox at `sandboxBaseUrl`. */
 export function createSandboxTwilioClient(
   sandboxBaseUrl: string,
-  credentials: { accountSid: string; authToken: string } = {
-    accountSid: SANDBOX_ACCOUNT_SID,
-    authToken: SANDBOX_AUTH_TOKEN,
-  },
+  authToken: string,
+  accountSid: string = SANDBOX_ACCOUNT_SID,
 ): Twilio {
-  return twilio(credentials.accountSid, credentials.authToken, {
+  return twilio(accountSid, authToken, {
     httpClient: new SandboxRequestClient(sandboxBaseUrl),
   });
 }

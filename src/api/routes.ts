@@ -1,7 +1,7 @@
 /** Which routers the API mounts for a configuration: EHR ingress, Twilio webhooks, the sandbox. */
 import type { Client } from '@temporalio/client';
-import type { Router } from 'express';
-import { SANDBOX_AUTH_TOKEN, SANDBOX_FROM_NUMBER, twilioSender } from '../activities/twilioClient';
+import { Router } from 'express';
+import { SANDBOX_FROM_NUMBER, twilioSender } from '../activities/twilioClient';
 import type { AppConfig } from '../config';
 import { appointmentPolicy } from '../config/policy';
 import { AppointmentGateway } from '../ingest/appointmentGateway';
@@ -12,6 +12,7 @@ import {
   EhrCallbackStore,
   SANDBOX_EHR_CALLBACK_SECRET,
 } from '../sandbox/ehrCallbackReceiver';
+import { loopbackOnly } from '../sandbox/loopbackOnly';
 import { SandboxMessageStore } from '../sandbox/messageStore';
 import { sandboxInboundRouter } from '../sandbox/sandboxInbound';
 import { createSandboxPublicRouter, createTwilioSandboxRouter } from '../sandbox/twilioSandbox';
@@ -44,7 +45,7 @@ export function apiRouters(config: AppConfig, gateways: ApiGateways, logger: Log
   const { env } = config;
   const auth = requireBearerKey(config.ehrApiKeys);
   // The sandbox signs its webhooks with its own token, as Twilio signs with the account's.
-  const twilioAuthToken = config.sandbox ? SANDBOX_AUTH_TOKEN : (env.TWILIO_AUTH_TOKEN ?? '');
+  const twilioAuthToken = config.sandbox ? config.sandboxTwilioAuthToken : (env.TWILIO_AUTH_TOKEN ?? '');
   const port: ConversationPort = {
     deliverInbound: (sms) => gateways.conversations.deliverInbound(sms),
     deliverStatus: async (status) => {
@@ -74,35 +75,7 @@ export function apiRouters(config: AppConfig, gateways: ApiGateways, logger: Log
     }),
     twilioWebhooksRouter({ port, authToken: twilioAuthToken, publicBaseUrl: config.publicBaseUrl, logger }),
   ];
-  if (config.sandbox) {
-    const store = SandboxMessageStore.inDataDir(config.dataDir);
-    routers.push(
-      createTwilioSandboxRouter({
-        store,
-        logger,
-        statusCallbackPrefix: `${config.publicBaseUrl}/v1/twilio/status`,
-      }),
-      createSandboxPublicRouter(store),
-      sandboxInboundRouter({
-        store,
-        apiOrigin: `http://127.0.0.1:${env.PORT}`,
-        authToken: SANDBOX_AUTH_TOKEN,
-        publicBaseUrl: config.publicBaseUrl,
-        sandboxNumber: twilioSender(config).from ?? SANDBOX_FROM_NUMBER,
-        logger,
-      }),
-    );
-  }
-  // Sandbox only: outside it EHR_CALLBACK_URL is required, and this listing is unauthenticated.
-  if (config.sandbox && !env.EHR_CALLBACK_URL) {
-    // No EHR configured: replies land in the built-in receiver (GET /v1/sandbox/ehr-callbacks).
-    routers.push(
-      createEhrCallbackReceiverRouter(EhrCallbackStore.inDataDir(config.dataDir), {
-        secret: env.EHR_CALLBACK_SECRET ?? SANDBOX_EHR_CALLBACK_SECRET,
-        logger,
-      }),
-    );
-  }
+  if (config.sandbox) routers.push(sandboxRouter(config, logger));
   const codec = payloadCodecOf(config);
   if (codec) {
     routers.push(
@@ -116,4 +89,42 @@ export function apiRouters(config: AppConfig, gateways: ApiGateways, logger: Log
     );
   }
   return routers;
+}
+
+/**
+ * Everything sandbox mode adds (Twilio's REST emulation, the virtual phone's listing and inbound texts,
+ * the built-in EHR receiver when EHR_CALLBACK_URL is unset), answering only requests from this machine.
+ */
+function sandboxRouter(config: AppConfig, logger: Logger): Router {
+  const { env } = config;
+  const store = SandboxMessageStore.inDataDir(config.dataDir);
+  const router = Router();
+  router.use(['/v1/sandbox', '/sandbox'], loopbackOnly); // /sandbox/twilio, /sandbox/ehr-callbacks
+  router.use(
+    createTwilioSandboxRouter({
+      store,
+      authToken: config.sandboxTwilioAuthToken,
+      logger,
+      statusCallbackPrefix: `${config.publicBaseUrl}/v1/twilio/status`,
+    }),
+    createSandboxPublicRouter(store),
+    sandboxInboundRouter({
+      store,
+      apiOrigin: `http://127.0.0.1:${env.PORT}`,
+      authToken: config.sandboxTwilioAuthToken,
+      publicBaseUrl: config.publicBaseUrl,
+      sandboxNumber: twilioSender(config).from ?? SANDBOX_FROM_NUMBER,
+      logger,
+    }),
+  );
+  // No EHR configured: replies land in the built-in receiver (GET /v1/sandbox/ehr-callbacks).
+  if (!env.EHR_CALLBACK_URL) {
+    router.use(
+      createEhrCallbackReceiverRouter(EhrCallbackStore.inDataDir(config.dataDir), {
+        secret: env.EHR_CALLBACK_SECRET ?? SANDBOX_EHR_CALLBACK_SECRET,
+        logger,
+      }),
+    );
+  }
+  return router;
 }

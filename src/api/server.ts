@@ -33,7 +33,10 @@ export async function startApi(config: AppConfig, client: Client): Promise<ApiSe
     readiness: temporalReadiness(client, config.env.TEMPORAL_NAMESPACE, config.env.TEMPORAL_TASK_QUEUE),
   });
   const server = await new Promise<Server>((resolve, reject) => {
-    const listening = app.listen(config.env.PORT, () => resolve(listening));
+    const listening =
+      config.apiHost === undefined
+        ? app.listen(config.env.PORT, () => resolve(listening))
+        : app.listen(config.env.PORT, config.apiHost, () => resolve(listening));
     listening.once('error', reject);
   });
   const closeHttp = (): Promise<void> =>

@@ -105,6 +105,13 @@ export const envFields = z.object({
   ),
   TWILIO_VERIFY_SERVICE_SID: optionalString,
   PUBLIC_BASE_URL: optionalUrl,
+  // Sandbox mode is a choice, never a fallback (README "Sandbox mode"): `npm start`'s embedded default
+  // (no TEMPORAL_ADDRESS, no Twilio credentials) sets it itself; everywhere else it must be set.
+  SANDBOX_MODE: optionalString.pipe(
+    z.enum(['true', 'false'], { message: 'must be true or false' }).optional(),
+  ),
+  // The sandbox account's auth token (signs its webhooks); random per data folder when unset.
+  SANDBOX_TWILIO_AUTH_TOKEN: optionalString,
 
   EHR_API_KEYS: optionalString.transform((v) =>
     v
@@ -192,6 +199,13 @@ export const envFields = z.object({
   WORKFLOW_BUNDLE_PATH: optionalString,
 
   PORT: port.default(3000),
+  // Where the API listens: 127.0.0.1 in sandbox mode, every interface otherwise, unless set.
+  API_HOST: optionalString.pipe(
+    z
+      .string()
+      .refine((h) => isIP(h) !== 0 || h === 'localhost', 'must be an IP address to listen on, e.g. 0.0.0.0')
+      .optional(),
+  ),
   DATA_DIR: z.string().trim().min(1).default('.data'),
   HL7_MLLP_PORT: optionalString
     .transform((v) => (v === undefined ? undefined : Number(v)))
@@ -277,6 +291,21 @@ export function crossFieldProblems(env: Partial<EnvFields>): Array<{ name: strin
   const twilioCreds = [env.TWILIO_ACCOUNT_SID, env.TWILIO_AUTH_TOKEN].filter(Boolean).length;
   if (twilioCreds === 1) {
     problem('TWILIO_AUTH_TOKEN', 'TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set together');
+  }
+  if (twilioCreds === 0 && env.SANDBOX_MODE !== 'true') {
+    problem(
+      'TWILIO_ACCOUNT_SID',
+      'is required with TWILIO_AUTH_TOKEN to send texts; or set SANDBOX_MODE=true to keep every text on this machine (for trying the service; `npm start` with no TEMPORAL_ADDRESS does this itself)',
+    );
+  }
+  if (twilioCreds > 0 && env.SANDBOX_MODE === 'true') {
+    problem(
+      'SANDBOX_MODE',
+      'must not be true when Twilio credentials are set (texts would not go to Twilio)',
+    );
+  }
+  if (twilioCreds > 0 && env.SANDBOX_TWILIO_AUTH_TOKEN) {
+    problem('SANDBOX_TWILIO_AUTH_TOKEN', 'applies only in sandbox mode; with Twilio use TWILIO_AUTH_TOKEN');
   }
   if (twilioCreds === 2) {
     if (!env.TWILIO_PHONE_NUMBER && !env.TWILIO_MESSAGING_SERVICE_SID) {

@@ -1,7 +1,9 @@
 /**
  * A Twilio-compatible sandbox: the part of Twilio's REST API (2010-04-01 Messages) that the real `twilio` SDK uses
  * to send, list and fetch SMS, answering with Twilio's JSON shapes and error codes, plus simulated delivery with
- * signed status callbacks. Messages persist in a SandboxMessageStore. Sandbox mode only: it accepts any Basic auth.
+ * signed status callbacks. Messages persist in a SandboxMessageStore. Like Twilio it answers only its account's
+ * credentials (HTTP Basic, the sandbox account SID and auth token; 401 / 20003 otherwise) and signs status
+ * callbacks with that token.
  *
  * Simulated outcomes, by number (see the tables below):
  * - Twilio's test-credential magic `To` numbers fail at create with HTTP 400: +15005550001 → 21211 (invalid To),
@@ -19,7 +21,8 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import twilio from 'twilio';
 import { z } from 'zod';
-import { SANDBOX_AUTH_TOKEN, SANDBOX_FROM_NUMBER, SANDBOX_TWILIO_PATH } from '../activities/twilioClient';
+import { timingSafeEqual } from 'node:crypto';
+import { SANDBOX_ACCOUNT_SID, SANDBOX_FROM_NUMBER, SANDBOX_TWILIO_PATH } from '../activities/twilioClient';
 import { logger as defaultLogger, type Logger } from '../log';
 import type { SandboxMessage, SandboxMessageStatus, SandboxMessageStore } from './messageStore';
 
@@ -85,6 +88,10 @@ export const SANDBOX_UNDELIVERABLE_RECIPIENTS: Readonly<Record<string, number>> 
 
 export interface TwilioSandboxOptions {
   store: SandboxMessageStore;
+  /** The sandbox account's auth token (AppConfig.sandboxTwilioAuthToken): requests must carry it, callbacks are signed with it. */
+  authToken: string;
+  /** The account SID requests must name; defaults to SANDBOX_ACCOUNT_SID. */
+  accountSid?: string;
   logger?: Logger;
   /** Milliseconds before a new message becomes `sent`, then `delivered`. Defaults 300 and 700; use 0 in tests. */
   deliveryDelaysMs?: { sent?: number; delivered?: number };
@@ -140,7 +147,14 @@ export function createTwilioSandboxRouter(options: TwilioSandboxOptions): Twilio
   };
   const pendingDeliveries = new Set<Promise<void>>();
 
+  const sandboxAccountSid = options.accountSid ?? SANDBOX_ACCOUNT_SID;
   const api = express.Router();
+  // Twilio answers 401 / 20003 to a wrong or missing account SID or token, before looking at anything else.
+  api.use((req, res, next) => {
+    if (isAccount(req, sandboxAccountSid, options.authToken)) return next();
+    res.set('WWW-Authenticate', 'Basic realm="Twilio API"');
+    sendTwilioError(res, { status: 401, code: 20003, message: 'Authenticate' });
+  });
   api.use(express.urlencoded({ extended: false, limit: '64kb' }));
 
   api.post('/2010-04-01/Accounts/:AccountSid/Messages.json', async (req, res) => {
@@ -164,11 +178,7 @@ export function createTwilioSandboxRouter(options: TwilioSandboxOptions): Twilio
     });
     res.status(201).json(toTwilioMessage(message, accountSid));
 
-    const delivery = simulateDelivery(
-      message,
-      accountSid,
-      basicAuthPassword(req) ?? SANDBOX_AUTH_TOKEN,
-    ).catch((error: unknown) =>
+    const delivery = simulateDelivery(message, accountSid, options.authToken).catch((error: unknown) =>
       log.warn({ sid: message.sid, err: error }, 'sandbox delivery simulation failed'),
     );
     pendingDeliveries.add(delivery);
@@ -566,14 +576,23 @@ async function postStatusCallback(
   }
 }
 
-/** The password of a Basic Authorization header: the auth token of the account that sent (Twilio signs with it). */
-function basicAuthPassword(req: Request): string | undefined {
+/** Whether the request's Basic credentials are `sid:token` and its path names the same account. */
+function isAccount(req: Request, sid: string, token: string): boolean {
   const header = req.headers.authorization;
   const match = header === undefined ? null : /^Basic\s+(\S+)$/i.exec(header);
-  if (match?.[1] === undefined) return undefined;
+  if (match?.[1] === undefined) return false;
   const decoded = Buffer.from(match[1], 'base64').toString('utf8');
   const separator = decoded.indexOf(':');
-  return separator < 0 || separator === decoded.length - 1 ? undefined : decoded.slice(separator + 1);
+  if (separator < 0 || decoded.slice(0, separator) !== sid) return false;
+  const pathAccount = /^\/2010-04-01\/Accounts\/([^/]+)\//.exec(req.path)?.[1];
+  return pathAccount === sid && sameSecret(decoded.slice(separator + 1), token);
+}
+
+/** Constant-time comparison of two secrets of any length. */
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 function sleep(ms: number): Promise<void> {

@@ -2,14 +2,12 @@
  * How payloads reach Temporal: through the AES-256-GCM codec whenever keys are configured
  * (PAYLOAD_CODEC_KEYS or PAYLOAD_CODEC_KEYS_FILE), for every client (API, activities, tools) and
  * the worker alike; failure messages and stack traces too. Without keys: Temporal's defaults
- * (sandbox and tests only: outside sandbox mode the keys are required).
+ * (tests only: outside sandbox mode the keys are required, and sandbox mode generates one per data folder).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { DataConverter } from '@temporalio/common';
 import { ConfigError, type AppConfig } from '../config';
-import { newCodecKeyEntry, parseCodecKeys, type CodecKey } from './codecKeys';
+import { parseCodecKeys, type CodecKey } from './codecKeys';
 import { AesGcmPayloadCodec } from './payloadCodec';
 
 const loaded = new WeakMap<AppConfig, readonly CodecKey[] | null>();
@@ -54,46 +52,4 @@ export function payloadCodecOf(config: AppConfig): AesGcmPayloadCodec | undefine
 export function dataConverterOf(config: AppConfig): DataConverter {
   const codec = payloadCodecOf(config);
   return codec ? { payloadCodecs: [codec], failureConverterPath: require.resolve('./failureConverter') } : {};
-}
-
-/** Where `npm start` keeps the key it generates for the embedded default (sandbox mode, no keys set). */
-export function sandboxCodecKeysFile(config: AppConfig): string {
-  return path.join(config.dataDir, 'payload-codec.keys');
-}
-
-/**
- * `npm start` in sandbox mode without keys: encrypts all the same, with a key generated once per
- * data folder (owner-only file), so the embedded default shows what production does.
- * Returns the environment to parse the configuration from again.
- */
-export function withSandboxSecrets(config: AppConfig, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  if (!config.sandbox) return env;
-  const result = { ...env };
-  if (!config.env.PAYLOAD_CODEC_KEYS && !config.env.PAYLOAD_CODEC_KEYS_FILE) {
-    const file = sandboxCodecKeysFile(config);
-    createOnce(file, () => `${newCodecKeyEntry(`sandbox-${Date.now()}`)}\n`);
-    result.PAYLOAD_CODEC_KEYS_FILE = file;
-  }
-  if (!config.env.OPERATOR_TOKEN) {
-    // The codec server's operator token (its sign-in page asks for it): kept beside the key.
-    const file = sandboxOperatorTokenFile(config);
-    createOnce(file, () => randomBytes(32).toString('base64url'));
-    result.OPERATOR_TOKEN = readFileSync(file, 'utf8').trim();
-  }
-  return result;
-}
-
-export function sandboxOperatorTokenFile(config: AppConfig): string {
-  return path.join(config.dataDir, 'operator-token');
-}
-
-/** Writes an owner-only file unless it exists (`wx`: two processes starting at once keep the first). */
-function createOnce(file: string, content: () => string): void {
-  if (existsSync(file)) return;
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  try {
-    writeFileSync(file, content(), { mode: 0o600, flag: 'wx' });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  }
 }

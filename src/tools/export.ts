@@ -320,7 +320,8 @@ async function main(): Promise<number> {
     import('../config'),
     import('../activities/snapshots'),
   ]);
-  const config = loadConfig();
+  // A tool beside `npm start`: its embedded default (sandbox) needs no SANDBOX_MODE here either.
+  const config = loadConfig({ embeddedDefault: true });
   const store = createSnapshotStore(config);
   const customerCode = args.customer ?? config.env.CUSTOMER_CODE;
   const source =

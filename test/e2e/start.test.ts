@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Connection, Client } from '@temporalio/client';
 import { projectRoot } from '../../src/paths';
-import { freePort } from '../helpers/ports';
+import { freePort, nonLoopbackAddress } from '../helpers/ports';
 import { pidsMatching, waitFor } from '../helpers/processes';
 import { devServerEnv } from '../helpers/temporal';
 
@@ -53,6 +53,9 @@ describe('npm start (embedded default)', () => {
       what: () => `readyz\n${first.output()}`,
     });
     expect(first.output()).toContain(`http://localhost:${env.TEMPORAL_UI_PORT}`);
+    // Sandbox mode listens on loopback only: from the machine's network address there is nothing.
+    expect(first.output()).toContain('Sandbox mode');
+    await expect(fetch(`http://${nonLoopbackAddress()}:${env.PORT}/healthz`)).rejects.toThrow();
     const ui = await fetch(`http://127.0.0.1:${env.TEMPORAL_UI_PORT}/api/v1/namespaces/default`);
     expect(ui.status).toBe(200);
 
@@ -94,11 +97,17 @@ describe('npm start (embedded default)', () => {
 });
 
 describe('npm start against an existing cluster', () => {
-  test('with TEMPORAL_ADDRESS set it starts no dev server and serves from that cluster', async () => {
+  test('without Twilio it refuses to fall into sandbox mode; with SANDBOX_MODE=true it serves from that cluster', async () => {
     const cluster = await devServerEnv();
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'appt-cluster-'));
     const port = await freePort();
-    const running = startSystem({ DATA_DIR: dataDir, PORT: String(port), TEMPORAL_ADDRESS: cluster.address });
+    const settings = { DATA_DIR: dataDir, PORT: String(port), TEMPORAL_ADDRESS: cluster.address };
+    const refused = startSystem(settings);
+    expect(await refused.exited).toBe(2);
+    expect(refused.output()).toContain('TWILIO_ACCOUNT_SID: is required');
+    expect(refused.output()).toContain('SANDBOX_MODE=true');
+
+    const running = startSystem({ ...settings, SANDBOX_MODE: 'true' });
     try {
       await waitFor(() => readyz(port), { timeoutMs: 90_000, what: () => `readyz\n${running.output()}` });
       // Our dev server would be a `temporal server start-dev --db-filename <DATA_DIR>/…` process.

@@ -19,6 +19,7 @@ import { freePort } from '../helpers/ports';
 import { waitFor } from '../helpers/processes';
 import { devServerEnv, uniqueTaskQueue } from '../helpers/temporal';
 import { startTlsProxy, type TlsProxy } from '../helpers/tlsProxy';
+import { sandboxEnv } from '../helpers/config';
 
 jest.setTimeout(120_000);
 
@@ -33,6 +34,7 @@ beforeAll(async () => {
   env = await devServerEnv();
   proxy = await startTlsProxy(env.address, API_KEY);
   config = parseConfig({
+    ...sandboxEnv(),
     PORT: String(await freePort()),
     DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'tls-')),
     TEMPORAL_ADDRESS: proxy.address,

@@ -36,6 +36,7 @@ import {
 } from '../../src/shared/appointment';
 import type { appointmentLifecycle } from '../../src/workflows/appointment';
 import { bundleWorkflows, timeSkippingEnv } from './temporal';
+import { SANDBOX_TEST_AUTH_TOKEN } from './config';
 
 export const quietLogger = logger.child({}, { level: 'silent' });
 
@@ -82,7 +83,12 @@ export async function startSandboxTwilio(
   const store = new SandboxMessageStore(dir);
   const app = express();
   app.use(
-    createTwilioSandboxRouter({ store, logger: quietLogger, deliveryDelaysMs: { sent: 0, delivered: 0 } }),
+    createTwilioSandboxRouter({
+      store,
+      authToken: SANDBOX_TEST_AUTH_TOKEN,
+      logger: quietLogger,
+      deliveryDelaysMs: { sent: 0, delivered: 0 },
+    }),
   );
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -105,7 +111,7 @@ export function testActivities(
   return {
     snapshots: new FileSnapshotStore(snapshotDir),
     activities: createActivities({
-      twilio: createSandboxTwilioClient(sandbox.baseUrl),
+      twilio: createSandboxTwilioClient(sandbox.baseUrl, SANDBOX_TEST_AUTH_TOKEN),
       sender: { from: SANDBOX_FROM_NUMBER },
       templates: DEFAULT_TEMPLATES,
       customerName: 'Valley Clinic',

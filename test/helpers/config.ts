@@ -1,5 +1,14 @@
 /** Configuration problems as a list, for tests that check what a set of variables is refused for. */
+import { randomBytes } from 'node:crypto';
 import { ConfigError, parseConfig } from '../../src/config';
+
+/** The sandbox account's token tests send and sign with: random per run, as sandbox mode's is per data folder. */
+export const SANDBOX_TEST_AUTH_TOKEN = randomBytes(16).toString('hex');
+
+/** A sandbox-mode environment (said out loud, as everywhere but `npm start`'s default) plus `overrides`. */
+export function sandboxEnv(overrides: Record<string, string> = {}): Record<string, string> {
+  return { SANDBOX_MODE: 'true', SANDBOX_TWILIO_AUTH_TOKEN: SANDBOX_TEST_AUTH_TOKEN, ...overrides };
+}
 
 /** Every problem parseConfig reports for `env`, or [] when it is accepted. */
 export function problemsOf(env: Record<string, string>): string[] {

@@ -13,6 +13,7 @@ import { dataConverterOf } from '../../src/temporal/dataConverter';
 import { createWorker } from '../../src/worker';
 import { freePort } from './ports';
 import { devServerEnv, uniqueTaskQueue } from './temporal';
+import { sandboxEnv } from './config';
 
 export interface SandboxStack {
   env: TestWorkflowEnvironment;
@@ -31,6 +32,7 @@ export async function startSandboxStack(
   const env = await devServerEnv();
   const port = await freePort();
   const config = parseConfig({
+    ...(settings.TWILIO_ACCOUNT_SID ? {} : sandboxEnv()),
     PORT: String(port),
     // Activities reach the phone conversation workflow through this address.
     TEMPORAL_ADDRESS: env.address,

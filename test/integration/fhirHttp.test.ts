@@ -27,6 +27,7 @@ import { createWorker } from '../../src/worker';
 import { freePort } from '../helpers/ports';
 import { waitFor } from '../helpers/processes';
 import { devServerEnv, uniqueTaskQueue } from '../helpers/temporal';
+import { SANDBOX_TEST_AUTH_TOKEN, sandboxEnv } from '../helpers/config';
 
 jest.setTimeout(120_000);
 
@@ -45,6 +46,7 @@ beforeAll(async () => {
   env = await devServerEnv();
   const port = await freePort();
   config = parseConfig({
+    ...sandboxEnv(),
     PORT: String(port),
     DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'fhir-http-')),
     TEMPORAL_TASK_QUEUE: uniqueTaskQueue('fhir'),
@@ -57,7 +59,12 @@ beforeAll(async () => {
   const policy = appointmentPolicy(config);
   gateway = new AppointmentGateway(env.client, config.env.TEMPORAL_TASK_QUEUE, () => policy);
   const store = SandboxMessageStore.inDataDir(config.dataDir);
-  sandbox = createTwilioSandboxRouter({ store, logger: quiet, deliveryDelaysMs: { sent: 0, delivered: 0 } });
+  sandbox = createTwilioSandboxRouter({
+    store,
+    authToken: SANDBOX_TEST_AUTH_TOKEN,
+    logger: quiet,
+    deliveryDelaysMs: { sent: 0, delivered: 0 },
+  });
   const app = createApp({
     logger: quiet,
     readiness: async () => ({ ready: true, temporal: 'reachable', worker: 'polling' }),

@@ -33,6 +33,7 @@ import {
 } from '../../src/temporal/gcsEmulator';
 import { exportSnapshots } from '../../src/tools/export';
 import { freePort } from '../helpers/ports';
+import { sandboxEnv } from '../helpers/config';
 
 const CUSTOMER = 'clinic1';
 const KMS_KEY = 'projects/p/locations/us/keyRings/ring/cryptoKeys/snapshots';
@@ -439,14 +440,18 @@ describe('GcsSnapshotStore', () => {
   });
 
   it('is what createSnapshotStore builds when GCS_BUCKET is set (no credentials needed against the emulator)', async () => {
-    const gcs = createSnapshotStore(parseConfig({ GCS_BUCKET: bucket, GCS_API_ENDPOINT: emulator.endpoint }));
+    const gcs = createSnapshotStore(
+      parseConfig(sandboxEnv({ GCS_BUCKET: bucket, GCS_API_ENDPOINT: emulator.endpoint })),
+    );
     expect(gcs).toBeInstanceOf(GcsSnapshotStore);
     await expect(gcs.write(CUSTOMER, snap(1))).resolves.toBe('written');
     await expect(store.readCurrent(CUSTOMER, 'appt-1')).resolves.toEqual(snap(1));
 
     const dataDir = mkdtempSync(path.join(tmpdir(), 'snapshot-factory-'));
     try {
-      expect(createSnapshotStore(parseConfig({ DATA_DIR: dataDir }))).toBeInstanceOf(FileSnapshotStore);
+      expect(createSnapshotStore(parseConfig(sandboxEnv({ DATA_DIR: dataDir })))).toBeInstanceOf(
+        FileSnapshotStore,
+      );
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }

@@ -25,6 +25,7 @@ import { createWorker } from '../../src/worker';
 import { freePort } from '../helpers/ports';
 import { waitFor } from '../helpers/processes';
 import { devServerEnv, uniqueTaskQueue } from '../helpers/temporal';
+import { SANDBOX_TEST_AUTH_TOKEN, sandboxEnv } from '../helpers/config';
 
 jest.setTimeout(120_000);
 
@@ -46,6 +47,7 @@ beforeAll(async () => {
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hl7-http-'));
   config = parseConfig({
+    ...sandboxEnv(),
     PORT: String(port),
     DATA_DIR: dataDir,
     TEMPORAL_TASK_QUEUE: uniqueTaskQueue('hl7'),
@@ -70,7 +72,12 @@ beforeAll(async () => {
         logger: quiet,
       }),
       // The worker's sandbox Twilio client sends to this API's origin (config PORT).
-      createTwilioSandboxRouter({ store, logger: quiet, deliveryDelaysMs: { sent: 0, delivered: 0 } }),
+      createTwilioSandboxRouter({
+        store,
+        authToken: SANDBOX_TEST_AUTH_TOKEN,
+        logger: quiet,
+        deliveryDelaysMs: { sent: 0, delivered: 0 },
+      }),
       createSandboxPublicRouter(store),
     ],
   });

@@ -28,6 +28,7 @@ import { logger } from '../../src/log';
 import { appointmentWorkflowId } from '../../src/shared/appointment';
 import { freePort } from '../helpers/ports';
 import { devServerEnv, uniqueTaskQueue } from '../helpers/temporal';
+import { sandboxEnv } from '../helpers/config';
 
 jest.setTimeout(90_000);
 
@@ -41,6 +42,7 @@ const AUTH = { Authorization: 'Bearer sandbox-key' };
 
 function testConfig(overrides: Record<string, string> = {}): AppConfig {
   return parseConfig({
+    ...sandboxEnv(),
     DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'ingest-overload-')),
     // No worker ever polls it.
     TEMPORAL_TASK_QUEUE: uniqueTaskQueue('overload'),

@@ -9,11 +9,7 @@ import path from 'node:path';
 import express, { type Express, type Router } from 'express';
 import request from 'supertest';
 import twilio from 'twilio';
-import {
-  SANDBOX_ACCOUNT_SID,
-  SANDBOX_AUTH_TOKEN,
-  SANDBOX_FROM_NUMBER,
-} from '../../src/activities/twilioClient';
+import { SANDBOX_ACCOUNT_SID, SANDBOX_FROM_NUMBER } from '../../src/activities/twilioClient';
 import { createApp } from '../../src/api/app';
 import {
   twilioWebhooksRouter,
@@ -26,6 +22,7 @@ import { SandboxMessageStore } from '../../src/sandbox/messageStore';
 import { sandboxInboundRouter } from '../../src/sandbox/sandboxInbound';
 import { createSandboxPublicRouter } from '../../src/sandbox/twilioSandbox';
 import { freePort } from '../helpers/ports';
+import { SANDBOX_TEST_AUTH_TOKEN } from '../helpers/config';
 
 const quiet = logger.child({}, { level: 'silent' });
 
@@ -91,11 +88,11 @@ beforeAll(async () => {
     readiness,
     routers: [
       wiretap,
-      twilioWebhooksRouter({ port, authToken: SANDBOX_AUTH_TOKEN, publicBaseUrl, logger: quiet }),
+      twilioWebhooksRouter({ port, authToken: SANDBOX_TEST_AUTH_TOKEN, publicBaseUrl, logger: quiet }),
       sandboxInboundRouter({
         store,
         apiOrigin,
-        authToken: SANDBOX_AUTH_TOKEN,
+        authToken: SANDBOX_TEST_AUTH_TOKEN,
         publicBaseUrl,
         sandboxNumber: SANDBOX_FROM_NUMBER,
         logger: quiet,
@@ -143,7 +140,7 @@ describe('POST /v1/sandbox/inbound', () => {
     // Signed over PUBLIC_BASE_URL + path with Twilio's algorithm, not over the loopback address it was sent to.
     expect(
       twilio.validateRequest(
-        SANDBOX_AUTH_TOKEN,
+        SANDBOX_TEST_AUTH_TOKEN,
         onTheWire?.signature ?? '',
         `${publicBaseUrl}/v1/twilio/inbound`,
         onTheWire?.params ?? {},
@@ -151,7 +148,7 @@ describe('POST /v1/sandbox/inbound', () => {
     ).toBe(true);
     expect(
       twilio.validateRequest(
-        SANDBOX_AUTH_TOKEN,
+        SANDBOX_TEST_AUTH_TOKEN,
         onTheWire?.signature ?? '',
         `${apiOrigin}/v1/twilio/inbound`,
         onTheWire?.params ?? {},
@@ -237,7 +234,7 @@ describe('POST /v1/sandbox/inbound', () => {
         sandboxInboundRouter({
           store,
           apiOrigin: `http://127.0.0.1:${closedPort}`,
-          authToken: SANDBOX_AUTH_TOKEN,
+          authToken: SANDBOX_TEST_AUTH_TOKEN,
           publicBaseUrl,
           sandboxNumber: SANDBOX_FROM_NUMBER,
           logger: quiet,

@@ -32,6 +32,7 @@ import { DEFAULT_TEMPLATES } from '../../src/domain/messages/templates';
 import { SandboxMessageStore } from '../../src/sandbox/messageStore';
 import { createTwilioSandboxRouter, type TwilioSandboxRouter } from '../../src/sandbox/twilioSandbox';
 import { freePort } from '../helpers/ports';
+import { SANDBOX_TEST_AUTH_TOKEN } from '../helpers/config';
 
 const CUSTOMER = 'Mercy Clinic';
 const FROM = '+15005550006';
@@ -53,7 +54,7 @@ const nextNumber = (): string => `+1555020${String(1000 + numberCounter++).padSt
 
 function smsActivities(overrides: Partial<SmsActivityDeps> = {}) {
   return createSmsActivities({
-    client: createSandboxTwilioClient(baseUrl),
+    client: createSandboxTwilioClient(baseUrl, SANDBOX_TEST_AUTH_TOKEN),
     sender: { from: FROM },
     templates: DEFAULT_TEMPLATES,
     customerName: CUSTOMER,
@@ -110,6 +111,7 @@ beforeAll(async () => {
   store = SandboxMessageStore.inDataDir(dataDir);
   sandbox = createTwilioSandboxRouter({
     store,
+    authToken: SANDBOX_TEST_AUTH_TOKEN,
     logger: capturingLogger.child({}, { level: 'silent' }),
     deliveryDelaysMs: { sent: 0, delivered: 0 },
   });
@@ -211,7 +213,10 @@ describe('sendSms', () => {
 
   test('Twilio unreachable (connection refused) is retryable', async () => {
     const closedPort = await freePort();
-    const client = createSandboxTwilioClient(sandboxTwilioBaseUrl(`http://127.0.0.1:${closedPort}`));
+    const client = createSandboxTwilioClient(
+      sandboxTwilioBaseUrl(`http://127.0.0.1:${closedPort}`),
+      SANDBOX_TEST_AUTH_TOKEN,
+    );
     const failure = await failureOf(runAttempt(smsActivities({ client }), bookedInput(nextNumber()), 1));
     expect(failure).toMatchObject({ type: SMS_TRANSIENT_FAILURE, nonRetryable: false });
   });

@@ -10,7 +10,6 @@ import express from 'express';
 import twilio from 'twilio';
 import {
   SANDBOX_ACCOUNT_SID,
-  SANDBOX_AUTH_TOKEN,
   SANDBOX_FROM_NUMBER,
   SandboxRequestClient,
   createSandboxTwilioClient,
@@ -19,7 +18,7 @@ import {
   sandboxTwilioBaseUrl,
 } from '../../src/activities/twilioClient';
 import { parseConfig } from '../../src/config';
-import { productionEnv } from '../helpers/config';
+import { productionEnv, SANDBOX_TEST_AUTH_TOKEN, sandboxEnv } from '../helpers/config';
 import { logger } from '../../src/log';
 import { SandboxMessageStore } from '../../src/sandbox/messageStore';
 import {
@@ -52,7 +51,12 @@ const callbacks: ReceivedCallback[] = [];
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'twilio-sandbox-'));
   store = SandboxMessageStore.inDataDir(dataDir);
-  sandbox = createTwilioSandboxRouter({ store, logger: quiet, deliveryDelaysMs: { sent: 0, delivered: 0 } });
+  sandbox = createTwilioSandboxRouter({
+    store,
+    authToken: SANDBOX_TEST_AUTH_TOKEN,
+    logger: quiet,
+    deliveryDelaysMs: { sent: 0, delivered: 0 },
+  });
   const app = express();
   app.use(sandbox);
   app.use(createSandboxPublicRouter(store));
@@ -69,7 +73,7 @@ beforeAll(async () => {
   server = await new Promise<Server>((resolve) => {
     const listening = app.listen(port, '127.0.0.1', () => resolve(listening));
   });
-  client = createTwilioClient(parseConfig({ DATA_DIR: dataDir }), sandboxTwilioBaseUrl(origin));
+  client = createTwilioClient(parseConfig(sandboxEnv({ DATA_DIR: dataDir })), sandboxTwilioBaseUrl(origin));
 });
 
 afterAll(async () => {
@@ -119,7 +123,12 @@ describe('Twilio sandbox through the real SDK', () => {
     for (const callback of received) {
       expect(callback.params).toMatchObject({ To: to, From: FROM, AccountSid: SANDBOX_ACCOUNT_SID });
       expect(
-        twilio.validateRequest(SANDBOX_AUTH_TOKEN, callback.signature ?? '', callbackUrl, callback.params),
+        twilio.validateRequest(
+          SANDBOX_TEST_AUTH_TOKEN,
+          callback.signature ?? '',
+          callbackUrl,
+          callback.params,
+        ),
       ).toBe(true);
       expect(
         twilio.validateRequest('wrong-token', callback.signature ?? '', callbackUrl, callback.params),
@@ -131,31 +140,26 @@ describe('Twilio sandbox through the real SDK', () => {
     expect(fetched.dateSent).toBeInstanceOf(Date);
   });
 
-  test('status callbacks are signed with the auth token of the account that sent the message', async () => {
-    const account = { accountSid: `AC${'1'.repeat(32)}`, authToken: 'another-accounts-token' };
-    const otherClient = createSandboxTwilioClient(sandboxTwilioBaseUrl(origin), account);
-    const created = await otherClient.messages.create({
-      to: nextNumber(),
-      from: FROM,
-      body: 'Signed for another account',
-      statusCallback: `${callbackUrl}?tag=other`,
-    });
-    expect(created.accountSid).toBe(account.accountSid);
-    await sandbox.deliveriesSettled();
-
-    const received = callbacks.filter((callback) => callback.params.MessageSid === created.sid);
-    expect(received).toHaveLength(2);
-    for (const callback of received) {
-      expect(callback.params.AccountSid).toBe(account.accountSid);
-      expect(
-        twilio.validateRequest(
-          account.authToken,
-          callback.signature ?? '',
-          `${callbackUrl}?tag=other`,
-          callback.params,
-        ),
-      ).toBe(true);
+  test('like Twilio it answers only its account: a wrong token or another account gets 401 / 20003 and sends nothing', async () => {
+    const to = nextNumber();
+    const wrongToken = createSandboxTwilioClient(sandboxTwilioBaseUrl(origin), 'not-the-sandbox-token');
+    const otherAccount = createSandboxTwilioClient(
+      sandboxTwilioBaseUrl(origin),
+      SANDBOX_TEST_AUTH_TOKEN,
+      `AC${'1'.repeat(32)}`,
+    );
+    for (const intruder of [wrongToken, otherAccount]) {
+      await expect(intruder.messages.create({ to, from: FROM, body: 'Not sent' })).rejects.toMatchObject({
+        status: 401,
+        code: 20003,
+      });
+      await expect(intruder.messages.list({ to })).rejects.toMatchObject({ status: 401, code: 20003 });
     }
+    const unauthenticated = await fetch(
+      `${sandboxTwilioBaseUrl(origin)}/2010-04-01/Accounts/${SANDBOX_ACCOUNT_SID}/Messages.json`,
+    );
+    expect(unauthenticated.status).toBe(401);
+    expect(await client.messages.list({ to })).toEqual([]);
   });
 
   test('a status callback that cannot be reached does not stop delivery', async () => {
@@ -240,7 +244,7 @@ describe('Twilio sandbox through the real SDK', () => {
           method: 'POST',
           headers: {
             'Content-Type': 'application/x-www-form-urlencoded',
-            Authorization: `Basic ${Buffer.from(`${SANDBOX_ACCOUNT_SID}:${SANDBOX_AUTH_TOKEN}`).toString('base64')}`,
+            Authorization: `Basic ${Buffer.from(`${SANDBOX_ACCOUNT_SID}:${SANDBOX_TEST_AUTH_TOKEN}`).toString('base64')}`,
           },
           body: new URLSearchParams(form),
         },
@@ -302,6 +306,11 @@ describe('Twilio sandbox through the real SDK', () => {
     const response = await fetch(
       `${sandboxTwilioBaseUrl(origin)}/2010-04-01/Accounts/${SANDBOX_ACCOUNT_SID}/Messages.json?` +
         new URLSearchParams({ To: to, 'DateSent<': day }).toString(),
+      {
+        headers: {
+          Authorization: `Basic ${Buffer.from(`${SANDBOX_ACCOUNT_SID}:${SANDBOX_TEST_AUTH_TOKEN}`).toString('base64')}`,
+        },
+      },
     );
     expect(
       ((await response.json()) as { messages: Array<{ sid: string }> }).messages.map((m) => m.sid),
@@ -432,7 +441,9 @@ describe('Twilio client', () => {
     const real = createTwilioClient(config, 'http://127.0.0.1:1/sandbox/twilio');
     expect(real.accountSid).toBe(`AC${'2'.repeat(32)}`);
     expect(real.httpClient).not.toBeInstanceOf(SandboxRequestClient);
-    expect(createSandboxTwilioClient(origin).httpClient).toBeInstanceOf(SandboxRequestClient);
+    expect(createSandboxTwilioClient(origin, SANDBOX_TEST_AUTH_TOKEN).httpClient).toBeInstanceOf(
+      SandboxRequestClient,
+    );
   });
 
   test('the sandbox client rewrites Twilio hosts onto the sandbox and refuses any other host', () => {
@@ -453,6 +464,7 @@ describe('Twilio client', () => {
       const app = express();
       app.use(
         createTwilioSandboxRouter({
+          authToken: SANDBOX_TEST_AUTH_TOKEN,
           store: limitedStore,
           logger: quiet,
           deliveryDelaysMs: { sent: 0, delivered: 0 },
@@ -464,7 +476,10 @@ describe('Twilio client', () => {
         const listening = app.listen(port, '127.0.0.1', () => resolve(listening));
       });
       try {
-        const limited = createSandboxTwilioClient(sandboxTwilioBaseUrl(`http://127.0.0.1:${port}`));
+        const limited = createSandboxTwilioClient(
+          sandboxTwilioBaseUrl(`http://127.0.0.1:${port}`),
+          SANDBOX_TEST_AUTH_TOKEN,
+        );
         await expect(
           limited.messages.create({
             to: nextNumber(),

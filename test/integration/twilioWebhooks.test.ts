@@ -12,11 +12,7 @@ import type { Express } from 'express';
 import pino from 'pino';
 import request from 'supertest';
 import twilio from 'twilio';
-import {
-  SANDBOX_AUTH_TOKEN,
-  createSandboxTwilioClient,
-  sandboxTwilioBaseUrl,
-} from '../../src/activities/twilioClient';
+import { createSandboxTwilioClient, sandboxTwilioBaseUrl } from '../../src/activities/twilioClient';
 import { createApp } from '../../src/api/app';
 import {
   twilioWebhooksRouter,
@@ -28,6 +24,7 @@ import { logger, type Logger } from '../../src/log';
 import { SandboxMessageStore } from '../../src/sandbox/messageStore';
 import { createTwilioSandboxRouter, type TwilioSandboxRouter } from '../../src/sandbox/twilioSandbox';
 import { freePort } from '../helpers/ports';
+import { SANDBOX_TEST_AUTH_TOKEN } from '../helpers/config';
 
 const quiet = logger.child({}, { level: 'silent' });
 const AUTH_TOKEN = '12345678901234567890123456789012';
@@ -367,6 +364,7 @@ describe('POST /v1/twilio/status', () => {
     beforeAll(async () => {
       dataDir = await mkdtemp(path.join(os.tmpdir(), 'twilio-webhooks-'));
       sandbox = createTwilioSandboxRouter({
+        authToken: SANDBOX_TEST_AUTH_TOKEN,
         store: SandboxMessageStore.inDataDir(dataDir),
         logger: quiet,
         deliveryDelaysMs: { sent: 0, delivered: 0 },
@@ -379,7 +377,12 @@ describe('POST /v1/twilio/status', () => {
         routers: [
           sandbox,
           // In sandbox mode the public base URL is the API itself and the sandbox account's token signs.
-          twilioWebhooksRouter({ port, authToken: SANDBOX_AUTH_TOKEN, publicBaseUrl: origin, logger: quiet }),
+          twilioWebhooksRouter({
+            port,
+            authToken: SANDBOX_TEST_AUTH_TOKEN,
+            publicBaseUrl: origin,
+            logger: quiet,
+          }),
         ],
       });
       server = await new Promise<Server>((resolve) => {
@@ -394,7 +397,7 @@ describe('POST /v1/twilio/status', () => {
     });
 
     test('status callbacks the sandbox signs validate and reach the port: sent, then delivered', async () => {
-      const client = createSandboxTwilioClient(sandboxTwilioBaseUrl(origin));
+      const client = createSandboxTwilioClient(sandboxTwilioBaseUrl(origin), SANDBOX_TEST_AUTH_TOKEN);
       const message = await client.messages.create({
         to: PATIENT,
         from: CLINIC,
@@ -410,7 +413,7 @@ describe('POST /v1/twilio/status', () => {
     });
 
     test('an undeliverable text reports its carrier error code', async () => {
-      const client = createSandboxTwilioClient(sandboxTwilioBaseUrl(origin));
+      const client = createSandboxTwilioClient(sandboxTwilioBaseUrl(origin), SANDBOX_TEST_AUTH_TOKEN);
       const message = await client.messages.create({
         to: '+15005553006',
         from: CLINIC,

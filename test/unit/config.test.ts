@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
-import { parseConfig, SANDBOX_API_KEY } from '../../src/config';
-import { problemsOf, productionEnv } from '../helpers/config';
+import { isEmbeddedDefault, parseConfig, SANDBOX_API_KEY } from '../../src/config';
+import { problemsOf, productionEnv, SANDBOX_TEST_AUTH_TOKEN, sandboxEnv } from '../helpers/config';
 
 describe('configuration', () => {
   test('no variables at all gives the embedded sandbox defaults', () => {
-    const config = parseConfig({});
+    const config = parseConfig(sandboxEnv());
     expect(config.sandbox).toBe(true);
     expect(config.embeddedTemporal).toBe(true);
     expect(config.ehrApiKeys).toEqual([SANDBOX_API_KEY]);
@@ -25,21 +25,25 @@ describe('configuration', () => {
   });
 
   test('a worker cache of 0 workflows is refused (local activities need the cache)', () => {
-    expect(problemsOf({ WORKER_MAX_CACHED_WORKFLOWS: '0' }).map((p) => p.split(':')[0])).toEqual([
+    expect(problemsOf(sandboxEnv({ WORKER_MAX_CACHED_WORKFLOWS: '0' })).map((p) => p.split(':')[0])).toEqual([
       'WORKER_MAX_CACHED_WORKFLOWS',
     ]);
-    expect(parseConfig({ WORKER_MAX_CACHED_WORKFLOWS: '1' }).env.WORKER_MAX_CACHED_WORKFLOWS).toBe(1);
+    expect(
+      parseConfig(sandboxEnv({ WORKER_MAX_CACHED_WORKFLOWS: '1' })).env.WORKER_MAX_CACHED_WORKFLOWS,
+    ).toBe(1);
   });
 
   test('every problem is reported at once, naming the variable', () => {
-    const problems = problemsOf({
-      REMINDER_OUTREACH_START: '9am',
-      CUSTOMER_CODE: 'Main Clinic',
-      PORT: '99999',
-      DEFAULT_TIMEZONE: 'Mars/Olympus',
-      DEFAULT_COUNTRY: 'XX',
-      REMINDER_FIRST_TIMING: '2400',
-    });
+    const problems = problemsOf(
+      sandboxEnv({
+        REMINDER_OUTREACH_START: '9am',
+        CUSTOMER_CODE: 'Main Clinic',
+        PORT: '99999',
+        DEFAULT_TIMEZONE: 'Mars/Olympus',
+        DEFAULT_COUNTRY: 'XX',
+        REMINDER_FIRST_TIMING: '2400',
+      }),
+    );
     expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(
       [
         'CUSTOMER_CODE',
@@ -61,7 +65,7 @@ describe('configuration', () => {
     ['48h0', false],
     ['0060', false],
   ])('reminder timing %s valid=%s (HHMM, hours may exceed 24)', (value, valid) => {
-    const problems = problemsOf({ REMINDER_FIRST_TIMING: value, REMINDER_SECOND_TIMING: '0000' });
+    const problems = problemsOf(sandboxEnv({ REMINDER_FIRST_TIMING: value, REMINDER_SECOND_TIMING: '0000' }));
     expect(problems.length === 0).toBe(valid);
   });
 
@@ -73,17 +77,21 @@ describe('configuration', () => {
     ['0800', '2401', false],
     ['0860', '2000', false],
   ])('outreach window %s-%s valid=%s', (start, finish, valid) => {
-    const problems = problemsOf({ REMINDER_OUTREACH_START: start, REMINDER_OUTREACH_FINISH: finish });
+    const problems = problemsOf(
+      sandboxEnv({ REMINDER_OUTREACH_START: start, REMINDER_OUTREACH_FINISH: finish }),
+    );
     expect(problems.length === 0).toBe(valid);
   });
 
   test('SECOND=0000 turns the second reminder off and is not compared with FIRST', () => {
-    expect(problemsOf({ REMINDER_FIRST_TIMING: '0100', REMINDER_SECOND_TIMING: '0000' })).toEqual([]);
+    expect(problemsOf(sandboxEnv({ REMINDER_FIRST_TIMING: '0100', REMINDER_SECOND_TIMING: '0000' }))).toEqual(
+      [],
+    );
   });
 
   test('CUSTOMER_CODE accepts only lowercase letters and digits', () => {
-    expect(problemsOf({ CUSTOMER_CODE: 'stmarys2' })).toEqual([]);
-    expect(problemsOf({ CUSTOMER_CODE: 'st-marys' })).toHaveLength(1);
+    expect(problemsOf(sandboxEnv({ CUSTOMER_CODE: 'stmarys2' }))).toEqual([]);
+    expect(problemsOf(sandboxEnv({ CUSTOMER_CODE: 'st-marys' }))).toHaveLength(1);
   });
 
   test('Twilio mode needs a sender, a public URL, EHR keys, a callback URL, a phone id key and the default zone', () => {
@@ -111,7 +119,7 @@ describe('configuration', () => {
       'America/Denver',
     );
     // The sandbox keeps working with nothing set.
-    expect(parseConfig({}).defaultTimezone).toBe('UTC');
+    expect(parseConfig(sandboxEnv()).defaultTimezone).toBe('UTC');
   });
 
   test('a complete Twilio configuration leaves sandbox mode', () => {
@@ -158,51 +166,90 @@ describe('configuration', () => {
     expect(parseConfig(local).sandbox).toBe(false);
     // The sandbox keeps its short defaults.
     expect(
-      parseConfig({ EHR_CALLBACK_URL: 'http://ehr.example.org/x', EHR_CALLBACK_SECRET: 's' }).sandbox,
+      parseConfig(sandboxEnv({ EHR_CALLBACK_URL: 'http://ehr.example.org/x', EHR_CALLBACK_SECRET: 's' }))
+        .sandbox,
     ).toBe(true);
   });
 
   test('payload codec keys: inline or a file, not both; a bad key is listed without echoing it', () => {
     const key = `k1:${Buffer.alloc(32, 7).toString('base64')}`;
-    expect(problemsOf({ PAYLOAD_CODEC_KEYS: key, PAYLOAD_CODEC_KEYS_FILE: '/etc/keys' })).toEqual([
-      'PAYLOAD_CODEC_KEYS: set PAYLOAD_CODEC_KEYS or PAYLOAD_CODEC_KEYS_FILE, not both',
-    ]);
+    expect(problemsOf(sandboxEnv({ PAYLOAD_CODEC_KEYS: key, PAYLOAD_CODEC_KEYS_FILE: '/etc/keys' }))).toEqual(
+      ['PAYLOAD_CODEC_KEYS: set PAYLOAD_CODEC_KEYS or PAYLOAD_CODEC_KEYS_FILE, not both'],
+    );
     const short = `k1:${Buffer.alloc(16, 7).toString('base64')}`;
-    const problems = problemsOf({ PAYLOAD_CODEC_KEYS: short });
+    const problems = problemsOf(sandboxEnv({ PAYLOAD_CODEC_KEYS: short }));
     expect(problems).toEqual([expect.stringContaining('32 random bytes')]);
     expect(problems.join()).not.toContain(short.slice(3));
-    expect(parseConfig({ PAYLOAD_CODEC_KEYS: key }).env.PAYLOAD_CODEC_KEYS).toBe(key);
+    expect(parseConfig(sandboxEnv({ PAYLOAD_CODEC_KEYS: key })).env.PAYLOAD_CODEC_KEYS).toBe(key);
   });
 
-  test('a copy of .env.example, blanks and all, is a valid (sandbox) configuration', () => {
+  test('a copy of .env.example, blanks and all, is npm start’s embedded default (sandbox) and nothing else', () => {
     const example = parseDotenv(readFileSync(path.join(__dirname, '../../.env.example')));
-    const config = parseConfig(example);
+    expect(isEmbeddedDefault(example)).toBe(true);
+    const config = parseConfig({ ...example, SANDBOX_MODE: 'true' });
     expect(config.sandbox).toBe(true);
     expect(config.env.HL7_MLLP_HOST).toBe('127.0.0.1');
+    expect(config.apiHost).toBe('127.0.0.1');
+    // Run any other way (npm run api, a container), the same file is refused: sandbox is never an accident.
+    expect(problemsOf(example)).toEqual([expect.stringMatching(/^TWILIO_ACCOUNT_SID: .*SANDBOX_MODE=true/)]);
+  });
+
+  test('sandbox mode: said out loud outside npm start, never beside Twilio, loopback unless told otherwise', () => {
+    expect(isEmbeddedDefault({})).toBe(true);
+    expect(isEmbeddedDefault({ TEMPORAL_ADDRESS: 'temporal:7233' })).toBe(false);
+    expect(isEmbeddedDefault({ TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}` })).toBe(false);
+    expect(isEmbeddedDefault({ SANDBOX_MODE: 'false' })).toBe(false);
+    expect(problemsOf({ SANDBOX_MODE: 'false' })).toEqual([
+      expect.stringMatching(/^TWILIO_ACCOUNT_SID: is required/),
+    ]);
+    expect(problemsOf({ SANDBOX_MODE: 'yes' })).toContainEqual(
+      'SANDBOX_MODE: must be true or false (got "yes")',
+    );
+    expect(problemsOf(productionEnv({ SANDBOX_MODE: 'true' }))).toEqual([
+      expect.stringMatching(/^SANDBOX_MODE: must not be true when Twilio credentials are set/),
+    ]);
+    expect(problemsOf(productionEnv({ SANDBOX_TWILIO_AUTH_TOKEN: 'x'.repeat(32) }))).toEqual([
+      expect.stringMatching(/^SANDBOX_TWILIO_AUTH_TOKEN: applies only in sandbox mode/),
+    ]);
+    expect(parseConfig(sandboxEnv()).apiHost).toBe('127.0.0.1');
+    expect(parseConfig(sandboxEnv({ API_HOST: '0.0.0.0' })).apiHost).toBe('0.0.0.0');
+    expect(parseConfig(productionEnv()).apiHost).toBeUndefined();
+    expect(problemsOf(sandboxEnv({ API_HOST: 'api.example.org' }))).toEqual([
+      expect.stringMatching(/^API_HOST: must be an IP address/),
+    ]);
+  });
+
+  test('sandbox secrets parsed without a data folder are random, never a constant', () => {
+    const one = parseConfig({ SANDBOX_MODE: 'true' });
+    const two = parseConfig({ SANDBOX_MODE: 'true' });
+    expect(one.sandboxTwilioAuthToken).not.toBe(two.sandboxTwilioAuthToken);
+    expect(one.phoneIdKey).not.toBe(two.phoneIdKey);
+    expect(one.sandboxTwilioAuthToken.length).toBeGreaterThanOrEqual(32);
+    expect(parseConfig(sandboxEnv()).sandboxTwilioAuthToken).toBe(SANDBOX_TEST_AUTH_TOKEN);
   });
 
   test('MLLP settings: IP addresses only, TLS certificate and key together, client CA only with TLS', () => {
-    expect(problemsOf({ HL7_MLLP_ALLOWED_CLIENTS: '10.0.0.1, engine.example.org' })).toEqual([
+    expect(problemsOf(sandboxEnv({ HL7_MLLP_ALLOWED_CLIENTS: '10.0.0.1, engine.example.org' }))).toEqual([
       expect.stringMatching(/^HL7_MLLP_ALLOWED_CLIENTS: must be comma-separated IP addresses/),
     ]);
-    expect(problemsOf({ HL7_MLLP_TLS_CERT_PATH: '/etc/mllp.pem' })).toEqual([
+    expect(problemsOf(sandboxEnv({ HL7_MLLP_TLS_CERT_PATH: '/etc/mllp.pem' }))).toEqual([
       'HL7_MLLP_TLS_CERT_PATH: HL7_MLLP_TLS_CERT_PATH and HL7_MLLP_TLS_KEY_PATH must be set together (got "/etc/mllp.pem")',
     ]);
-    expect(problemsOf({ HL7_MLLP_TLS_CLIENT_CA_PATH: '/etc/ca.pem' }).join()).toContain(
+    expect(problemsOf(sandboxEnv({ HL7_MLLP_TLS_CLIENT_CA_PATH: '/etc/ca.pem' })).join()).toContain(
       'needs HL7_MLLP_TLS_CERT_PATH',
     );
-    expect(parseConfig({ HL7_MLLP_ALLOWED_CLIENTS: '10.0.0.1, ::1' }).env.HL7_MLLP_ALLOWED_CLIENTS).toEqual([
-      '10.0.0.1',
-      '::1',
-    ]);
+    expect(
+      parseConfig(sandboxEnv({ HL7_MLLP_ALLOWED_CLIENTS: '10.0.0.1, ::1' })).env.HL7_MLLP_ALLOWED_CLIENTS,
+    ).toEqual(['10.0.0.1', '::1']);
   });
 
   test('CODEC_CORS_ORIGINS takes origins only (what a browser sends), trailing slashes dropped', () => {
     expect(
-      parseConfig({ CODEC_CORS_ORIGINS: 'https://ui.example.org/, http://127.0.0.1:8233' }).codecCorsOrigins,
+      parseConfig(sandboxEnv({ CODEC_CORS_ORIGINS: 'https://ui.example.org/, http://127.0.0.1:8233' }))
+        .codecCorsOrigins,
     ).toEqual(['https://ui.example.org', 'http://127.0.0.1:8233']);
     for (const bad of ['ui.example.org', 'https://ui.example.org/path', 'javascript:alert(1)']) {
-      expect(problemsOf({ CODEC_CORS_ORIGINS: bad })).toEqual([
+      expect(problemsOf(sandboxEnv({ CODEC_CORS_ORIGINS: bad }))).toEqual([
         expect.stringMatching(/^CODEC_CORS_ORIGINS: must be comma-separated origins/),
       ]);
     }
@@ -214,15 +261,15 @@ describe('configuration', () => {
   });
 
   test('a callback URL needs its signing secret', () => {
-    expect(problemsOf({ EHR_CALLBACK_URL: 'https://ehr.example.org/hook' })).toEqual([
+    expect(problemsOf(sandboxEnv({ EHR_CALLBACK_URL: 'https://ehr.example.org/hook' }))).toEqual([
       'EHR_CALLBACK_SECRET: is required when EHR_CALLBACK_URL is set (callbacks are HMAC-signed)',
     ]);
   });
 
   test('TEMPORAL_ADDRESS switches off the embedded dev server', () => {
-    const config = parseConfig({ TEMPORAL_ADDRESS: 'temporal.internal:7233' });
+    const config = parseConfig(sandboxEnv({ TEMPORAL_ADDRESS: 'temporal.internal:7233' }));
     expect(config.embeddedTemporal).toBe(false);
     expect(config.temporalAddress).toBe('temporal.internal:7233');
-    expect(problemsOf({ TEMPORAL_ADDRESS: 'http://temporal' })).toHaveLength(1);
+    expect(problemsOf(sandboxEnv({ TEMPORAL_ADDRESS: 'http://temporal' }))).toHaveLength(1);
   });
 });

@@ -39,6 +39,16 @@ describe('docker-compose.yml', () => {
     expect(JSON.stringify(services)).not.toMatch(/7233:7233|5432:5432/);
   });
 
+  test('the production topology: no sandbox settings (sandbox mode is one machine, loopback only)', () => {
+    for (const name of ['api', 'worker']) {
+      const environment = services[name]?.environment ?? {};
+      expect([name, Object.keys(environment).filter((k) => /SANDBOX|API_INTERNAL_URL/.test(k))]).toEqual([
+        name,
+        [],
+      ]);
+    }
+  });
+
   test('a maintained Temporal server image, its schema set up by a job before the server starts', () => {
     const images = Object.values(services).map((s) => s.image ?? '');
     expect(images.some((i) => i.includes('auto-setup'))).toBe(false);

@@ -1,4 +1,5 @@
 import { mkdtempSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -6,7 +7,8 @@ import request from 'supertest';
 import { createApp } from '../../src/api/app';
 import { apiRouters, createGateways } from '../../src/api/routes';
 import { parseConfig } from '../../src/config';
-import { productionEnv } from '../helpers/config';
+import { productionEnv, sandboxEnv } from '../helpers/config';
+import { nonLoopbackAddress } from '../helpers/ports';
 import { logger } from '../../src/log';
 
 const quiet = logger.child({}, { level: 'silent' });
@@ -34,9 +36,40 @@ describe('which routes are served', () => {
   });
 
   test('in sandbox mode the sandbox listings are served', async () => {
-    const app = appFor({ DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'routes-')) });
+    const app = appFor(sandboxEnv({ DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'routes-')) }));
     await request(app).get('/v1/sandbox/messages').expect(200);
     await request(app).get('/v1/sandbox/ehr-callbacks').expect(200);
+  });
+
+  test('sandbox routes answer only this machine: from another address they are not there (404)', async () => {
+    const app = appFor(
+      sandboxEnv({ DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'routes-')), API_HOST: '0.0.0.0' }),
+    );
+    const address = nonLoopbackAddress();
+    const server = app.listen(0, '0.0.0.0');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const from = (host: string) => `http://${host}:${port}`;
+      const sandboxPaths = [
+        ['GET', '/v1/sandbox/messages'],
+        ['GET', '/v1/sandbox/ehr-callbacks'],
+        ['POST', '/v1/sandbox/inbound'],
+        ['POST', '/sandbox/ehr-callbacks'],
+        ['GET', `/sandbox/twilio/2010-04-01/Accounts/AC${'0'.repeat(32)}/Messages.json`],
+      ] as const;
+      for (const [method, route] of sandboxPaths) {
+        const remote = await fetch(`${from(address)}${route}`, { method });
+        expect([route, remote.status]).toEqual([route, 404]);
+        // The same request from loopback reaches the route (200 listings, 400/401 for an empty or unsigned post).
+        const local = await fetch(`${from('127.0.0.1')}${route}`, { method });
+        expect([route, local.status]).not.toEqual([route, 404]);
+      }
+      // Everything else answers from any address.
+      expect((await fetch(`${from(address)}/healthz`)).status).toBe(200);
+    } finally {
+      server.close();
+    }
   });
 
   test('the OpenAPI document and the admin page are served', async () => {
@@ -48,7 +81,7 @@ describe('which routes are served', () => {
 
 describe('bad input never costs a 5xx or a read of an anonymous body', () => {
   const sandbox = (): ReturnType<typeof appFor> =>
-    appFor({ DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'routes-')) });
+    appFor(sandboxEnv({ DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'routes-')) }));
 
   test('an unauthenticated event is refused before its body is read (401, not 413 for a large one)', async () => {
     const large = JSON.stringify({ padding: 'x'.repeat(1_000_000) });

@@ -1,7 +1,7 @@
 /**
  * The baseline's worker process: its own task queue on the bench's dev server, sending through the
  * API's sandbox Twilio emulation with the same SDK client the service's worker uses in sandbox mode.
- * Env: TEMPORAL_ADDRESS (host:port), API_INTERNAL_URL (the API's origin).
+ * Env: TEMPORAL_ADDRESS (host:port), API_INTERNAL_URL (the API's origin), SANDBOX_TWILIO_AUTH_TOKEN (the sandbox account's).
  */
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createSandboxTwilioClient, sandboxTwilioBaseUrl } from '../../../src/activities/twilioClient';
@@ -16,7 +16,10 @@ function required(name: string): string {
 
 async function main(): Promise<void> {
   const connection = await NativeConnection.connect({ address: required('TEMPORAL_ADDRESS') });
-  const twilio = createSandboxTwilioClient(sandboxTwilioBaseUrl(required('API_INTERNAL_URL')));
+  const twilio = createSandboxTwilioClient(
+    sandboxTwilioBaseUrl(required('API_INTERNAL_URL')),
+    required('SANDBOX_TWILIO_AUTH_TOKEN'),
+  );
   const worker = await Worker.create({
     connection,
     taskQueue: BASELINE_TASK_QUEUE,
