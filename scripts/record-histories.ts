@@ -284,7 +284,7 @@ async function record(
       t0,
       appointmentId,
       async send(ev, policy) {
-        phones.add(ev.patient.phone);
+        if (ev.patient.phone) phones.add(ev.patient.phone);
         handle = await signalAppointment(env.client, taskQueue, ev, policy);
       },
       async reply(body) {

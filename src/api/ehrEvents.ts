@@ -2,6 +2,7 @@
  * POST /v1/ehr/events (canonical JSON) and GET /v1/appointments/:appointment_id (ARCHITECTURE §3).
  * When Temporal cannot answer in time the gateway throws TemporalUnavailableError: 503 + Retry-After (errors.ts).
  */
+import { untextableReasonOf } from '../domain/appointment/textability';
 import express, { Router } from 'express';
 import { BODY_LIMIT } from './app';
 import { ehrIdentifier, parseCanonicalEvent } from '../domain/events/canonicalEvent';
@@ -42,7 +43,8 @@ export function ehrEventsRouter({ gateway, defaultCountry, auth }: EhrEventsDeps
         { field: 'appointment_datetime', message: `is required: ${UNKNOWN_APPOINTMENT}` },
       ]);
     });
-    res.status(result.duplicate ? 200 : 202).json(result);
+    const untextable = untextableReasonOf(parsed.event, Date.now());
+    res.status(result.duplicate ? 200 : 202).json({ ...result, ...(untextable ? { untextable } : {}) });
   });
 
   router.get('/v1/appointments/:appointment_id', auth, async (req, res) => {

@@ -3,6 +3,7 @@
  * handed to the appointment's workflow like /v1/ehr/events (202, or 200 for a duplicate). Anything refused is
  * answered the FHIR way: an OperationOutcome (application/fhir+json) listing every problem.
  */
+import { untextableReasonOf } from '../domain/appointment/textability';
 import express, { Router, type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { mapFhirAppointment, operationOutcome } from '../domain/fhir/appointmentMapping';
@@ -93,16 +94,18 @@ export function fhirRouter({
       ]);
       return;
     }
+    const untextable = untextableReasonOf(mapped.event, Date.now());
     log.info(
       {
         appointmentId: result.appointmentId,
         eventId: result.eventId,
         eventType: mapped.event.eventType,
         duplicate: result.duplicate,
+        ...(untextable ? { untextable } : {}),
       },
       'FHIR appointment event accepted',
     );
-    res.status(result.duplicate ? 200 : 202).json(result);
+    res.status(result.duplicate ? 200 : 202).json({ ...result, ...(untextable ? { untextable } : {}) });
   });
 
   router.use(FHIR_APPOINTMENT_PATH, fhirErrors(log));

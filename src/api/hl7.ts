@@ -69,11 +69,18 @@ export async function answerHl7Message(text: string, deps: Hl7IngressDeps): Prom
   }
   try {
     const result = await deps.gateway.submit(mapped.event);
+    const warnings = mapped.warnings.map((w): AckError => ({ ...w, severity: 'W' }));
     deps.logger.info(
-      { ...logContext, outcome: 'AA', appointmentId: result.appointmentId, duplicate: result.duplicate },
+      {
+        ...logContext,
+        outcome: 'AA',
+        appointmentId: result.appointmentId,
+        duplicate: result.duplicate,
+        ...(warnings.length > 0 ? { warnings: warnings.map(errorLocation) } : {}),
+      },
       'HL7 message accepted',
     );
-    return { ack: acknowledge(mapped.header, 'AA', [], deps) };
+    return { ack: acknowledge(mapped.header, 'AA', warnings, deps) };
   } catch (err) {
     if (err instanceof UnknownAppointmentError) {
       deps.logger.warn(

@@ -19,11 +19,16 @@ const toSchema = (schema: z.ZodType): JsonSchema => {
   return rest;
 };
 
+const untextable = z
+  .enum(['NO_PHONE', 'INVALID_PHONE', 'MASKED_PHONE', 'NOT_MOBILE', 'APPOINTMENT_PASSED'])
+  .describe('Recorded, but no texts: why (absent when the appointment can be texted)');
+
 const submitResult = z.object({
   workflowId: z.string(),
   appointmentId: z.string(),
   eventId: z.string(),
   duplicate: z.boolean(),
+  untextable: untextable.optional(),
 });
 
 const errorBody = z.object({
@@ -67,6 +72,7 @@ const appointmentView = z.object({
   ),
   lastEventAt: z.string(),
   version: z.number(),
+  untextable: untextable.optional(),
 });
 
 const json = (ref: string) => ({ 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } });

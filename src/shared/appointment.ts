@@ -19,6 +19,16 @@ export const EHR_EVENT_TYPES = [
 ] as const;
 export type EhrEventType = (typeof EHR_EVENT_TYPES)[number];
 
+/**
+ * Why the patient's phone cannot be texted: none given, unparseable, masked (***-***-1234), or a
+ * number that is not a mobile (a landline, toll-free). The appointment is recorded all the same.
+ */
+export const PHONE_PROBLEMS = ['NO_PHONE', 'INVALID_PHONE', 'MASKED_PHONE', 'NOT_MOBILE'] as const;
+export type PhoneProblem = (typeof PHONE_PROBLEMS)[number];
+
+/** Why a recorded appointment gets no texts: its phone, or a time already past when the EHR sent it. */
+export type UntextableReason = PhoneProblem | 'APPOINTMENT_PASSED';
+
 /** One EHR event after parsing and normalisation, whatever format it arrived in. */
 export interface AppointmentEvent {
   eventId: string;
@@ -39,8 +49,10 @@ export interface AppointmentEvent {
     id: string;
     firstName?: string;
     lastName?: string;
-    /** E.164. */
-    phone: string;
+    /** E.164; absent when the EHR sent none that can be texted (see phoneProblem). */
+    phone?: string;
+    /** Why there is no phone (set exactly when phone is absent). No PHI: a code. */
+    phoneProblem?: PhoneProblem;
     /** BCP 47, e.g. en, es. */
     language: string;
   };
@@ -179,6 +191,11 @@ export interface AppointmentView {
   }>;
   lastEventAt: string;
   version: number;
+  /**
+   * Why this appointment gets no texts as of the last event: its phone, or a time already past.
+   * Absent when it is textable. A later event with a textable number clears it.
+   */
+  untextable?: UntextableReason;
 }
 
 /** An event with the reminder settings in force when it arrived (a reschedule plans with today's settings). */
@@ -262,6 +279,8 @@ export interface AppointmentStateData {
    * reserved there (daily allowance across appointments); otherwise counted here.
    */
   sharedPhone?: string;
+  /** Why the appointment gets no texts as of the last event (see AppointmentView.untextable). */
+  untextable?: UntextableReason;
   /** Delivery reports that arrived before their text's send was recorded (rules 2), applied then. */
   earlyDeliveries?: Array<{ messageSid: string; status: string; errorCode?: number }>;
 }

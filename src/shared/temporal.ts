@@ -11,6 +11,8 @@ export const SEARCH_ATTRIBUTES = {
   appointmentStart: defineSearchAttributeKey('AppointmentStart', SearchAttributeType.DATETIME),
   nextReminderAt: defineSearchAttributeKey('NextReminderAt', SearchAttributeType.DATETIME),
   customerCode: defineSearchAttributeKey('CustomerCode', SearchAttributeType.KEYWORD),
+  /** Why the patient's phone cannot be texted (NO_PHONE, INVALID_PHONE, MASKED_PHONE, NOT_MOBILE); unset when it can. */
+  untextableReason: defineSearchAttributeKey('UntextableReason', SearchAttributeType.KEYWORD),
 } as const;
 
 /** The `temporal server start-dev --search-attribute` type names for each key. */
@@ -20,4 +22,5 @@ export const SEARCH_ATTRIBUTE_CLI_TYPES: Readonly<Record<string, string>> = {
   AppointmentStart: 'Datetime',
   NextReminderAt: 'Datetime',
   CustomerCode: 'Keyword',
+  UntextableReason: 'Keyword',
 };

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DateTime } from 'luxon';
 import type { AppConfig } from '../../src/config';
+import type { AppointmentView } from '../../src/shared/appointment';
 import { waitFor } from '../helpers/processes';
 import { startSandboxStack, type SandboxStack } from '../helpers/sandboxStack';
 
@@ -285,6 +286,29 @@ describe('EHR events through the API (sandbox mode, dev server)', () => {
     expect((await get(`/v1/appointments/${unknownId}`)).status).toBe(404);
   });
 
+  test('a patient without a number that can be texted: 202 with the reason, recorded, nothing texted', async () => {
+    const appointmentId = `E2E-NOPHONE-${Date.now()}`;
+    const accepted = await post({
+      event_type: 'BOOKED',
+      appointment_id: appointmentId,
+      appointment_datetime: '2030-06-03T09:30:00',
+      appointment_timezone: 'America/Denver',
+      patient_id: 'P1',
+      patient_phone: '***-***-0123',
+    });
+    expect(accepted.status).toBe(202);
+    expect(accepted.json).toMatchObject({ appointmentId, duplicate: false, untextable: 'MASKED_PHONE' });
+    const view = await waitFor(async () => {
+      const answer = await get(`/v1/appointments/${appointmentId}`);
+      const current = answer.status === 200 ? (answer.json as unknown as AppointmentView) : undefined;
+      return current && current.messages.length > 0 ? current : undefined;
+    });
+    expect(view).toMatchObject({ status: 'BOOKED', untextable: 'MASKED_PHONE' });
+    expect(view.messages).toEqual([
+      expect.objectContaining({ kind: 'BOOKED', status: 'SKIPPED', sid: null, error: 'MASKED_PHONE' }),
+    ]);
+  });
+
   test('bad input gets a clear error and starts nothing', async () => {
     const unauthorised = await post({ event_type: 'BOOKED' }, { 'Content-Type': 'application/json' });
     expect(unauthorised.status).toBe(401);
@@ -295,11 +319,12 @@ describe('EHR events through the API (sandbox mode, dev server)', () => {
       appointment_datetime: '2026-13-01T25:00:00',
       appointment_timezone: 'Mars/Olympus',
       patient_id: 'P1',
-      patient_phone: '12',
+      patient_phone: '+13035550123',
+      patient_language: 'english!',
     });
     expect(invalid.status).toBe(400);
     expect(invalid.json.error.details.map((d) => d.field).sort()).toEqual(
-      ['appointment_datetime', 'appointment_timezone', 'patient_phone'].sort(),
+      ['appointment_datetime', 'appointment_timezone', 'patient_language'].sort(),
     );
     expect((await get('/v1/appointments/BAD-1')).status).toBe(404);
     expect((await get('/v1/appointments/not%20an%20id')).status).toBe(404);

@@ -213,27 +213,74 @@ describe('POST /v1/ehr/hl7v2 on the dev server', () => {
     expect((await gateway.view(appointmentId))?.status).toBe('CANCELED');
   });
 
-  test('garbage and incomplete messages get AR/AE ACKs and start nothing', async () => {
+  test('garbage and unsupported messages get AR ACKs and start nothing', async () => {
     const garbage = await postHl7('this is not HL7');
     expect(garbage.status).toBe(200);
     expect(readAck(garbage.text)).toMatchObject({ code: 'AR', controlId: '' });
 
     const appointmentId = `HL7-BAD-${Date.now()}`;
     const start = DateTime.now().setZone(ZONE).plus({ days: 2 });
-    const noPhone = await postHl7(
-      siu({ trigger: 'S12', controlId: 'BAD-1', sentAt: DateTime.now(), appointmentId, start, phones: '' }),
-    );
-    expect(readAck(noPhone.text)).toEqual({
-      code: 'AE',
-      controlId: 'BAD-1',
-      errors: ['PID-13 (patient phone) is required: the texts go to it'],
-    });
     const unsupported = await postHl7(
       siu({ trigger: 'S16', controlId: 'BAD-2', sentAt: DateTime.now(), appointmentId, start }),
     );
     expect(readAck(unsupported.text)).toMatchObject({ code: 'AR', controlId: 'BAD-2' });
 
     expect(await gateway.view(appointmentId)).toBeUndefined();
+  });
+
+  test('a patient without a mobile: AA with a W warning, recorded with the reason; a later number texts', async () => {
+    const appointmentId = `HL7-NOPHONE-${Date.now()}`;
+    const start = DateTime.now().setZone(ZONE).plus({ days: 2 });
+    const t0 = DateTime.now();
+    // A landline only (a London number is a fixed line whatever the default country).
+    const landline = await postHl7(
+      siu({
+        trigger: 'S12',
+        controlId: ' NP-1',
+        sentAt: t0,
+        appointmentId,
+        start,
+        phones: '+442079460958^PRN^PH',
+      }),
+    );
+    // MSA-2 echoes MSH-10 byte for byte, its leading space too.
+    expect(readAck(landline.text)).toEqual({
+      code: 'AA',
+      controlId: ' NP-1',
+      errors: ['recorded; no texts: PID-13 holds no mobile number'],
+    });
+    expect(landline.text).toMatch(/\rERR\|\|PID\^1\^13\|0\^Message accepted\^HL70357\|W\|/);
+    const recorded = await waitFor(async () => gateway.view(appointmentId));
+    expect(recorded).toMatchObject({ status: 'BOOKED', untextable: 'NOT_MOBILE' });
+    expect(recorded.messages).toEqual([
+      expect.objectContaining({ kind: 'BOOKED', status: 'SKIPPED', error: 'NOT_MOBILE' }),
+    ]);
+
+    // The EHR learns the mobile: the patient gets the booking text they never had.
+    const withMobile = await postHl7(
+      siu({
+        trigger: 'S14',
+        controlId: 'NP-2',
+        sentAt: t0.plus({ seconds: 1 }),
+        appointmentId,
+        start,
+        phones: '^PRN^CP^^1^720^5550188',
+      }),
+    );
+    expect(readAck(withMobile.text)).toEqual({ code: 'AA', controlId: 'NP-2', errors: [] });
+    const [bookingText] = await waitFor(async () => {
+      const texts = await store.list({ to: '+17205550188' });
+      return texts.length >= 1 ? texts : undefined;
+    });
+    expect(bookingText?.body).toMatch(/is booked/);
+    const textable = await waitFor(async () => {
+      const view = await gateway.view(appointmentId);
+      return view?.untextable === undefined ? view : undefined;
+    });
+    expect(textable.messages.map((m) => [m.kind, m.status === 'SKIPPED'])).toEqual([
+      ['BOOKED', true],
+      ['BOOKED', false],
+    ]);
   });
 
   test('HTTP errors: 401 without the key, 415 for another media type, 413 over 256 KB', async () => {

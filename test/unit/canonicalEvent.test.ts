@@ -18,7 +18,6 @@ const REQUIRED_FIELDS = [
   'appointment_datetime',
   'appointment_timezone',
   'patient_id',
-  'patient_phone',
 ] as const;
 
 const OPTIONAL_FIELDS = [
@@ -32,6 +31,7 @@ const OPTIONAL_FIELDS = [
   'provider_first_name',
   'provider_last_name',
   'provider_callback_phone',
+  'patient_phone',
 ] as const;
 
 const fullBody = (): Record<string, unknown> => ({
@@ -206,12 +206,11 @@ describe('parseCanonicalEvent: missing and mistyped fields', () => {
   });
 
   it.each(['', '   '])('reports an empty required text (%j)', (blank) => {
-    const problems = expectProblems({ ...minimalBody(), patient_phone: blank, appointment_id: blank });
-    expect(fieldsOf(problems)).toEqual(['appointment_id', 'patient_phone']);
-    // A blank phone is "empty", not also "invalid".
-    expect(problems.filter((p) => p.field === 'patient_phone')).toEqual([
-      { field: 'patient_phone', message: 'must not be empty' },
-    ]);
+    const problems = expectProblems({ ...minimalBody(), patient_id: blank, appointment_id: blank });
+    expect(fieldsOf(problems)).toEqual(['appointment_id', 'patient_id']);
+    for (const field of ['appointment_id', 'patient_id']) {
+      expect(problems).toContainEqual({ field, message: 'must not be empty' });
+    }
   });
 
   it('lists problems of several fields in one answer', () => {
@@ -219,7 +218,6 @@ describe('parseCanonicalEvent: missing and mistyped fields', () => {
       ...minimalBody(),
       event_type: 'ARRIVED',
       appointment_timezone: 'Mars/Olympus',
-      patient_phone: '12345',
       patient_language: 'english!',
       provider_callback_phone: 'call me',
       event_datetime_utc: 'yesterday',
@@ -229,7 +227,6 @@ describe('parseCanonicalEvent: missing and mistyped fields', () => {
       'event_datetime_utc',
       'event_type',
       'patient_language',
-      'patient_phone',
       'provider_callback_phone',
     ]);
   });
@@ -356,22 +353,38 @@ describe('parseCanonicalEvent: phone numbers', () => {
 
   it('reads a national number in the configured default country', () => {
     const event = expectEvent(
-      { ...minimalBody(), patient_phone: '020 7946 0958' },
+      { ...minimalBody(), patient_phone: '07911 123456' },
       { ...context, defaultCountry: 'GB' },
     );
-    expect(event.patient.phone).toBe('+442079460958');
+    expect(event.patient.phone).toBe('+447911123456');
   });
 
   it('keeps an E.164 number from another country whatever the default', () => {
-    expect(expectEvent({ ...minimalBody(), patient_phone: '+44 20 7946 0958' }).patient.phone).toBe(
-      '+442079460958',
+    expect(expectEvent({ ...minimalBody(), patient_phone: '+44 7911 123456' }).patient.phone).toBe(
+      '+447911123456',
     );
   });
 
-  it.each(['12345', 'not a phone', '+1 303 555 01234567', '+999 123'])('rejects the phone %j', (phone) => {
-    const problems = expectProblems({ ...minimalBody(), patient_phone: phone });
-    expect(fieldsOf(problems)).toEqual(['patient_phone']);
-    expect(problems[0]?.message).toContain('US');
+  // The appointment is recorded all the same, with the reason instead of a number (issue 12).
+  it.each([
+    [undefined, 'NO_PHONE'],
+    [null, 'NO_PHONE'],
+    ['', 'NO_PHONE'],
+    ['   ', 'NO_PHONE'],
+    ['12345', 'INVALID_PHONE'],
+    ['not a phone', 'INVALID_PHONE'],
+    ['+1 303 555 01234567', 'INVALID_PHONE'],
+    ['+999 123', 'INVALID_PHONE'],
+    ['***-***-0123', 'MASKED_PHONE'],
+    ['(XXX) XXX-0123', 'MASKED_PHONE'],
+    ['+44 20 7946 0958', 'NOT_MOBILE'],
+    ['1-800-555-0199', 'NOT_MOBILE'],
+  ])('accepts the phone %j without a number, as %s', (phone, problem) => {
+    const body: Record<string, unknown> = { ...minimalBody(), patient_phone: phone };
+    if (phone === undefined) delete body.patient_phone;
+    const event = expectEvent(body);
+    expect(event.patient.phone).toBeUndefined();
+    expect(event.patient.phoneProblem).toBe(problem);
   });
 
   it('rejects a phone longer than 40 characters', () => {
@@ -587,7 +600,12 @@ describe('parseCanonicalEvent properties', () => {
   function checkResult(result: ParseResult): void {
     if (result.ok) {
       expect(EHR_EVENT_TYPES).toContain(result.event.eventType);
-      expect(result.event.patient.phone).toMatch(/^\+\d+$/);
+      // A number that can be texted, or the reason there is none: never both, never neither.
+      if (result.event.patient.phone === undefined) expect(result.event.patient.phoneProblem).toBeDefined();
+      else {
+        expect(result.event.patient.phone).toMatch(/^\+\d+$/);
+        expect(result.event.patient.phoneProblem).toBeUndefined();
+      }
       expect(result.event.eventId).toMatch(/^[A-Za-z0-9._:@-]{1,128}$/);
       expect(result.event.appointmentId).toMatch(/^[A-Za-z0-9._:@-]{1,128}$/);
       if (result.event.start === undefined)

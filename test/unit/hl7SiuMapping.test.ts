@@ -346,24 +346,48 @@ describe('the patient phone: PID-13, mobile first', () => {
   });
 
   test('E.164 and foreign numbers: XTN-1 with +, or country code in XTN-5', () => {
-    expect(expectOk(map(cr(pid13('+442079460958')))).event.patient.phone).toBe('+442079460958');
-    expect(expectOk(map(cr(pid13('^PRN^CP^^44^20^79460958')))).event.patient.phone).toBe('+442079460958');
+    expect(expectOk(map(cr(pid13('+447911123456')))).event.patient.phone).toBe('+447911123456');
+    expect(expectOk(map(cr(pid13('^PRN^CP^^44^7911^123456')))).event.patient.phone).toBe('+447911123456');
   });
 
   test('national numbers are read in DEFAULT_COUNTRY', () => {
     expect(
-      expectOk(map(cr(pid13('020 7946 0958^PRN^PH')), { defaultCountry: 'GB' })).event.patient.phone,
-    ).toBe('+442079460958');
+      expectOk(map(cr(pid13('07911 123456^PRN^PH')), { defaultCountry: 'GB' })).event.patient.phone,
+    ).toBe('+447911123456');
     expect(expectOk(map(cr(pid13('303.555.0142^PRN^CP')))).event.patient.phone).toBe('+13035550142');
   });
 
-  test('no number is an AE "required"; only invalid numbers is an AE "data type error"', () => {
-    expect(expectRefused(map(cr(pid13('')))).errors).toEqual([
-      expect.objectContaining({ segment: 'PID', field: 13, hl7ErrorCode: 101 }),
+  // Recorded all the same, acknowledged AA with a warning (issue 12): one patient without a mobile
+  // must not stop a hospital's feed.
+  test.each([
+    ['', 'NO_PHONE'],
+    ['""', 'NO_PHONE'],
+    ['^NET^Internet^ana@example.org', 'NO_PHONE'],
+    ['12^PRN^CP', 'INVALID_PHONE'],
+    ['***-***-0123^PRN^PH', 'MASKED_PHONE'],
+    ['+442079460958^PRN^PH', 'NOT_MOBILE'],
+  ])('PID-13 %j: accepted without a number, as %s, with a W warning at PID-13', (xtn, problem) => {
+    const accepted = expectOk(map(cr(pid13(xtn))));
+    expect(accepted.event.patient.phone).toBeUndefined();
+    expect(accepted.event.patient.phoneProblem).toBe(problem);
+    expect(accepted.warnings).toEqual([
+      expect.objectContaining({ segment: 'PID', field: 13, hl7ErrorCode: 0 }),
     ]);
-    expect(expectRefused(map(cr(pid13('12^PRN^CP')))).errors).toEqual([
-      expect.objectContaining({ segment: 'PID', field: 13, hl7ErrorCode: 102 }),
-    ]);
+    expect(JSON.stringify(accepted.warnings)).not.toMatch(/0123|7946|ana@/);
+  });
+
+  test('vendors mark the mobile in XTN-2 or XTN-3 (CP, MOBILE, CELL): it wins over a home phone', () => {
+    for (const mark of ['^MOBILE^PH', '^CELL^', '^PRN^MOBILE', '^ORN^CP']) {
+      const xtn = `^PRN^PH^^1^303^5550100~${mark}^^1^720^5550111`;
+      expect([mark, expectOk(map(cr(pid13(xtn)))).event.patient.phone]).toEqual([mark, '+17205550111']);
+    }
+  });
+
+  test('a textable number anywhere in PID-13 wins over a landline listed as mobile', () => {
+    const xtn = '+442079460958^PRN^CP~^PRN^PH^^1^303^5550100';
+    const accepted = expectOk(map(cr(pid13(xtn))));
+    expect(accepted.event.patient.phone).toBe('+13035550100');
+    expect(accepted.warnings).toEqual([]);
   });
 });
 
@@ -407,7 +431,6 @@ describe('messages we refuse, and how', () => {
       ['SCH', 2, 101],
       ['SCH', 11, 101],
       ['PID', 3, 101],
-      ['PID', 13, 101],
     ]);
   });
 

@@ -13,9 +13,7 @@ describe('OpenAPI document', () => {
       openApiDocument().components as { schemas: Record<string, { required?: string[]; properties: object }> }
     ).schemas;
     const event = schemas.CanonicalEvent;
-    expect(event?.required?.sort()).toEqual(
-      ['appointment_id', 'event_type', 'patient_id', 'patient_phone'].sort(),
-    );
+    expect(event?.required?.sort()).toEqual(['appointment_id', 'event_type', 'patient_id'].sort());
     // The time is required unless the event is a cancellation or no-show.
     expect(event).toMatchObject({
       if: { properties: { event_type: { enum: ['CANCELED', 'NOSHOWED'] } } },

@@ -20,6 +20,7 @@ import type {
   ReminderRecord,
 } from '../../shared/appointment';
 import { isTimed } from '../../shared/appointment';
+import { keepsKnownPhone, untextableReasonOf } from './textability';
 import type { DeliveryUpdate, PatientReply } from '../../shared/phone';
 
 /** Enough to recognise an EHR's resend of recent events; older duplicates are also caught as stale. */
@@ -88,6 +89,17 @@ export function withKnownTiming(
   return { ...event, start: known.start, localStart: known.localStart, timeZone: known.timeZone };
 }
 
+/** The known number when the event sent none or a masked one: that says nothing about the number. */
+export function withKnownPhone(
+  event: AppointmentEvent | undefined,
+  known: AppointmentEvent | null,
+): AppointmentEvent | undefined {
+  if (!event || event.patient.phone !== undefined || known?.patient.phone === undefined) return event;
+  if (!keepsKnownPhone(event.patient.phoneProblem ?? 'NO_PHONE')) return event;
+  const { phoneProblem: _dropped, ...patient } = event.patient;
+  return { ...event, patient: { ...patient, phone: known.patient.phone } };
+}
+
 function isEarlier(a: string, b: string): boolean {
   const aMs = Date.parse(a);
   const bMs = Date.parse(b);
@@ -113,8 +125,9 @@ export class AppointmentState {
       this.ignore(ingested, 'STALE');
       return 'stale';
     }
-    // A cancellation or no-show sent without a time is about the appointment as known here.
-    const event = withKnownTiming(ingested, this.data.details);
+    // A cancellation or no-show sent without a time is about the appointment as known here; an
+    // event that names no number (or hides it) keeps the one known.
+    const event = withKnownPhone(withKnownTiming(ingested, this.data.details), this.data.details);
     if (!event) {
       // Ingress sends untimed events only to a running workflow; one that knows no time yet keeps the record.
       this.ignore(ingested, 'UNKNOWN_TIME');
@@ -131,6 +144,18 @@ export class AppointmentState {
     this.data.details = event;
     this.data.policy = policy;
     this.data.lastEventAt = event.eventAt;
+    this.setUntextable(untextableReasonOf(event, nowMs));
+    // No number to text (the EHR sent none that can be): texts decided for the old one are not sent.
+    if (event.patient.phone === undefined) {
+      const problem = event.patient.phoneProblem ?? 'NO_PHONE';
+      this.skipPendingTexts(problem, 'SUPPRESSED', problem);
+    }
+    // The patient heard nothing yet and now has a number: the first text they get is the booking's.
+    const firstText =
+      previous !== null &&
+      previous.patient.phone === undefined &&
+      event.patient.phone !== undefined &&
+      !this.data.messages.some((m) => m.sid !== undefined);
     // Since rules 2 a new number carries its own opt-out state (its conversation says if it said STOP).
     const phoneChanged =
       this.rules >= 2 && previous !== null && previous.patient.phone !== event.patient.phone;
@@ -158,6 +183,8 @@ export class AppointmentState {
           // The clinic keeps the appointment the patient asked to cancel: reminders resume.
           this.data.status = 'BOOKED';
           this.replan(nowMs);
+        } else if (firstText) {
+          this.queueEventText('BOOKED', event, nowMs);
         } else if (
           previous &&
           (previous.location !== event.location || previous.provider?.id !== event.provider?.id)
@@ -170,7 +197,7 @@ export class AppointmentState {
         // A confirmation was for the old time: the new time needs its own.
         this.data.status = 'BOOKED';
         this.replan(nowMs);
-        this.queueEventText('RESCHEDULED', event, nowMs);
+        this.queueEventText(firstText ? 'BOOKED' : 'RESCHEDULED', event, nowMs);
         break;
       case 'MODIFIED':
         // Only a booking or reschedule reopens a canceled or no-show appointment; a modify just updates details.
@@ -179,7 +206,7 @@ export class AppointmentState {
         if (!wasActive || startChanged) this.data.status = 'BOOKED';
         if (startChanged || !wasActive) this.replan(nowMs);
         // Since rules 2 a first event that is a modification books: the patient has been told nothing yet.
-        this.queueEventText(this.rules >= 2 && isNew ? 'BOOKED' : 'MODIFIED', event, nowMs);
+        this.queueEventText((this.rules >= 2 && isNew) || firstText ? 'BOOKED' : 'MODIFIED', event, nowMs);
         break;
       case 'CONFIRMED':
         if (closed) break;
@@ -256,6 +283,10 @@ export class AppointmentState {
       } else if (this.data.optedOut) {
         reminder.status = 'SUPPRESSED';
         reminder.note = 'OPTED_OUT';
+      } else if (this.data.details?.patient.phone === undefined) {
+        // Kept in the plan: a later event with a number that can be texted lets the next one go.
+        reminder.status = 'SUPPRESSED';
+        reminder.note = this.data.details?.patient.phoneProblem ?? 'NO_PHONE';
       } else {
         reminder.status = 'QUEUED';
         this.data.messages.push({
@@ -278,7 +309,8 @@ export class AppointmentState {
     message.sid = result.sid;
     message.status = result.status.toUpperCase();
     message.sentAt = iso(nowMs);
-    if (this.rules >= 2 && this.data.details) message.to = this.data.details.patient.phone;
+    const to = this.data.details?.patient.phone;
+    if (this.rules >= 2 && to !== undefined) message.to = to;
     const reminder = this.reminderOf(message);
     if (reminder) reminder.status = 'SENT';
     this.bump();
@@ -517,7 +549,14 @@ export class AppointmentState {
       })),
       lastEventAt: this.data.lastEventAt,
       version: this.data.version,
+      ...(this.data.untextable ? { untextable: this.data.untextable } : {}),
     };
+  }
+
+  /** Recorded only when there is a reason, so state written before it existed reads the same. */
+  private setUntextable(reason: AppointmentStateData['untextable']): void {
+    if (reason) this.data.untextable = reason;
+    else delete this.data.untextable;
   }
 
   private replan(nowMs: number): void {
@@ -601,6 +640,9 @@ export class AppointmentState {
     if (this.data.optedOut) {
       record.status = 'SKIPPED';
       record.skipReason = 'OPTED_OUT';
+    } else if (this.data.details?.patient.phone === undefined) {
+      record.status = 'SKIPPED';
+      record.skipReason = this.data.details?.patient.phoneProblem ?? 'NO_PHONE';
     }
     this.data.messages.push(record);
   }
@@ -615,6 +657,9 @@ export class AppointmentState {
     if (this.data.optedOut) {
       record.status = 'SKIPPED';
       record.skipReason = 'OPTED_OUT';
+    } else if (event.patient.phone === undefined) {
+      record.status = 'SKIPPED';
+      record.skipReason = event.patient.phoneProblem ?? 'NO_PHONE';
     } else if (appointmentPassed && kind !== 'NOSHOWED') {
       // Telling a patient about a past appointment's booking or cancellation helps nobody.
       record.status = 'SKIPPED';

@@ -13,9 +13,8 @@ import {
   type IngestedEvent,
 } from '../../shared/appointment';
 import { localToInstant, parseAppointmentZone } from '../time/zone';
+import { readTextablePhone } from '../phone/textablePhone';
 
-const text = (max: number) =>
-  z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
 const optionalText = (max: number) =>
   z
     .string()
@@ -57,7 +56,8 @@ export const canonicalEventSchema = z.object({
   patient_id: ehrIdentifier,
   patient_first_name: optionalText(100),
   patient_last_name: optionalText(100),
-  patient_phone: text(40),
+  // Optional: without a number that can be texted the appointment is recorded with the reason.
+  patient_phone: optionalText(40),
   patient_language: optionalText(35),
   provider_id: optionalText(128),
   provider_first_name: optionalText(100),
@@ -123,14 +123,8 @@ export function parseCanonicalEvent(input: unknown, context: ParseContext): Pars
       message: 'must be an IANA zone (America/Denver) or a fixed offset ±HHMM (-0700)',
     });
   }
-  const phoneText = typeof raw.patient_phone === 'string' ? raw.patient_phone.trim() : '';
-  const phone = phoneText ? normalisePhone(phoneText, context.defaultCountry) : undefined;
-  if (phoneText && !phone) {
-    problems.push({
-      field: 'patient_phone',
-      message: `is not a valid phone number (E.164, or national in ${context.defaultCountry})`,
-    });
-  }
+  const phoneText = typeof raw.patient_phone === 'string' ? raw.patient_phone : undefined;
+  const phone = readTextablePhone(phoneText, context.defaultCountry);
   const callbackText =
     typeof raw.provider_callback_phone === 'string' ? raw.provider_callback_phone.trim() : '';
   if (callbackText && !normalisePhone(callbackText, context.defaultCountry)) {
@@ -156,7 +150,7 @@ export function parseCanonicalEvent(input: unknown, context: ParseContext): Pars
       problems.push({ field, message: 'is required' });
     }
   }
-  if (!parsed.success || problems.length > 0 || !phone || (!untimed && (!zone || !start))) {
+  if (!parsed.success || problems.length > 0 || (!untimed && (!zone || !start))) {
     return { ok: false, problems: dedupe(problems) };
   }
 
@@ -178,7 +172,7 @@ export function parseCanonicalEvent(input: unknown, context: ParseContext): Pars
         id: body.patient_id,
         firstName: body.patient_first_name,
         lastName: body.patient_last_name,
-        phone,
+        ...(phone.ok ? { phone: phone.phone } : { phoneProblem: phone.problem }),
         language: language || 'en',
       },
       ...(hasProvider

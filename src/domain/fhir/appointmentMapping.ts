@@ -35,6 +35,7 @@ import {
   type IngestedEvent,
 } from '../../shared/appointment';
 import { normalisePhone } from '../events/canonicalEvent';
+import { readTextablePhone, type PhoneReading } from '../phone/textablePhone';
 import { parseAppointmentZone, parseInstant, resolveZone } from '../time/zone';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -673,12 +674,13 @@ function readPatient(
     });
   }
   const name = readName(patient.name, located.path, problems);
-  const phone = readPatientPhone(patient.telecom, located.path, context.defaultCountry, problems);
-  if (id === undefined || id.length > MAX_ID || !name || phone === undefined) return undefined;
+  // No number to text is not a problem: the appointment is recorded with the reason (issue 12).
+  const phone = readPatientPhone(patient.telecom, context.defaultCountry);
+  if (id === undefined || id.length > MAX_ID || !name) return undefined;
   return {
     id,
     ...name.value,
-    phone,
+    ...(phone.ok ? { phone: phone.phone } : { phoneProblem: phone.problem }),
     language: readLanguage(patient.communication) ?? 'en',
   };
 }
@@ -688,12 +690,7 @@ function readPatient(
  * still tried: many landlines take texts, and Twilio's error says when not); then by `rank`, then in order.
  * `use: old` numbers are never texted.
  */
-function readPatientPhone(
-  telecom: TelecomRead[] | undefined,
-  path: string,
-  defaultCountry: string,
-  problems: FhirProblem[],
-): string | undefined {
+function readPatientPhone(telecom: TelecomRead[] | undefined, defaultCountry: string): PhoneReading {
   const candidates = (telecom ?? [])
     .map((contact, index) => ({ contact, index }))
     .filter(
@@ -706,26 +703,9 @@ function readPatientPhone(
         (a.contact.rank ?? Number.MAX_SAFE_INTEGER) - (b.contact.rank ?? Number.MAX_SAFE_INTEGER) ||
         a.index - b.index,
     );
-  for (const { contact } of candidates) {
-    const phone = normalisePhone(contact.value?.trim() ?? '', defaultCountry);
-    if (phone !== undefined) return phone;
-  }
-  const [best] = candidates;
-  problems.push(
-    best
-      ? {
-          code: 'value',
-          diagnostics: `No phone of the Patient is a valid number (E.164, or national in ${defaultCountry})`,
-          expression: `${path}.telecom[${best.index}].value`,
-        }
-      : {
-          code: 'required',
-          diagnostics:
-            'The Patient has no phone to text: add a telecom with system phone (use mobile) or sms',
-          expression: `${path}.telecom`,
-        },
-  );
-  return undefined;
+  const readings = candidates.map(({ contact }) => readTextablePhone(contact.value, defaultCountry));
+  // The first that can be texted; else why the best candidate cannot; NO_PHONE when there is none.
+  return readings.find((r) => r.ok) ?? readings[0] ?? { ok: false, problem: 'NO_PHONE' };
 }
 
 function textTier(contact: TelecomRead): number {

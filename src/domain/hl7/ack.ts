@@ -15,6 +15,8 @@ export interface AckError {
   field?: number;
   message: string;
   hl7ErrorCode: Hl7ErrorCode;
+  /** ERR-4 (table 0516): E error (default), W warning (an AA that recorded something worth knowing). */
+  severity?: 'E' | 'W';
 }
 
 export interface AckRequest {
@@ -30,6 +32,7 @@ export interface AckRequest {
 
 /** HL7 table 0357 texts for ERR-3 (v2.5+) and ERR-1.4 (v2.3/2.4). */
 const ERROR_CODE_TEXT: Readonly<Record<Hl7ErrorCode, string>> = {
+  0: 'Message accepted',
   100: 'Segment sequence error',
   101: 'Required field missing',
   102: 'Data type error',
@@ -83,11 +86,14 @@ export function buildAck({ header, outcome, errors = [], now, ackControlId }: Ac
   ];
   // MSA-3 (text message) is how v2.3/2.4 engines show why; v2.5 deprecated it in favour of ERR-8.
   const msaText = !modernErr && errors[0] ? errors[0].message : undefined;
+  // MSA-2 echoes MSH-10 byte for byte (escaped only as ER7 requires), leading spaces and all.
   const msa = ['MSA', code, escapeEr7(header?.controlId ?? ''), ...(msaText ? [escapeEr7(msaText)] : [])];
   const segments = [msh.join('|'), msa.join('|')];
-  if (errors.length > 0) {
-    if (modernErr) segments.push(...errors.map(errSegmentV25));
-    else segments.push(errSegmentV23(errors));
+  // v2.3/2.4 ERR has no severity: a warning there would read as an error, so MSA-3 alone carries it.
+  const errs = modernErr ? errors : errors.filter((e) => e.severity !== 'W');
+  if (errs.length > 0) {
+    if (modernErr) segments.push(...errs.map(errSegmentV25));
+    else segments.push(errSegmentV23(errs));
   }
   return `${segments.join('\r')}\r`;
 }
@@ -109,7 +115,7 @@ function errSegmentV25(error: AckError): string {
     '',
     encodeComponents(trimEmpty(location)),
     encodeComponents(code),
-    'E',
+    error.severity ?? 'E',
     '',
     '',
     '',

@@ -14,6 +14,8 @@ import {
 } from '../events/canonicalEvent';
 import { localToInstant, parseAppointmentZone, resolveZone } from '../time/zone';
 import { UNTIMED_EVENT_TYPES, type EhrEventType, type IngestedEvent } from '../../shared/appointment';
+import { readTextablePhone, type PhoneReading } from '../phone/textablePhone';
+import { untextableReasonOf } from '../appointment/textability';
 
 /** SIU trigger events we act on (HL7 table 0003) and the canonical event each one is. */
 export const SIU_TRIGGER_EVENTS: Readonly<Record<string, EhrEventType>> = {
@@ -28,6 +30,8 @@ export const SIU_TRIGGER_EVENTS: Readonly<Record<string, EhrEventType>> = {
 
 /** HL7 table 0357 (message error condition codes), the ones this service reports. */
 export const HL7_ERROR_CODES = {
+  /** With severity W: recorded, with something the sender should know (e.g. no number to text). */
+  messageAccepted: 0,
   segmentSequenceError: 100,
   requiredFieldMissing: 101,
   dataTypeError: 102,
@@ -70,7 +74,7 @@ export interface Hl7Header {
 }
 
 export type SiuMappingResult =
-  | { ok: true; event: IngestedEvent; controlId: string; header: Hl7Header }
+  | { ok: true; event: IngestedEvent; controlId: string; header: Hl7Header; warnings: Hl7Problem[] }
   | { ok: false; code: 'AE' | 'AR'; controlId?: string; header?: Hl7Header; errors: Hl7Problem[] };
 
 export interface SiuMappingContext {
@@ -269,7 +273,7 @@ function mapAppointment(message: Message, header: Hl7Header, context: SiuMapping
     patient_id: patient.id,
     patient_last_name: component(name, 1) || undefined,
     patient_first_name: component(name, 2) || undefined,
-    patient_phone: patient.phone,
+    patient_phone: patient.phone.ok ? patient.phone.phone : undefined,
     patient_language: patientLanguage(pid),
     ...personnel(message),
     provider_callback_phone: clinicContactPhone(sch, context.defaultCountry),
@@ -291,14 +295,20 @@ function mapAppointment(message: Message, header: Hl7Header, context: SiuMapping
     );
   }
   // The instant from the timestamp itself: in a fall-back hour the offset says which of the two it is.
+  const timed =
+    start && parsed.event.start !== undefined
+      ? { ...parsed.event, start: start.value.instant }
+      : parsed.event;
+  // PID-13's own reading says why there is no number (the canonical parser saw none at all).
+  const event = patient.phone.ok
+    ? timed
+    : { ...timed, patient: { ...withoutPhone(timed.patient), phoneProblem: patient.phone.problem } };
   return {
     ok: true,
-    event:
-      start && parsed.event.start !== undefined
-        ? { ...parsed.event, start: start.value.instant }
-        : parsed.event,
+    event,
     controlId: header.controlId,
     header,
+    warnings: untextableWarnings(event, Date.parse(context.receivedAt)),
   };
 }
 
@@ -375,36 +385,50 @@ function readEventTime(message: Message, defaultTimezone: string, problems: Prob
   return undefined;
 }
 
-/** PID-3 (first repetition's id) and the phone the texts go to. */
+/** PID-3 (first repetition's id) and the phone the texts go to, or why there is none (not a problem). */
 function readPatientKeys(
   pid: HL7Node,
   defaultCountry: string,
   problems: Problems,
-): { id: string; phone: string } | undefined {
+): { id: string; phone: PhoneReading } | undefined {
   const id = component(firstRepetition(pid, 3), 1);
-  if (!id)
+  if (!id) {
     problems.push(
       problem('PID', 3, HL7_ERROR_CODES.requiredFieldMissing, 'PID-3 (patient identifier) is required'),
     );
-  const phone = patientPhone(pid, defaultCountry);
-  if (!phone.phone) {
-    problems.push(
-      phone.present
-        ? problem(
-            'PID',
-            13,
-            HL7_ERROR_CODES.dataTypeError,
-            `PID-13 holds no valid phone number (E.164, or national in ${defaultCountry})`,
-          )
-        : problem(
-            'PID',
-            13,
-            HL7_ERROR_CODES.requiredFieldMissing,
-            'PID-13 (patient phone) is required: the texts go to it',
-          ),
-    );
+    return undefined;
   }
-  return id && phone.phone ? { id, phone: phone.phone } : undefined;
+  return { id, phone: patientPhone(pid, defaultCountry) };
+}
+
+function withoutPhone<T extends { phone?: string }>(patient: T): Omit<T, 'phone'> {
+  const { phone: _dropped, ...rest } = patient;
+  return rest;
+}
+
+/** What the ACK says (severity W) about an appointment recorded that will not be texted; no PHI. */
+const UNTEXTABLE_WARNINGS: Readonly<Record<string, { field?: number; segment: string; message: string }>> = {
+  NO_PHONE: { segment: 'PID', field: 13, message: 'recorded; no texts: PID-13 holds no phone number' },
+  INVALID_PHONE: {
+    segment: 'PID',
+    field: 13,
+    message: 'recorded; no texts: PID-13 holds no valid phone number',
+  },
+  MASKED_PHONE: { segment: 'PID', field: 13, message: 'recorded; no texts: the PID-13 number is masked' },
+  NOT_MOBILE: { segment: 'PID', field: 13, message: 'recorded; no texts: PID-13 holds no mobile number' },
+  APPOINTMENT_PASSED: {
+    segment: 'SCH',
+    field: 11,
+    message: 'recorded; no texts: the appointment start has passed',
+  },
+};
+
+function untextableWarnings(event: IngestedEvent, receivedAtMs: number): Hl7Problem[] {
+  const reason = untextableReasonOf(event, receivedAtMs);
+  const warning = reason && UNTEXTABLE_WARNINGS[reason];
+  return warning
+    ? [problem(warning.segment, warning.field, HL7_ERROR_CODES.messageAccepted, warning.message)]
+    : [];
 }
 
 /** A canonical parser problem, located at the HL7 field its value came from. */
@@ -506,27 +530,31 @@ function clinicContactPhone(sch: HL7Node, defaultCountry: string): string | unde
 // XTN-3 equipment types that cannot receive a text (fax, modem, beeper, e-mail, X.400, TDD/TTY).
 const NOT_TEXTABLE_EQUIPMENT = new Set(['FX', 'MD', 'BP', 'INTERNET', 'X.400', 'TDD', 'TTY']);
 
+// XTN-2 use or XTN-3 equipment codes vendors use for a mobile: HL7's CP, and MOBILE/CELL seen in the field.
+const MOBILE_CODES = new Set(['CP', 'MOBILE', 'CELL', 'MOB']);
+
 /**
- * PID-13, mobile first: the repetitions whose XTN-3 equipment type is CP (cellular phone), then the
- * others in the sender's order; the first that is a valid number wins (E.164 or national in the default country).
+ * PID-13, mobile first: the repetitions marked mobile (XTN-2 or XTN-3), then the others in the
+ * sender's order; the first that can be texted wins. Without one, the first candidate's problem
+ * (in the same order) says why; no candidate at all is NO_PHONE.
  */
-function patientPhone(pid: HL7Node, defaultCountry: string): { phone?: string; present: boolean } {
+function patientPhone(pid: HL7Node, defaultCountry: string): PhoneReading {
   const candidates = repetitions(pid, 13)
     .map((xtn) => ({
       equipment: component(xtn, 3).toUpperCase(),
       use: component(xtn, 2).toUpperCase(),
       number: telephoneNumber(xtn),
     }))
-    .filter((c) => c.number && c.use !== 'NET' && !NOT_TEXTABLE_EQUIPMENT.has(c.equipment));
-  const ordered = [
-    ...candidates.filter((c) => c.equipment === 'CP'),
-    ...candidates.filter((c) => c.equipment !== 'CP'),
-  ];
-  for (const candidate of ordered) {
-    const phone = normalisePhone(candidate.number, defaultCountry);
-    if (phone) return { phone, present: true };
-  }
-  return { present: candidates.length > 0 };
+    .filter(
+      (c) =>
+        c.number && c.use !== 'NET' && !NOT_TEXTABLE_EQUIPMENT.has(c.equipment) && !c.number.includes('@'),
+    );
+  const isMobile = (c: { equipment: string; use: string }): boolean =>
+    MOBILE_CODES.has(c.equipment) || MOBILE_CODES.has(c.use);
+  const readings = [...candidates.filter(isMobile), ...candidates.filter((c) => !isMobile(c))].map((c) =>
+    readTextablePhone(c.number, defaultCountry),
+  );
+  return readings.find((r) => r.ok) ?? readings[0] ?? { ok: false, problem: 'NO_PHONE' };
 }
 
 /**
@@ -634,14 +662,15 @@ function firstRepetition(segment: HL7Node | undefined, field: number): HL7Node |
   return repetitions(segment, field)[0];
 }
 
-/** Component n (from 1), decoded; a composite's first subcomponent. Empty when absent. */
+/** Component n (from 1), decoded; a composite's first subcomponent. Empty when absent or HL7's null `""`. */
 function component(repetition: HL7Node | undefined, n: number): string {
-  return repetition
+  const value = repetition
     ? repetition
         .get(n - 1)
         .toString()
         .trim()
     : '';
+  return value === '""' ? '' : value;
 }
 
 function components(repetition: HL7Node | undefined): string[] {

@@ -16,12 +16,21 @@ export class Outbox {
   async deliver(state: AppointmentState, message: MessageRecord): Promise<void> {
     const { details } = state.data;
     if (!details) return;
-    if (message.kind === 'REMINDER' && !(await this.allowReminder(state, message, details))) return;
+    const to = details.patient.phone;
+    if (to === undefined) {
+      // The state skips texts when the number goes; this only keeps a text from waiting for ever.
+      state.suppressMessage(message.key, details.patient.phoneProblem ?? 'NO_PHONE');
+      return;
+    }
+    if (message.kind === 'REMINDER' && !(await this.allowReminder(state, message, details, to))) return;
     const reservedOn = message.kind === 'REMINDER' ? state.data.sharedPhone : undefined;
     // A cancellation, reschedule or opt-out may have arrived while a reservation was pending.
-    if (message.status === 'PENDING') await this.send(state, message, state.data.details ?? details);
+    const current = state.data.details ?? details;
+    if (message.status === 'PENDING' && current.patient.phone !== undefined) {
+      await this.send(state, message, current, current.patient.phone);
+    }
     // The daily cap counts texts that went out: a granted reminder that did not is given back.
-    if (reservedOn === details.patient.phone && message.sid === undefined) {
+    if (reservedOn === to && message.sid === undefined) {
       await releaseReminder(reservedOn, message.key).catch((err: unknown) =>
         log.error('reminder reservation not released', {
           messageKey: message.key,
@@ -35,12 +44,13 @@ export class Outbox {
     state: AppointmentState,
     message: MessageRecord,
     details: AppointmentEvent,
+    to: string,
   ): Promise<boolean> {
     const localDay = localDayOf(Date.now(), details.timeZone);
     let refusal: string | undefined;
-    if (state.data.sharedPhone === details.patient.phone) {
+    if (state.data.sharedPhone === to) {
       try {
-        const answer = await reserveReminder(details.patient.phone, {
+        const answer = await reserveReminder(to, {
           appointmentId: details.appointmentId,
           messageKey: message.key,
           localDay,
@@ -65,6 +75,7 @@ export class Outbox {
     state: AppointmentState,
     message: MessageRecord,
     details: AppointmentEvent,
+    to: string,
   ): Promise<void> {
     const kind =
       message.kind === 'REMINDER' && state.data.status === 'CONFIRMED' ? 'REMINDER_CONFIRMED' : message.kind;
@@ -74,7 +85,7 @@ export class Outbox {
       const result = await sendText({
         messageKey: message.key,
         appointmentId: details.appointmentId,
-        to: details.patient.phone,
+        to,
         kind,
         context: {
           language: details.patient.language,

@@ -53,8 +53,9 @@ export class PhoneLink {
    * conversation to forget the appointment, before anything goes to the new one.
    */
   async leaveOldNumber(state: AppointmentState): Promise<void> {
-    const phone = state.data.details?.patient.phone;
-    if (!this.known || phone === undefined || this.known.phone === phone) return;
+    const { details } = state.data;
+    // No number any more (the EHR sent none that can be texted) leaves the old one as a new number does.
+    if (!this.known || !details || this.known.phone === details.patient.phone) return;
     try {
       await unlinkFromPhone(this.known.phone, this.known.appointment.appointmentId);
       this.known = undefined;
@@ -80,7 +81,7 @@ export class PhoneLink {
 
 function describe(state: AppointmentState, prompting: boolean): PhoneLinkRequest | undefined {
   const { details, policy, status } = state.data;
-  if (!details) return undefined;
+  if (!details || details.patient.phone === undefined) return undefined;
   const provider = providerNameOf(details);
   return {
     phone: details.patient.phone,

@@ -29,6 +29,12 @@ export class SearchIndex {
       [SEARCH_ATTRIBUTES.appointmentId.name, [state.data.appointmentId]],
       [SEARCH_ATTRIBUTES.customerCode.name, policy ? [policy.customerCode] : []],
     ];
+    // Only once a number has been missing: runs that always had one (all before it existed) upsert nothing new.
+    const reason =
+      details.patient.phone === undefined ? (details.patient.phoneProblem ?? 'NO_PHONE') : undefined;
+    const reasonName = SEARCH_ATTRIBUTES.untextableReason.name;
+    if (reason !== undefined || this.indexed.has(reasonName))
+      wanted.push([reasonName, reason ? [reason] : []]);
     const changed: SearchAttributes = {};
     for (const [name, value] of wanted) {
       const key = JSON.stringify(value);

@@ -169,7 +169,8 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
   let linkedKey = '';
   const linkToPhone = async (): Promise<void> => {
     const { details, policy, status } = state.data;
-    if (!details) return;
+    // Events without a number to text came after this type was frozen: such a run links nothing.
+    if (!details || details.patient.phone === undefined) return;
     const providerName = providerNameOf(details);
     const linked: LinkedAppointment = {
       appointmentId: details.appointmentId,
@@ -205,10 +206,15 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
   const deliver = async (message: MessageRecord): Promise<void> => {
     const { details } = state.data;
     if (!details) return;
+    const to = details.patient.phone;
+    if (to === undefined) {
+      state.suppressMessage(message.key, details.patient.phoneProblem ?? 'NO_PHONE');
+      return;
+    }
     if (message.kind === 'REMINDER') {
       // The phone's conversation owns opt-out and the per-number daily allowance (shared phones).
       const localDay = DateTime.fromMillis(Date.now(), { zone: details.timeZone }).toISODate() ?? '';
-      const answer = await reserveReminder(details.patient.phone, {
+      const answer = await reserveReminder(to, {
         appointmentId: details.appointmentId,
         messageKey: message.key,
         localDay,
@@ -221,10 +227,10 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
       // A cancellation, reschedule or opt-out may have arrived while the reservation was pending.
       if (message.status !== 'PENDING') return;
     }
-    return send(message, state.data.details ?? details);
+    return send(message, state.data.details ?? details, to);
   };
 
-  const send = async (message: MessageRecord, details: AppointmentEvent): Promise<void> => {
+  const send = async (message: MessageRecord, details: AppointmentEvent, to: string): Promise<void> => {
     const kind =
       message.kind === 'REMINDER' && state.data.status === 'CONFIRMED' ? 'REMINDER_CONFIRMED' : message.kind;
     const providerName = providerNameOf(details);
@@ -232,7 +238,7 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
       const result = await sendSms({
         messageKey: message.key,
         appointmentId: details.appointmentId,
-        to: details.patient.phone,
+        to: details.patient.phone ?? to,
         kind,
         context: {
           language: details.patient.language,
