@@ -225,6 +225,30 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    // Issue 12: booked with a landline only (recorded, nothing texted), then the EHR sends a mobile:
+    // the booking text goes out then, and the appointment completes as usual.
+    name: 'no-mobile-then-textable',
+    async body(r) {
+      const start = minuteAligned(r.t0) + 2 * HOUR;
+      await r.send(
+        r.ev('booked', {
+          eventType: 'BOOKED',
+          start: iso(start),
+          patient: { id: 'P8', firstName: 'Ana', phoneProblem: 'NOT_MOBILE', language: 'en' },
+        }),
+      );
+      await r.until('recorded without a number', (v) => v.untextable === 'NOT_MOBILE');
+      await r.send(
+        r.ev('modified', { eventType: 'MODIFIED', start: iso(start), eventAt: iso(r.t0 + MINUTE) }),
+      );
+      await r.until('BOOKED text sent', (v) => sentKinds(v).includes('BOOKED') && settled(v));
+      const final = await r.handle().result();
+      check(final.untextable === undefined, `untextable ${final.untextable}`);
+      const statuses = final.messages.map((m) => `${m.kind}:${m.status}`).join(' ');
+      return `${final.status}, messages ${statuses}`;
+    },
+  },
+  {
     name: 'noshowed-then-completed',
     async body(r) {
       const start = minuteAligned(r.t0) + 2 * HOUR;
