@@ -27,6 +27,8 @@ export interface Hl7IngressDeps {
   gateway: Pick<AppointmentGateway, 'submit'>;
   defaultCountry: string;
   defaultTimezone: string;
+  /** HL7_TEXT_TEST_MESSAGES=true: MSH-11 T/D messages text patients like production ones. */
+  textTestMessages?: boolean;
   logger: Logger;
   /** Injected for tests; defaults to the system clock. */
   now?: () => Date;
@@ -54,6 +56,7 @@ export async function answerHl7Message(text: string, deps: Hl7IngressDeps): Prom
     defaultCountry: deps.defaultCountry,
     defaultTimezone: deps.defaultTimezone,
     receivedAt: now.toISOString(),
+    textTestMessages: deps.textTestMessages ?? false,
   });
   // Control id and trigger only (bounded: they are the sender's text): the rest is patient data.
   const logContext = {

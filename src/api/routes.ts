@@ -17,6 +17,8 @@ import { SandboxMessageStore } from '../sandbox/messageStore';
 import { sandboxInboundRouter } from '../sandbox/sandboxInbound';
 import { createSandboxPublicRouter, createTwilioSandboxRouter } from '../sandbox/twilioSandbox';
 import { adminRouter } from './admin';
+import { loadTemplates } from '../activities/sms';
+import { renderMessage } from '../domain/messages/render';
 import { codecServerRouter } from './codecServer';
 import { payloadCodecOf } from '../temporal/dataConverter';
 import { requireBearerKey } from './auth';
@@ -64,6 +66,7 @@ export function apiRouters(config: AppConfig, gateways: ApiGateways, logger: Log
       auth,
       defaultCountry: env.DEFAULT_COUNTRY,
       defaultTimezone: config.defaultTimezone,
+      textTestMessages: env.HL7_TEXT_TEST_MESSAGES === 'true',
       logger,
     }),
     fhirRouter({
@@ -73,7 +76,17 @@ export function apiRouters(config: AppConfig, gateways: ApiGateways, logger: Log
       defaultTimezone: config.defaultTimezone,
       logger,
     }),
-    twilioWebhooksRouter({ port, authToken: twilioAuthToken, publicBaseUrl: config.publicBaseUrl, logger }),
+    twilioWebhooksRouter({
+      port,
+      authToken: twilioAuthToken,
+      publicBaseUrl: config.publicBaseUrl,
+      logger,
+      mediaOnlyAnswer: renderMessage(
+        'MEDIA_NOT_SUPPORTED',
+        { customerName: env.CUSTOMER_NAME },
+        loadTemplates(env.MESSAGE_TEMPLATES_FILE),
+      ).body,
+    }),
   ];
   if (config.sandbox) routers.push(sandboxRouter(config, logger));
   const codec = payloadCodecOf(config);

@@ -61,6 +61,7 @@ export async function startApi(config: AppConfig, client: Client): Promise<ApiSe
             gateway: gateways.appointments,
             defaultCountry: config.env.DEFAULT_COUNTRY,
             defaultTimezone: config.defaultTimezone,
+            textTestMessages: config.env.HL7_TEXT_TEST_MESSAGES === 'true',
             logger,
           }),
       });

@@ -49,11 +49,13 @@ export interface ConversationPort {
 
 export interface TwilioWebhooksDeps {
   port: ConversationPort;
-  /** The token of the account that signs: TWILIO_AUTH_TOKEN, or SANDBOX_AUTH_TOKEN in sandbox mode. */
+  /** The token of the account that signs: TWILIO_AUTH_TOKEN, or the sandbox account's in sandbox mode. */
   authToken: string;
   /** PUBLIC_BASE_URL without a trailing slash: the origin (and path prefix) Twilio calls and signs. */
   publicBaseUrl: string;
   logger: Logger;
+  /** The text answering a picture or other media sent without text (MEDIA_NOT_SUPPORTED); none: routed as empty. */
+  mediaOnlyAnswer?: string;
 }
 
 export const TWILIO_INBOUND_PATH = '/v1/twilio/inbound';
@@ -70,7 +72,15 @@ export const twilioInboundForm = z.object({
   To: address,
   // Never refused (that would lose the reply): kept to Twilio's longest Body, so no request can make a
   // reply cost more than a real one. MMS without text has no Body at all.
-  Body: z.string().transform((body) => body.slice(0, MAX_REPLY_CHARACTERS)),
+  Body: z
+    .string()
+    .optional()
+    .transform((body) => (body ?? '').slice(0, MAX_REPLY_CHARACTERS)),
+  // An MMS: its media are never read (only text replies are), but a picture alone gets an answer.
+  NumMedia: z
+    .string()
+    .optional()
+    .transform((n) => (n && /^\d{1,3}$/.test(n) ? Number(n) : 0)),
 });
 
 /** The fields we use of Twilio's message status callback. */
@@ -96,7 +106,13 @@ const statusCallbackQuery = z.object({ appointmentId: ehrIdentifier.optional() }
 /** The empty TwiML answer: replies go out through the REST API from the workflow, so this webhook stays fast. */
 const EMPTY_TWIML = new twilio.twiml.MessagingResponse().toString();
 
-export function twilioWebhooksRouter({ port, authToken, publicBaseUrl, logger }: TwilioWebhooksDeps): Router {
+export function twilioWebhooksRouter({
+  port,
+  authToken,
+  publicBaseUrl,
+  logger,
+  mediaOnlyAnswer,
+}: TwilioWebhooksDeps): Router {
   const log = logger.child({ component: 'twilio-webhooks' });
   const verified = requireTwilioSignature(authToken, publicBaseUrl.replace(/\/+$/, ''), log);
   const router = Router();
@@ -105,6 +121,14 @@ export function twilioWebhooksRouter({ port, authToken, publicBaseUrl, logger }:
 
   router.post(TWILIO_INBOUND_PATH, form, verified, async (req, res) => {
     const sms = parseForm(twilioInboundForm, req);
+    if (sms.NumMedia > 0 && sms.Body.trim() === '' && mediaOnlyAnswer !== undefined) {
+      // Nothing to route (a picture is no reply): Twilio sends the TwiML message back to the sender.
+      log.info({ messageSid: sms.MessageSid, outcome: 'media_only_answered' }, 'inbound media without text');
+      const twiml = new twilio.twiml.MessagingResponse();
+      twiml.message(mediaOnlyAnswer);
+      res.status(200).type('text/xml').send(twiml.toString());
+      return;
+    }
     try {
       await port.deliverInbound({
         messageSid: sms.MessageSid,

@@ -239,6 +239,10 @@ export const envFields = z.object({
     .min(1_024)
     .max(16 * 1024 * 1024)
     .default(1024 * 1024),
+  // MSH-11 T (training) or D (debugging) messages are recorded but text nobody unless this is true.
+  HL7_TEXT_TEST_MESSAGES: optionalString.pipe(
+    z.enum(['true', 'false'], { message: 'must be true or false' }).optional(),
+  ),
   HL7_MLLP_TLS_CERT_PATH: optionalString,
   HL7_MLLP_TLS_KEY_PATH: optionalString,
   HL7_MLLP_TLS_CLIENT_CA_PATH: optionalString,

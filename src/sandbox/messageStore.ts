@@ -41,7 +41,8 @@ const SENT_STATUSES: ReadonlySet<SandboxMessageStatus> = new Set([
   'read',
 ]);
 
-export type SandboxMessageDirection = 'outbound-api' | 'inbound';
+/** Twilio's directions: sent through the API, sent as a TwiML answer to an inbound text, received. */
+export type SandboxMessageDirection = 'outbound-api' | 'outbound-reply' | 'inbound';
 
 export interface SandboxMessage {
   /** `SM` + 32 hex, like Twilio's SMS sids. */
@@ -96,7 +97,7 @@ const messageLine = z.object({
   sentAt: z.string().optional(),
   messagingServiceSid: z.string().optional(),
   statusCallback: z.string().optional(),
-  direction: z.enum(['outbound-api', 'inbound']),
+  direction: z.enum(['outbound-api', 'outbound-reply', 'inbound']),
   numSegments: z.number().int().nonnegative(),
   errorCode: z.number().int().optional(),
 });

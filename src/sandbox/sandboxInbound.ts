@@ -39,6 +39,11 @@ export const sandboxInboundRequest = z.object({
   /** Kept as typed: spaces and case are the reply parser's business. */
   body: z.string().max(MAX_REPLY_CHARACTERS),
   to: e164.optional(),
+  /** Media URLs: the text arrives as an MMS (NumMedia, MediaUrl0…), as a picture from a phone would. */
+  media: z
+    .array(z.url({ protocol: /^https?$/ }))
+    .max(10)
+    .optional(),
 });
 
 export interface SandboxInboundResult {
@@ -66,7 +71,7 @@ export function sandboxInboundRouter(deps: SandboxInboundDeps): Router {
       }));
       throw new HttpError(400, 'invalid_inbound', `${details.length} invalid field(s)`, details);
     }
-    const { from, body } = parsed.data;
+    const { from, body, media = [] } = parsed.data;
     const to = parsed.data.to ?? sandboxNumber;
 
     // Recorded first, so the virtual phone lists the patient's text before any reply the workflow sends.
@@ -77,7 +82,8 @@ export function sandboxInboundRouter(deps: SandboxInboundDeps): Router {
       Body: body,
       From: from,
       MessageSid: message.sid,
-      NumMedia: '0',
+      NumMedia: String(media.length),
+      ...Object.fromEntries(media.map((url, i) => [`MediaUrl${i}`, url])),
       NumSegments: String(message.numSegments),
       SmsMessageSid: message.sid,
       SmsSid: message.sid,
@@ -102,8 +108,19 @@ export function sandboxInboundRouter(deps: SandboxInboundDeps): Router {
         body: new URLSearchParams(params),
         signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
       });
-      await response.arrayBuffer(); // drain, so the connection is released
       status = response.status;
+      // Twilio sends a TwiML <Message> answer back to the sender: so does the sandbox.
+      const answers = status === 200 ? twimlMessages(await response.text()) : [];
+      if (status !== 200) await response.arrayBuffer(); // drain, so the connection is released
+      for (const answer of answers) {
+        await store.add({
+          from: to,
+          to: from,
+          body: answer,
+          direction: 'outbound-reply',
+          status: 'delivered',
+        });
+      }
     } catch (err) {
       log.warn(
         { messageSid: message.sid, outcome: 'webhook_unreachable', err },
@@ -134,4 +151,19 @@ export function sandboxInboundRouter(deps: SandboxInboundDeps): Router {
   });
 
   return router;
+}
+
+const XML_ENTITIES: Readonly<Record<string, string>> = {
+  '&amp;': '&',
+  '&lt;': '<',
+  '&gt;': '>',
+  '&quot;': '"',
+  '&apos;': "'",
+};
+
+/** The bodies of a TwiML response's <Message> verbs (our webhook writes them with the twilio SDK). */
+export function twimlMessages(twiml: string): string[] {
+  return [...twiml.matchAll(/<Message(?:\s[^>]*)?>([\s\S]*?)<\/Message>/g)].map((m) =>
+    (m[1] ?? '').replace(/&(amp|lt|gt|quot|apos);/g, (entity) => XML_ENTITIES[entity] ?? entity),
+  );
 }

@@ -20,10 +20,17 @@ export const EHR_EVENT_TYPES = [
 export type EhrEventType = (typeof EHR_EVENT_TYPES)[number];
 
 /**
- * Why the patient's phone cannot be texted: none given, unparseable, masked (***-***-1234), or a
- * number that is not a mobile (a landline, toll-free). The appointment is recorded all the same.
+ * Why the patient's phone cannot be texted: none given, unparseable, masked (***-***-1234), a
+ * number that is not a mobile (a landline, toll-free), or a message from a training or debugging
+ * feed (HL7 MSH-11 T/D), whose numbers are never texted. The appointment is recorded all the same.
  */
-export const PHONE_PROBLEMS = ['NO_PHONE', 'INVALID_PHONE', 'MASKED_PHONE', 'NOT_MOBILE'] as const;
+export const PHONE_PROBLEMS = [
+  'NO_PHONE',
+  'INVALID_PHONE',
+  'MASKED_PHONE',
+  'NOT_MOBILE',
+  'TEST_MESSAGE',
+] as const;
 export type PhoneProblem = (typeof PHONE_PROBLEMS)[number];
 
 /** Why a recorded appointment gets no texts: its phone, or a time already past when the EHR sent it. */

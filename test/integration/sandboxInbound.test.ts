@@ -88,7 +88,13 @@ beforeAll(async () => {
     readiness,
     routers: [
       wiretap,
-      twilioWebhooksRouter({ port, authToken: SANDBOX_TEST_AUTH_TOKEN, publicBaseUrl, logger: quiet }),
+      twilioWebhooksRouter({
+        port,
+        authToken: SANDBOX_TEST_AUTH_TOKEN,
+        publicBaseUrl,
+        logger: quiet,
+        mediaOnlyAnswer: 'Clinic: texts only, please',
+      }),
       sandboxInboundRouter({
         store,
         apiOrigin,
@@ -190,6 +196,23 @@ describe('POST /v1/sandbox/inbound', () => {
       },
     ]);
     expect(port.inbound.find((sms) => sms.from === from)?.to).toBe('+15005550010');
+  });
+
+  test('a picture without text: sent as an MMS, answered by the webhook’s TwiML, which the phone receives', async () => {
+    const from = nextNumber();
+    await request(apiOrigin)
+      .post('/v1/sandbox/inbound')
+      .send({ from, body: '', media: ['https://example.org/cat.jpg'] })
+      .expect(202);
+    expect(port.inbound.filter((sms) => sms.from === from)).toEqual([]);
+    expect(await store.list({ to: from })).toEqual([
+      expect.objectContaining({
+        from: SANDBOX_FROM_NUMBER,
+        to: from,
+        body: 'Clinic: texts only, please',
+        direction: 'outbound-reply',
+      }),
+    ]);
   });
 
   test('when the webhook cannot hand the reply over (503), the sandbox answers 502 with that status', async () => {

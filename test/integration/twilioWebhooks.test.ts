@@ -77,12 +77,18 @@ function inboundForm(body: string, sid = nextSid()): Record<string, string> {
 const sign = (url: string, params: Record<string, string>, token = AUTH_TOKEN): string =>
   twilio.getExpectedTwilioSignature(token, url, params);
 
-function appWith(port: ConversationPort, log: Logger = quiet): Express {
+function appWith(port: ConversationPort, log: Logger = quiet, mediaOnlyAnswer?: string): Express {
   return createApp({
     logger: log,
     readiness: async () => ({ ready: true, temporal: 'reachable', worker: 'polling' }),
     routers: [
-      twilioWebhooksRouter({ port, authToken: AUTH_TOKEN, publicBaseUrl: PUBLIC_BASE_URL, logger: log }),
+      twilioWebhooksRouter({
+        port,
+        authToken: AUTH_TOKEN,
+        publicBaseUrl: PUBLIC_BASE_URL,
+        logger: log,
+        ...(mediaOnlyAnswer === undefined ? {} : { mediaOnlyAnswer }),
+      }),
     ],
   });
 }
@@ -126,6 +132,47 @@ describe('POST /v1/twilio/inbound', () => {
       .send(form)
       .expect(200);
     expect(port.inbound.map((sms) => sms.body)).toEqual(['']);
+  });
+
+  test('a picture without text (no Body field at all) gets the "texts only" TwiML answer and routes nothing', async () => {
+    const port = new RecordingPort();
+    const { Body: _none, ...form } = {
+      ...inboundForm(''),
+      NumMedia: '2',
+      MediaUrl0: 'https://api.twilio.com/media/cat.jpg',
+      MediaUrl1: 'https://api.twilio.com/media/dog.jpg',
+      MediaContentType0: 'image/jpeg',
+    };
+    const res = await request(appWith(port, quiet, 'Clinic: we can only read text & "replies"'))
+      .post('/v1/twilio/inbound')
+      .type('form')
+      .set('X-Twilio-Signature', sign(INBOUND_URL, form))
+      .send(form)
+      .expect(200);
+    expect(res.headers['content-type']).toMatch(/^text\/xml/);
+    expect(res.text).toBe(
+      '<?xml version="1.0" encoding="UTF-8"?><Response><Message>Clinic: we can only read text &amp; "replies"</Message></Response>',
+    );
+    expect(port.inbound).toEqual([]);
+  });
+
+  test('a picture with a caption is an ordinary reply; short-code and add-on fields are ignored', async () => {
+    const port = new RecordingPort();
+    const form = {
+      ...inboundForm('yes'),
+      NumMedia: '1',
+      MediaUrl0: 'https://api.twilio.com/media/cat.jpg',
+      AddOns: '{"status":"successful","results":{}}',
+      ToCountry: 'US',
+      To: '55555',
+    };
+    await request(appWith(port, quiet, 'texts only'))
+      .post('/v1/twilio/inbound')
+      .type('form')
+      .set('X-Twilio-Signature', sign(INBOUND_URL, form))
+      .send(form)
+      .expect(200, EMPTY_TWIML);
+    expect(port.inbound.map((sms) => [sms.body, sms.to])).toEqual([['yes', '55555']]);
   });
 
   test('a forged signature is refused with 403 and the port sees nothing', async () => {

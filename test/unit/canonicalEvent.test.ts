@@ -235,9 +235,9 @@ describe('parseCanonicalEvent: missing and mistyped fields', () => {
     const problems = expectProblems({
       ...minimalBody(),
       appointment_datetime: '2026-02-30T10:00:00',
-      patient_id: 'has space',
+      appointment_id: 'has space',
     });
-    expect(fieldsOf(problems)).toEqual(['appointment_datetime', 'patient_id']);
+    expect(fieldsOf(problems)).toEqual(['appointment_datetime', 'appointment_id']);
   });
 
   it('never reports the same problem twice', () => {
@@ -517,9 +517,15 @@ describe('parseCanonicalEvent: identifiers and language', () => {
     },
   );
 
-  it('rejects a patient_id with a slash or a space', () => {
-    expect(fieldsOf(expectProblems({ ...minimalBody(), patient_id: 'P/7' }))).toEqual(['patient_id']);
-    expect(fieldsOf(expectProblems({ ...minimalBody(), patient_id: 'P 7' }))).toEqual(['patient_id']);
+  // Patient ids only go back to the EHR (never into workflow ids or paths): masked or spaced ids are kept.
+  it('keeps a patient_id with a slash, a space or a mask; refuses control characters', () => {
+    for (const id of ['P/7', 'P 7', '*', 'MRN^123']) {
+      expect(expectEvent({ ...minimalBody(), patient_id: id }).patient.id).toBe(id);
+    }
+    expect(fieldsOf(expectProblems({ ...minimalBody(), patient_id: 'P\u00007' }))).toEqual(['patient_id']);
+    expect(fieldsOf(expectProblems({ ...minimalBody(), patient_id: 'x'.repeat(129) }))).toEqual([
+      'patient_id',
+    ]);
   });
 
   it('accepts identifiers with letters, digits and . _ : @ - up to 128 characters', () => {

@@ -434,14 +434,13 @@ describe('messages we refuse, and how', () => {
     ]);
   });
 
-  test('missing SCH and PID segments are segment errors (100); a missing MSH-10 is 101', () => {
+  test('a missing SCH segment is a segment error (100); a missing MSH-10 is 101', () => {
     const refused = expectRefused(map('MSH|^~\\&|EPIC|VALLEY|SMS|VALLEY|20261201083000||SIU^S12||P|2.5.1'));
     expect(refused.code).toBe('AE');
     expect(refused.controlId).toBeUndefined();
     expect(refused.errors.map((e) => [e.segment, e.field, e.hl7ErrorCode])).toEqual([
       ['MSH', 10, 101],
       ['SCH', undefined, 100],
-      ['PID', undefined, 100],
     ]);
   });
 
@@ -587,5 +586,68 @@ describe('cancellations and no-shows without timing (issue 10.11)', () => {
       withSegment(withTrigger(EPIC_S12, 'S15'), 'SCH', 'SCH||4567890^EPIC|||||||30|MIN|^^30^2026AB'),
     );
     expect(expectRefused(map(bad)).code).toBe('AE');
+  });
+});
+
+describe('what real feeds send (issue 12.2)', () => {
+  test('no PID at all (the SIU patient group is optional): recorded without a patient or number, warned', () => {
+    const accepted = expectOk(map(cr(withSegment(EPIC_S12, 'PID', null))));
+    expect(accepted.event.patient).toEqual({ id: '', language: 'en', phoneProblem: 'NO_PHONE' });
+    expect(accepted.warnings).toEqual([
+      expect.objectContaining({ segment: 'PID', field: 13, hl7ErrorCode: 0 }),
+    ]);
+  });
+
+  test('a masked PID-3 ("*", as de-identified feeds send it) is still a patient id', () => {
+    const masked = withSegment(EPIC_S12, 'PID', 'PID|1|*|*^^^EPIC^MRN||*^*^^^^^L||*|F||||||||||*');
+    const accepted = expectOk(map(cr(masked)));
+    expect(accepted.event.patient).toMatchObject({ id: '*', phoneProblem: 'NO_PHONE' });
+  });
+
+  test.each(['T', 'D', 'T^A'])(
+    'MSH-11 %s (training/debugging): recorded, never texted, warned at MSH-11',
+    (id) => {
+      const test = EPIC_S12.map((seg) =>
+        seg.startsWith('MSH|') ? seg.replace('|900001|P|', `|900001|${id}|`) : seg,
+      );
+      const accepted = expectOk(map(cr(test)));
+      expect(accepted.event.patient.phone).toBeUndefined();
+      expect(accepted.event.patient.phoneProblem).toBe('TEST_MESSAGE');
+      expect(accepted.warnings).toEqual([
+        expect.objectContaining({ segment: 'MSH', field: 11, hl7ErrorCode: 0 }),
+      ]);
+      // HL7_TEXT_TEST_MESSAGES=true lets a test feed text (a pilot with staff phones).
+      const allowed = expectOk(mapSiuMessage(cr(test), { ...context, textTestMessages: true }));
+      expect(allowed.event.patient.phone).toBe('+13035550142');
+    },
+  );
+
+  test('HL7 nulls ("") read as absent: no location, no provider, no language', () => {
+    const nulls = withSegment(
+      withSegment(withSegment(EPIC_S12, 'AIL', 'AIL|1|A|""'), 'AIP', 'AIP|1|A|""'),
+      'PV1',
+      null,
+    ).map((seg) => (seg.startsWith('PID|') ? seg.replace('||es^Spanish^ISO639', '||""') : seg));
+    const { event } = expectOk(map(cr(nulls)));
+    expect(event.location).toBeUndefined();
+    expect(event.provider?.id).toBeUndefined();
+    expect(event.patient.language).toBe('en');
+  });
+
+  test('SCH-25 contradicting the trigger: the trigger wins (an S15 saying "Booked" is a cancellation)', () => {
+    expect(expectOk(map(cr(withTrigger(EPIC_S12, 'S15')))).event.eventType).toBe('CANCELED');
+    const arrived = withTrigger(EPIC_S12, 'S14').map((seg) =>
+      seg.replace('|||||||||Booked', '|||||||||ARRIVED'),
+    );
+    expect(expectOk(map(cr(arrived))).event.eventType).toBe('MODIFIED');
+  });
+
+  test('a Z-segment anywhere, a 12-digit timestamp and trailing spaces read as if absent', () => {
+    const zs = [...EPIC_S12.slice(0, 2), 'ZCS|1|OR|ROOM 4', ...EPIC_S12.slice(2)].map((seg) =>
+      seg.startsWith('MSH|') ? `${seg.replace('20261201083000', '202612010830')}  ` : seg,
+    );
+    const { event } = expectOk(map(cr(zs)));
+    expect(event.eventAt).toBe('2026-12-01T15:30:00.000Z');
+    expect(event.start).toBe('2026-12-04T16:30:00.000Z');
   });
 });

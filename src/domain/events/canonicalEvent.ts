@@ -32,6 +32,14 @@ export const ehrIdentifier = z
   .max(128, 'must be at most 128 characters')
   .regex(/^[A-Za-z0-9._:@-]+$/, 'may contain only letters, digits and . _ : @ -');
 
+/** Patient ids only go back to the EHR in callbacks (never into ids or paths): any printable text. */
+export const patientIdentifier = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(128, 'must be at most 128 characters')
+  .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters');
+
 const LOCAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/;
 
 export const canonicalEventSchema = z.object({
@@ -53,7 +61,7 @@ export const canonicalEventSchema = z.object({
     .optional(),
   appointment_timezone: z.string().trim().min(1, 'is required').optional(),
   appointment_location: optionalText(200),
-  patient_id: ehrIdentifier,
+  patient_id: patientIdentifier,
   patient_first_name: optionalText(100),
   patient_last_name: optionalText(100),
   // Optional: without a number that can be texted the appointment is recorded with the reason.

@@ -84,7 +84,15 @@ export interface SiuMappingContext {
   defaultTimezone: string;
   /** ISO instant of receipt; the event time when MSH-7 is absent. */
   receivedAt: string;
+  /** HL7_TEXT_TEST_MESSAGES: whether MSH-11 T (training) and D (debugging) messages text patients. */
+  textTestMessages?: boolean;
 }
+
+/** MSH-11 processing ids of feeds that must never text a real patient (HL7 table 0103). */
+const TEST_PROCESSING_IDS = new Set(['T', 'D']);
+
+/** Stands in for PID-3 while an SIU without its (optional) PID group is validated; recorded as ''. */
+const NO_PATIENT_ID = 'no-pid';
 
 // MLLP start block (0x0B) and end block (0x1C), for bodies posted with their framing still on; and a BOM.
 const FRAMING_CHARACTERS = new Set(['\u000b', '\u001c', '\ufeff']);
@@ -248,14 +256,17 @@ function mapAppointment(message: Message, header: Hl7Header, context: SiuMapping
     );
   }
   const sch = requiredSegment(message, 'SCH', problems);
-  const pid = requiredSegment(message, 'PID', problems);
+  // The patient group of an SIU is optional: without a PID the appointment is recorded, untextable.
+  const pid = segmentsNamed(message, 'PID')[0];
   const appointmentId = sch && readAppointmentId(sch, problems);
   const eventType = SIU_TRIGGER_EVENTS[header.triggerEvent];
   // A cancellation or no-show may come without timing (S15/S17/S26 often do): the workflow has it.
   const timeOptional = eventType !== undefined && UNTIMED_EVENT_TYPES.includes(eventType);
   const start = sch && readStart(message, sch, context.defaultTimezone, problems, timeOptional);
   const eventTime = readEventTime(message, context.defaultTimezone, problems);
-  const patient = pid && readPatientKeys(pid, context.defaultCountry, problems);
+  const patient = pid
+    ? readPatientKeys(pid, context.defaultCountry, problems)
+    : { id: NO_PATIENT_ID, phone: { ok: false, problem: 'NO_PHONE' } as const };
   if (problems.length > 0 || !appointmentId || start === undefined || !patient) {
     return reject('AE', header, problems);
   }
@@ -300,9 +311,14 @@ function mapAppointment(message: Message, header: Hl7Header, context: SiuMapping
       ? { ...parsed.event, start: start.value.instant }
       : parsed.event;
   // PID-13's own reading says why there is no number (the canonical parser saw none at all).
-  const event = patient.phone.ok
-    ? timed
-    : { ...timed, patient: { ...withoutPhone(timed.patient), phoneProblem: patient.phone.problem } };
+  const testFeed =
+    TEST_PROCESSING_IDS.has((header.processingId[0] ?? '').toUpperCase()) && !context.textTestMessages;
+  const phone: PhoneReading = testFeed ? { ok: false, problem: 'TEST_MESSAGE' } : patient.phone;
+  const patientOfEvent = {
+    ...(phone.ok ? timed.patient : { ...withoutPhone(timed.patient), phoneProblem: phone.problem }),
+    ...(pid ? {} : { id: '' }),
+  };
+  const event = { ...timed, patient: patientOfEvent };
   return {
     ok: true,
     event,
@@ -420,6 +436,11 @@ const UNTEXTABLE_WARNINGS: Readonly<Record<string, { field?: number; segment: st
     segment: 'SCH',
     field: 11,
     message: 'recorded; no texts: the appointment start has passed',
+  },
+  TEST_MESSAGE: {
+    segment: 'MSH',
+    field: 11,
+    message: 'recorded; no texts: a training or debugging message (MSH-11 T or D)',
   },
 };
 

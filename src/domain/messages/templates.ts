@@ -40,6 +40,7 @@ export const MESSAGE_KINDS = [
   'OPTED_OUT',
   'OPTED_IN',
   'DISAMBIGUATE',
+  'MEDIA_NOT_SUPPORTED',
 ] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
@@ -279,6 +280,8 @@ const ENGLISH_TEMPLATES: KindTemplates = {
   OPTED_OUT: `{{customerName}}: You are unsubscribed and will get no more texts. Reply START to resubscribe. ${EN.questions}`,
   OPTED_IN: `{{customerName}}: You are subscribed to appointment texts. ${EN.optOut} Reply HELP for help. ${EN.questions} ${EN.rates}`,
   DISAMBIGUATE: `{{customerName}}: ${EN.greeting}, you have more than one upcoming appointment{{#choices}}: {{choices}}{{/choices}}. Reply with the number of the one you mean. ${EN.questions}`,
+  // The webhook's own answer to a picture or other media without text (issue 12.6).
+  MEDIA_NOT_SUPPORTED: `{{customerName}}: Sorry, we can only read text replies, not pictures or other media. Please reply with text. ${EN.questions}`,
 };
 
 // Spanish wording deliberately avoids á/í/ó/ú (not in GSM-7) so texts stay in the cheaper encoding.
@@ -315,6 +318,7 @@ const SPANISH_TEMPLATES: KindTemplates = {
   OPTED_OUT: `{{customerName}}: Se ha dado de baja y ya no le enviaremos mensajes. Responda START para volver a suscribirse. ${ES.questions}`,
   OPTED_IN: `{{customerName}}: Se ha suscrito a mensajes de citas. ${ES.optOut} Responda AYUDA para ayuda. ${ES.questions} ${ES.rates}`,
   DISAMBIGUATE: `{{customerName}}: ${ES.greeting}, tiene varias citas pendientes{{#choices}}: {{choices}}{{/choices}}. Responda 1, 2, etc. para elegir la cita. ${ES.questions}`,
+  MEDIA_NOT_SUPPORTED: `{{customerName}}: Lo sentimos, solo podemos leer respuestas de texto, no fotos ni otros archivos. Responda con texto. ${ES.questions}`,
 };
 
 export const DEFAULT_TEMPLATES: TemplateCatalog = { en: ENGLISH_TEMPLATES, es: SPANISH_TEMPLATES };
