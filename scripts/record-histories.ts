@@ -8,7 +8,6 @@
  * with their event counts and encoded sizes. Re-record only as the README's "Replay tests" says.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils';
@@ -17,6 +16,7 @@ import { ConversationGateway } from '../src/ingest/conversationGateway';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { phoneWorkflowId } from '../src/ingest/phoneIds';
+import { historyToJson } from '../src/tools/historyJson';
 import {
   appointmentViewQuery,
   appointmentWorkflowId,
@@ -78,25 +78,9 @@ interface Scenario {
   body(run: Run): Promise<string>;
 }
 
-/**
- * History as proto3 JSON, the format of the Web UI's and `temporal workflow show --output json`'s
- * downloads. Not `historyToJSON` from @temporalio/common: with this lockfile each @temporalio
- * package has its own copy of protobufjs 8 (the hoisted one is grpc's 7), and that function
- * fails with "type must be a Type" (an instanceof across copies). So convert with the protobufjs
- * copy that @temporalio/proto's own types were built with.
- */
-function historyToJson(history: History): string {
-  const fromProto = createRequire(require.resolve('@temporalio/proto'));
-  const protojson = fromProto('protobufjs/ext/protojson') as {
-    toJson(type: unknown, message: unknown): unknown;
-  };
-  const root = fromProto('./json-module') as {
-    lookupType(name: string): { fromObject(object: unknown): unknown };
-  };
-  const type = root.lookupType('temporal.api.history.v1.History');
-  const json = JSON.stringify(protojson.toJson(type, type.fromObject(history)), null, 2);
-  // Failure stack traces name this checkout's absolute path; replay never reads them.
-  return json.split(PROJECT_ROOT).join('<project>');
+/** Failure stack traces name this checkout's absolute path; replay never reads them. */
+function portableHistoryJson(history: History): string {
+  return historyToJson(history).split(PROJECT_ROOT).join('<project>');
 }
 
 function check(condition: boolean, message: string): void {
@@ -275,7 +259,7 @@ interface Recorded {
 
 function writeHistory(name: string, history: History): Recorded {
   const file = path.join(OUT_DIR, `${name}.json`);
-  writeFileSync(file, `${historyToJson(history)}\n`);
+  writeFileSync(file, `${portableHistoryJson(history)}\n`);
   const bytes = temporal.api.history.v1.History.encode(history).finish().length;
   return { file, events: history.events?.length ?? 0, bytes };
 }

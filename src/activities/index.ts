@@ -18,6 +18,11 @@ import { createSnapshotStore } from './snapshots';
 import type { SnapshotStore } from './snapshots/port';
 import { createTwilioClient, sandboxTwilioBaseUrl, twilioSender, type Twilio } from './twilioClient';
 import type { TemplateCatalog } from '../domain/messages/templates';
+import {
+  createFhirReferenceActivities,
+  fhirActivitySettings,
+  type FhirActivitySettings,
+} from './fhirReferences';
 
 export interface ActivityDeps {
   twilio: Twilio;
@@ -31,6 +36,8 @@ export interface ActivityDeps {
   ehrCallback: { url: string; secret: string };
   /** For activities that talk to other workflows (the phone conversation). */
   temporal: { client: Client; taskQueue: string; phoneIdKey: string };
+  /** FHIR references read from the EHR (FHIR_BASE_URL); absent: the FHIR ingest activities cannot run. */
+  fhir?: FhirActivitySettings;
   logger: Logger;
 }
 
@@ -64,6 +71,7 @@ export function activityDepsFromConfig(config: AppConfig): ActivityDeps {
       taskQueue: env.TEMPORAL_TASK_QUEUE,
       phoneIdKey: config.phoneIdKey,
     },
+    fhir: fhirActivitySettings(config),
     logger: rootLogger,
   };
 }
@@ -101,6 +109,7 @@ export function createActivities(deps: ActivityDeps) {
       customerCode: deps.customerCode,
       logger: deps.logger,
     }),
+    ...createFhirReferenceActivities({ settings: deps.fhir, temporal: deps.temporal, logger: deps.logger }),
   };
 }
 

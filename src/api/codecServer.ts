@@ -2,10 +2,10 @@
  * The codec server (Temporal's contract): `POST /codec/decode` and `POST /codec/encode` take
  * `{"payloads":[{"metadata":{…base64},"data":base64}]}` and answer the same shape, so the Temporal
  * Web UI and `temporal` CLI show decrypted payloads to operators. Only an authenticated operator
- * is answered: `Authorization: Bearer <OPERATOR_TOKEN>`, or the session cookie `POST /codec/sign-in`
- * sets (what a browser on the Web UI sends with "include cross-origin credentials"). Browsers are
- * answered from the configured Web UI origins only (CORS). Each call is logged with who made it and
- * how many payloads, never their content.
+ * is answered: `Authorization: Bearer <OPERATOR_TOKEN>`, the session cookie `POST /codec/sign-in`
+ * sets (what a browser on the Web UI sends with "include cross-origin credentials"), or a signed-in
+ * operator console session (`isOperator`). Browsers are answered from the configured Web UI origins
+ * only (CORS). Each call is logged with who made it and how many payloads, never their content.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
@@ -31,6 +31,8 @@ export interface CodecServerDeps {
   secureCookies: boolean;
   logger: Logger;
   now?: () => number;
+  /** A signed-in operator console session counts as an operator too (src/api/admin). */
+  isOperator?: (req: Request) => boolean;
 }
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
@@ -83,8 +85,9 @@ export function codecServerRouter(deps: CodecServerDeps): Router {
   };
   router.use(CODEC_PATH, cors);
 
-  /** Who is calling: 'token' or 'session'; undefined when not an operator. */
-  const operatorOf = (req: Request): 'token' | 'session' | undefined => {
+  /** Who is calling: 'token', 'session' or 'console'; undefined when not an operator. */
+  const operatorOf = (req: Request): 'token' | 'session' | 'console' | undefined => {
+    if (deps.isOperator?.(req)) return 'console';
     if (!deps.operatorToken || !sessions) return undefined;
     const header = req.get('authorization') ?? '';
     if (header.startsWith('Bearer ') && sameSecret(header.slice(7).trim(), deps.operatorToken))

@@ -2,11 +2,18 @@
  * POST /v1/ehr/fhir (ARCHITECTURE §3): a FHIR R4 Appointment, alone with contained resources or in a Bundle,
  * handed to the appointment's workflow like /v1/ehr/events (202, or 200 for a duplicate). Anything refused is
  * answered the FHIR way: an OperationOutcome (application/fhir+json) listing every problem.
+ * With FHIR_BASE_URL, an Appointment whose Patient, Practitioner or Location is only referenced is handed to
+ * the FHIR ingest workflow instead, which reads them from the EHR first: 202 with `resolving: true`.
  */
 import { untextableReasonOf } from '../domain/appointment/textability';
 import express, { Router, type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
-import { mapFhirAppointment, operationOutcome } from '../domain/fhir/appointmentMapping';
+import {
+  mapFhirAppointment,
+  operationOutcome,
+  type UnresolvedReferences,
+} from '../domain/fhir/appointmentMapping';
+import type { FhirIngestPort } from '../fhir/ingestStarter';
 import {
   TemporalUnavailableError,
   UNKNOWN_APPOINTMENT,
@@ -14,6 +21,7 @@ import {
   type AppointmentGateway,
 } from '../ingest/appointmentGateway';
 import type { Logger } from '../log';
+import { appointmentWorkflowId } from '../shared/appointment';
 import { BODY_LIMIT } from './app';
 import { HttpError } from './errors';
 
@@ -30,16 +38,19 @@ export interface FhirRouterDeps {
   defaultCountry: string;
   /** DEFAULT_TIMEZONE: texts show times in it unless the Appointment says otherwise. */
   defaultTimezone: string;
+  /** FHIR_BASE_URL and the starter of the ingest workflow; absent: references must come with the Appointment. */
+  references?: { ehrFhirBaseUrl: string; ingest: FhirIngestPort };
   logger: Logger;
 }
 
-type Issue = { code: OperationOutcomeIssue['code']; diagnostics: string; expression?: string };
+export type Issue = { code: OperationOutcomeIssue['code']; diagnostics: string; expression?: string };
 
 export function fhirRouter({
   gateway,
   auth,
   defaultCountry,
   defaultTimezone,
+  references,
   logger,
 }: FhirRouterDeps): Router {
   const log = logger.child({ component: 'fhir-ingest' });
@@ -61,20 +72,53 @@ export function fhirRouter({
     ]);
   };
 
+  const ingest = fhirIngest({ gateway, defaultCountry, defaultTimezone, references, log });
+
   router.post(FHIR_APPOINTMENT_PATH, auth, requireFhirJson, parseBody, async (req, res) => {
-    const mapped = mapFhirAppointment(req.body, {
+    const answer = await ingest(req.body, new Date().toISOString());
+    if (answer.ok) res.status(answer.status).json(answer.body);
+    else sendOutcome(res, 400, answer.issues);
+  });
+
+  router.use(FHIR_APPOINTMENT_PATH, fhirErrors(log));
+  return router;
+}
+
+/** What one Appointment (or Bundle) posted or notified came to: an answer body, or the problems. */
+export type FhirIngestAnswer =
+  { ok: true; status: 200 | 202; body: Record<string, unknown> } | { ok: false; issues: Issue[] };
+
+export interface FhirIngestDeps {
+  gateway: Pick<AppointmentGateway, 'submit'>;
+  defaultCountry: string;
+  defaultTimezone: string;
+  references?: FhirRouterDeps['references'];
+  log: Logger;
+}
+
+/**
+ * Maps a FHIR Appointment or Bundle and hands it over: to its appointment workflow (202, 200 when
+ * resent), or, when FHIR_BASE_URL is set and it only references what it needs, to the ingest
+ * workflow that reads those first (202 `resolving`). Temporal unavailable throws (503 at the route).
+ */
+export function fhirIngest({ gateway, defaultCountry, defaultTimezone, references, log }: FhirIngestDeps) {
+  return async (body: unknown, receivedAt: string): Promise<FhirIngestAnswer> => {
+    const mapped = mapFhirAppointment(body, {
       defaultCountry,
       defaultTimezone,
-      receivedAt: new Date().toISOString(),
+      receivedAt,
+      ...(references ? { ehrFhirBaseUrl: references.ehrFhirBaseUrl } : {}),
     });
+    if (references && mapped.unresolved) {
+      return startResolving(references.ingest, body, mapped.unresolved, receivedAt);
+    }
     if (!mapped.ok) {
       // Codes and element paths only: diagnostics may name references, and bodies hold patient data.
       log.warn(
         { issues: mapped.problems.map(({ code, expression }) => ({ code, expression })) },
         'FHIR appointment refused',
       );
-      sendOutcome(res, 400, mapped.problems);
-      return;
+      return { ok: false, issues: mapped.problems };
     }
     const result = await gateway.submit(mapped.event).catch((err: unknown) => {
       if (!(err instanceof UnknownAppointmentError)) throw err;
@@ -85,14 +129,16 @@ export function fhirRouter({
         { appointmentId: mapped.event.appointmentId },
         'FHIR appointment refused: untimed, unknown appointment',
       );
-      sendOutcome(res, 400, [
-        {
-          code: 'required',
-          diagnostics: `Appointment.start is required: ${UNKNOWN_APPOINTMENT}`,
-          expression: 'Appointment.start',
-        },
-      ]);
-      return;
+      return {
+        ok: false,
+        issues: [
+          {
+            code: 'required',
+            diagnostics: `Appointment.start is required: ${UNKNOWN_APPOINTMENT}`,
+            expression: 'Appointment.start',
+          },
+        ],
+      };
     }
     const untextable = untextableReasonOf(mapped.event, Date.now());
     log.info(
@@ -105,14 +151,41 @@ export function fhirRouter({
       },
       'FHIR appointment event accepted',
     );
-    res.status(result.duplicate ? 200 : 202).json({ ...result, ...(untextable ? { untextable } : {}) });
-  });
+    return {
+      ok: true,
+      status: result.duplicate ? 200 : 202,
+      body: { ...result, ...(untextable ? { untextable } : {}) },
+    };
+  };
 
-  router.use(FHIR_APPOINTMENT_PATH, fhirErrors(log));
-  return router;
+  /** The event waits in its ingest workflow for the EHR's resources; the sender is done (202, or 200 resent). */
+  async function startResolving(
+    ingest: FhirIngestPort,
+    resource: unknown,
+    unresolved: UnresolvedReferences,
+    receivedAt: string,
+  ): Promise<FhirIngestAnswer> {
+    const { appointmentId, eventId, references: pending } = unresolved;
+    const started = await ingest.start({ resource, references: pending, appointmentId, eventId, receivedAt });
+    log.info(
+      { appointmentId, eventId, references: pending.length, duplicate: started.duplicate },
+      'FHIR appointment event accepted: reading its references from the EHR',
+    );
+    return {
+      ok: true,
+      status: started.duplicate ? 200 : 202,
+      body: {
+        workflowId: appointmentWorkflowId(appointmentId),
+        appointmentId,
+        eventId,
+        duplicate: started.duplicate,
+        resolving: true,
+      },
+    };
+  }
 }
 
-function sendOutcome(res: Response, status: number, issues: readonly Issue[]): void {
+export function sendOutcome(res: Response, status: number, issues: readonly Issue[]): void {
   res.status(status).type('application/fhir+json').json(operationOutcome(issues));
 }
 
@@ -122,7 +195,7 @@ interface BodyParserError {
 }
 
 /** Errors on this route as OperationOutcomes: an integration engine speaking FHIR reads them in one place. */
-function fhirErrors(log: Logger): ErrorRequestHandler {
+export function fhirErrors(log: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     if (err instanceof TemporalUnavailableError) {
       // FHIR's "transient": the content is fine, the server could not process it now; try again later.

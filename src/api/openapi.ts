@@ -29,6 +29,12 @@ const submitResult = z.object({
   eventId: z.string(),
   duplicate: z.boolean(),
   untextable: untextable.optional(),
+  resolving: z
+    .literal(true)
+    .optional()
+    .describe(
+      'FHIR: the Appointment references resources the EHR holds (FHIR_BASE_URL); they are being read, then the event goes to the appointment',
+    ),
 });
 
 const errorBody = z.object({

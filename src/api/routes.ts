@@ -16,14 +16,17 @@ import { loopbackOnly } from '../sandbox/loopbackOnly';
 import { SandboxMessageStore } from '../sandbox/messageStore';
 import { sandboxInboundRouter } from '../sandbox/sandboxInbound';
 import { createSandboxPublicRouter, createTwilioSandboxRouter } from '../sandbox/twilioSandbox';
-import { adminRouter } from './admin';
+import { createVerifySandboxRouter, SANDBOX_VERIFY_SERVICE_SID } from '../sandbox/verifySandbox';
+import { adminLandingRouter, consoleSettingsOf, operatorConsoleFor } from './admin';
 import { loadTemplates } from '../activities/sms';
 import { renderMessage } from '../domain/messages/render';
 import { codecServerRouter } from './codecServer';
 import { payloadCodecOf } from '../temporal/dataConverter';
 import { requireBearerKey } from './auth';
 import { ehrEventsRouter } from './ehrEvents';
-import { fhirRouter } from './fhir';
+import { FhirIngestStarter } from '../fhir/ingestStarter';
+import { fhirRouter, type FhirRouterDeps } from './fhir';
+import { fhirNotificationsRouter } from './fhirNotifications';
 import { hl7Router } from './hl7';
 import { openApiRouter } from './openapi';
 import { twilioWebhooksRouter, type ConversationPort } from './twilioWebhooks';
@@ -31,6 +34,8 @@ import { twilioWebhooksRouter, type ConversationPort } from './twilioWebhooks';
 export interface ApiGateways {
   appointments: AppointmentGateway;
   conversations: ConversationGateway;
+  /** With FHIR_BASE_URL: starts the workflow that reads a FHIR Appointment's references from the EHR. */
+  fhirIngest?: FhirIngestStarter;
 }
 
 export function createGateways(config: AppConfig, client: Client): ApiGateways {
@@ -40,11 +45,27 @@ export function createGateways(config: AppConfig, client: Client): ApiGateways {
       submitTimeoutMs: config.env.TEMPORAL_SUBMIT_TIMEOUT_MS,
     }),
     conversations: new ConversationGateway(client, config.env.TEMPORAL_TASK_QUEUE, config.phoneIdKey),
+    ...(config.fhir
+      ? {
+          fhirIngest: new FhirIngestStarter(
+            client,
+            config.env.TEMPORAL_TASK_QUEUE,
+            config.env.TEMPORAL_SUBMIT_TIMEOUT_MS,
+          ),
+        }
+      : {}),
   };
 }
 
-export function apiRouters(config: AppConfig, gateways: ApiGateways, logger: Logger): Router[] {
+export function apiRouters(
+  config: AppConfig,
+  gateways: ApiGateways,
+  logger: Logger,
+  // Tests move the operator console's clock (session expiry, lock-outs).
+  options: { now?: () => number } = {},
+): Router[] {
   const { env } = config;
+  const operatorConsole = operatorConsoleFor(config, logger, options.now);
   const auth = requireBearerKey(config.ehrApiKeys);
   // The sandbox signs its webhooks with its own token, as Twilio signs with the account's.
   const twilioAuthToken = config.sandbox ? config.sandboxTwilioAuthToken : (env.TWILIO_AUTH_TOKEN ?? '');
@@ -54,9 +75,21 @@ export function apiRouters(config: AppConfig, gateways: ApiGateways, logger: Log
       await gateways.conversations.deliverStatus(status);
     },
   };
+  const fhirDeps: FhirRouterDeps = {
+    gateway: gateways.appointments,
+    auth,
+    defaultCountry: env.DEFAULT_COUNTRY,
+    defaultTimezone: config.defaultTimezone,
+    ...(config.fhir && gateways.fhirIngest
+      ? { references: { ehrFhirBaseUrl: config.fhir.baseUrl, ingest: gateways.fhirIngest } }
+      : {}),
+    logger,
+  };
   const routers: Router[] = [
     openApiRouter(),
-    adminRouter({
+    // The console's sign-in and its guard over everything under /admin, then its pages.
+    operatorConsole.router,
+    adminLandingRouter({
       sandbox: config.sandbox,
       ...(config.embeddedTemporal ? { temporalUiUrl: `http://localhost:${env.TEMPORAL_UI_PORT}` } : {}),
     }),
@@ -69,13 +102,9 @@ export function apiRouters(config: AppConfig, gateways: ApiGateways, logger: Log
       textTestMessages: env.HL7_TEXT_TEST_MESSAGES === 'true',
       logger,
     }),
-    fhirRouter({
-      gateway: gateways.appointments,
-      auth,
-      defaultCountry: env.DEFAULT_COUNTRY,
-      defaultTimezone: config.defaultTimezone,
-      logger,
-    }),
+    // Before fhirRouter: its error handler answers for everything under /v1/ehr/fhir.
+    fhirNotificationsRouter(fhirDeps),
+    fhirRouter(fhirDeps),
     twilioWebhooksRouter({
       port,
       authToken: twilioAuthToken,
@@ -98,6 +127,7 @@ export function apiRouters(config: AppConfig, gateways: ApiGateways, logger: Log
         allowedOrigins: config.codecCorsOrigins,
         secureCookies: config.publicBaseUrl.startsWith('https://'),
         logger,
+        isOperator: (req) => operatorConsole.isOperator(req),
       }),
     );
   }
@@ -113,6 +143,15 @@ function sandboxRouter(config: AppConfig, logger: Logger): Router {
   const store = SandboxMessageStore.inDataDir(config.dataDir);
   const router = Router();
   router.use(['/v1/sandbox', '/sandbox'], loopbackOnly); // /sandbox/twilio, /sandbox/ehr-callbacks
+  // Twilio Verify (the console's sign-in code) under the same prefix, before the Messages emulation 404s the rest.
+  router.use(
+    createVerifySandboxRouter({
+      store,
+      authToken: config.sandboxTwilioAuthToken,
+      serviceSid: consoleSettingsOf(config).verifyServiceSid ?? SANDBOX_VERIFY_SERVICE_SID,
+      logger,
+    }),
+  );
   router.use(
     createTwilioSandboxRouter({
       store,

@@ -28,6 +28,17 @@ export interface AppConfig {
   readonly apiInternalUrl: string;
   /** Web UI origins the codec server answers (CODEC_CORS_ORIGINS; the embedded Web UI's by default). */
   readonly codecCorsOrigins: readonly string[];
+  /** The EHR's FHIR API for references an Appointment does not carry (FHIR_*); undefined: they are refused. */
+  readonly fhir: FhirConfig | undefined;
+}
+
+export interface FhirConfig {
+  /** FHIR_BASE_URL without a trailing slash. */
+  readonly baseUrl: string;
+  readonly scope: string;
+  /** SMART Backend Services; undefined: reads without authorisation (open test servers). */
+  readonly smart:
+    { readonly clientId: string; readonly privateKeyPath: string; readonly keyId?: string } | undefined;
 }
 
 export class ConfigError extends Error {
@@ -87,6 +98,21 @@ export function parseConfig(source: Record<string, string | undefined>): AppConf
       (env.TEMPORAL_ADDRESS
         ? []
         : [`http://localhost:${env.TEMPORAL_UI_PORT}`, `http://127.0.0.1:${env.TEMPORAL_UI_PORT}`]),
+    fhir: fhirConfigOf(env),
+  };
+}
+
+function fhirConfigOf(env: Env): FhirConfig | undefined {
+  if (!env.FHIR_BASE_URL) return undefined;
+  const { FHIR_CLIENT_ID: clientId, FHIR_PRIVATE_KEY_PATH: privateKeyPath, FHIR_KEY_ID: keyId } = env;
+  return {
+    baseUrl: env.FHIR_BASE_URL,
+    scope: env.FHIR_SCOPE,
+    // crossFieldProblems made sure the id and the key come together.
+    smart:
+      clientId && privateKeyPath
+        ? { clientId, privateKeyPath: path.resolve(projectRoot, privateKeyPath), ...(keyId ? { keyId } : {}) }
+        : undefined,
   };
 }
 

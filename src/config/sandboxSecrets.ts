@@ -1,8 +1,9 @@
 /**
  * Sandbox mode's secrets, generated once per data folder (owner-only files) instead of constants anyone
  * could know: the payload codec key and operator token (so the sandbox encrypts as production does),
- * the phone-id key (phone workflow ids) and the sandbox Twilio account's auth token (its webhook
- * signatures). A variable that is set wins over its file.
+ * the phone-id key (phone workflow ids), the sandbox Twilio account's auth token (its webhook
+ * signatures) and the operator console's password (`admin-password`). A variable that is set wins
+ * over its file.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -19,6 +20,7 @@ export interface SandboxFolder {
     readonly OPERATOR_TOKEN?: string | undefined;
     readonly PHONE_ID_KEY?: string | undefined;
     readonly SANDBOX_TWILIO_AUTH_TOKEN?: string | undefined;
+    readonly APPLICATION_PASSWORD?: string | undefined;
   };
 }
 
@@ -30,6 +32,9 @@ export const sandboxPhoneIdKeyFile = (config: Pick<SandboxFolder, 'dataDir'>): s
   path.join(config.dataDir, 'sandbox-phone-id.key');
 export const sandboxTwilioTokenFile = (config: Pick<SandboxFolder, 'dataDir'>): string =>
   path.join(config.dataDir, 'sandbox-twilio-auth-token');
+/** The operator console's password in sandbox mode (README "Operator console"). */
+export const sandboxAdminPasswordFile = (config: Pick<SandboxFolder, 'dataDir'>): string =>
+  path.join(config.dataDir, 'admin-password');
 
 /**
  * In sandbox mode: `env` with each unset sandbox secret read from (or first written to) its file under
@@ -47,6 +52,7 @@ export function withSandboxSecrets(config: SandboxFolder, env: NodeJS.ProcessEnv
     ['OPERATOR_TOKEN', sandboxOperatorTokenFile(config)],
     ['PHONE_ID_KEY', sandboxPhoneIdKeyFile(config)],
     ['SANDBOX_TWILIO_AUTH_TOKEN', sandboxTwilioTokenFile(config)],
+    ['APPLICATION_PASSWORD', sandboxAdminPasswordFile(config)],
   ] as const;
   for (const [name, file] of secrets) {
     if (config.env[name]) continue;

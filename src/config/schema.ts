@@ -65,6 +65,24 @@ const apiIngestFields = {
 };
 // --- end of API ingest settings -----------------------------------------------------------------
 
+// --- FHIR references read from the EHR (src/fhir, README "Sending FHIR appointments") ----------------
+/** FHIR_SCOPE by default: reads of what an Appointment references (SMART v1 names, which v2 servers accept). */
+export const DEFAULT_FHIR_SCOPE =
+  'system/Patient.read system/Practitioner.read system/PractitionerRole.read system/Location.read system/Appointment.read';
+
+const fhirFields = {
+  /** The EHR's FHIR R4 base; set, references an Appointment does not carry are read from it. */
+  FHIR_BASE_URL: optionalUrl.transform((v) => v?.replace(/\/+$/, '')),
+  /** SMART Backend Services client id; unset with FHIR_BASE_URL: reads without authorisation. */
+  FHIR_CLIENT_ID: optionalString,
+  /** PEM private key (RSA for RS384, EC P-384 for ES384) that signs the client assertion. */
+  FHIR_PRIVATE_KEY_PATH: optionalString,
+  /** The JWT `kid`: which of the keys registered on the EHR (its JWKS) signed. */
+  FHIR_KEY_ID: optionalString,
+  FHIR_SCOPE: optionalString.transform((v) => v ?? DEFAULT_FHIR_SCOPE),
+};
+// --- end of FHIR settings -------------------------------------------------------------------------
+
 export const envFields = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
@@ -75,6 +93,19 @@ export const envFields = z.object({
     .default('clinic'),
   APPLICATION_PASSWORD: optionalString,
   ADMINISTRATOR_PHONE: optionalString.pipe(e164.optional()),
+  // Operator console sessions (README "Operator console"): idle and absolute expiry.
+  ADMIN_SESSION_IDLE_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(30),
+  ADMIN_SESSION_MAX_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24)
+    .default(8),
 
   REMINDER_OUTREACH_START: timeOfDay.default('0000'),
   REMINDER_OUTREACH_FINISH: timeOfDay.default('2400'),
@@ -103,7 +134,12 @@ export const envFields = z.object({
       .regex(/^MG[0-9a-fA-F]{32}$/, 'must look like MG followed by 32 hex characters')
       .optional(),
   ),
-  TWILIO_VERIFY_SERVICE_SID: optionalString,
+  TWILIO_VERIFY_SERVICE_SID: optionalString.pipe(
+    z
+      .string()
+      .regex(/^VA[0-9a-fA-F]{32}$/, 'must look like VA followed by 32 hex characters')
+      .optional(),
+  ),
   PUBLIC_BASE_URL: optionalUrl,
   // Sandbox mode is a choice, never a fallback (README "Sandbox mode"): `npm start`'s embedded default
   // (no TEMPORAL_ADDRESS, no Twilio credentials) sets it itself; everywhere else it must be set.
@@ -248,12 +284,15 @@ export const envFields = z.object({
   HL7_MLLP_TLS_CLIENT_CA_PATH: optionalString,
 
   ...apiIngestFields,
+  ...fhirFields,
 });
 
 type EnvFields = z.output<typeof envFields>;
 
 /** Secrets (EHR keys, the callback secret, the phone-id key) outside sandbox mode: 32 bytes, as `openssl rand -base64 32` gives. */
 export const MIN_SECRET_LENGTH = 32;
+/** APPLICATION_PASSWORD outside sandbox mode: long enough that 5 tries per 15 minutes never guess it. */
+export const MIN_APPLICATION_PASSWORD_LENGTH = 16;
 /** The EHR key the sandbox accepts when none is set; never accepted outside it. */
 export const SANDBOX_EHR_API_KEY = 'sandbox-key';
 
@@ -330,7 +369,7 @@ export function crossFieldProblems(env: Partial<EnvFields>): Array<{ name: strin
       );
     }
     // Patient data travels over these: plain http only to this machine.
-    for (const name of ['PUBLIC_BASE_URL', 'EHR_CALLBACK_URL'] as const) {
+    for (const name of ['PUBLIC_BASE_URL', 'EHR_CALLBACK_URL', 'FHIR_BASE_URL'] as const) {
       const value = env[name];
       if (value && !isHttpsOrLoopback(value)) {
         problem(name, 'must be https:// outside sandbox mode (http:// only for localhost or 127.0.0.1)');
@@ -363,6 +402,25 @@ export function crossFieldProblems(env: Partial<EnvFields>): Array<{ name: strin
     if (env.EHR_API_KEYS?.length === 0) {
       problem('EHR_API_KEYS', 'is required outside sandbox mode (comma-separated bearer keys)');
     }
+    // The operator console's sign-in (README "Operator console"): a password, then a Verify code.
+    if (!env.APPLICATION_PASSWORD || env.APPLICATION_PASSWORD.length < MIN_APPLICATION_PASSWORD_LENGTH) {
+      problem(
+        'APPLICATION_PASSWORD',
+        `is required outside sandbox mode (${MIN_APPLICATION_PASSWORD_LENGTH}+ characters): the operator console's password`,
+      );
+    }
+    if (!env.ADMINISTRATOR_PHONE) {
+      problem(
+        'ADMINISTRATOR_PHONE',
+        "is required outside sandbox mode: the console's sign-in code is texted to it",
+      );
+    }
+    if (!env.TWILIO_VERIFY_SERVICE_SID) {
+      problem(
+        'TWILIO_VERIFY_SERVICE_SID',
+        'is required outside sandbox mode (VA…): the Twilio Verify service that sends the sign-in code',
+      );
+    }
     if (!env.PAYLOAD_CODEC_KEYS && !env.PAYLOAD_CODEC_KEYS_FILE) {
       problem(
         'PAYLOAD_CODEC_KEYS',
@@ -388,6 +446,18 @@ export function crossFieldProblems(env: Partial<EnvFields>): Array<{ name: strin
       'HL7_MLLP_TLS_CLIENT_CA_PATH',
       'needs HL7_MLLP_TLS_CERT_PATH and HL7_MLLP_TLS_KEY_PATH (client certificates need TLS)',
     );
+  }
+  if (Boolean(env.FHIR_CLIENT_ID) !== Boolean(env.FHIR_PRIVATE_KEY_PATH)) {
+    problem(
+      'FHIR_CLIENT_ID',
+      'FHIR_CLIENT_ID and FHIR_PRIVATE_KEY_PATH must be set together (SMART Backend Services signs with the key)',
+    );
+  }
+  if ((env.FHIR_CLIENT_ID || env.FHIR_PRIVATE_KEY_PATH) && !env.FHIR_BASE_URL) {
+    problem('FHIR_BASE_URL', 'is required with FHIR_CLIENT_ID: the EHR FHIR server the client id is for');
+  }
+  if (env.FHIR_KEY_ID && !env.FHIR_PRIVATE_KEY_PATH) {
+    problem('FHIR_KEY_ID', 'names the key in FHIR_PRIVATE_KEY_PATH: set that (and FHIR_CLIENT_ID) too');
   }
   if (env.EHR_CALLBACK_URL && !env.EHR_CALLBACK_SECRET) {
     problem('EHR_CALLBACK_SECRET', 'is required when EHR_CALLBACK_URL is set (callbacks are HMAC-signed)');

@@ -224,43 +224,52 @@ export class AppointmentGateway {
     }
   }
 
-  /**
-   * Runs one Temporal call under a gRPC deadline, and answers by that deadline even when the client
-   * would not: its retry interceptor can sleep past a deadline (up to 5 s on RESOURCE_EXHAUSTED) before
-   * its next attempt fails. A call left behind ends by itself at its deadline.
-   */
-  private async bounded<T>(operation: Operation, call: () => Promise<T>): Promise<T> {
-    const timeoutMs = this.submitTimeoutMs;
-    const deadline = Date.now() + timeoutMs;
-    const attempt = this.client.withDeadline(deadline, call);
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new TemporalUnavailableError('deadline', unavailableMessage(operation, 'deadline', timeoutMs)),
-          ),
-        timeoutMs,
-      );
-    });
-    try {
-      return await Promise.race([attempt, expired]);
-    } catch (err) {
-      if (err instanceof TemporalUnavailableError) throw err;
-      const code = grpcCode(err);
-      // Whatever shape the client gives a call that ran out its deadline (a query wraps it), it is a deadline.
-      const reason =
-        (code === undefined ? undefined : UNAVAILABLE_BY_CODE[code]) ??
-        (Date.now() >= deadline - DEADLINE_SLACK_MS ? 'deadline' : undefined);
-      if (reason) {
-        throw new TemporalUnavailableError(reason, unavailableMessage(operation, reason, timeoutMs), {
-          cause: err,
-        });
-      }
-      throw err;
-    } finally {
-      clearTimeout(timer);
+  private bounded<T>(operation: Operation, call: () => Promise<T>): Promise<T> {
+    return boundedTemporalCall(this.client, this.submitTimeoutMs, operation, call);
+  }
+}
+
+/**
+ * Runs one Temporal call under a gRPC deadline, and answers by that deadline even when the client
+ * would not: its retry interceptor can sleep past a deadline (up to 5 s on RESOURCE_EXHAUSTED) before
+ * its next attempt fails. A call left behind ends by itself at its deadline. Temporal unreachable,
+ * busy or silent past it is a TemporalUnavailableError (503 + Retry-After at ingress).
+ */
+export async function boundedTemporalCall<T>(
+  client: Client,
+  timeoutMs: number,
+  operation: Operation,
+  call: () => Promise<T>,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  const attempt = client.withDeadline(deadline, call);
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new TemporalUnavailableError('deadline', unavailableMessage(operation, 'deadline', timeoutMs)),
+        ),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([attempt, expired]);
+  } catch (err) {
+    if (err instanceof TemporalUnavailableError) throw err;
+    const code = grpcCode(err);
+    // Whatever shape the client gives a call that ran out its deadline (a query wraps it), it is a deadline.
+    const reason =
+      (code === undefined ? undefined : UNAVAILABLE_BY_CODE[code]) ??
+      (Date.now() >= deadline - DEADLINE_SLACK_MS ? 'deadline' : undefined);
+    if (reason) {
+      throw new TemporalUnavailableError(reason, unavailableMessage(operation, reason, timeoutMs), {
+        cause: err,
+      });
     }
+    throw err;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -273,7 +282,7 @@ export function appliedView(view: AppointmentView): AppointmentView | undefined 
   return view.start === '' ? undefined : view;
 }
 
-type Operation = 'submit' | 'view';
+export type Operation = 'submit' | 'view';
 
 /** A failure this close to the deadline is the deadline (timers and gRPC's clock differ by a few ms). */
 const DEADLINE_SLACK_MS = 50;

@@ -34,6 +34,9 @@ export function productionEnv(overrides: Record<string, string> = {}): Record<st
     PHONE_ID_KEY: 'a-long-random-phone-id-key-0123456789abcdef',
     PAYLOAD_CODEC_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
     DEFAULT_TIMEZONE: 'America/Chicago',
+    APPLICATION_PASSWORD: 'a-console-password-0123456789',
+    ADMINISTRATOR_PHONE: '+15005550100',
+    TWILIO_VERIFY_SERVICE_SID: `VA${'b'.repeat(32)}`,
     ...overrides,
   };
 }

@@ -312,4 +312,30 @@ describe('FHIR appointments over HTTP (sandbox mode, dev server)', () => {
     expect(huge.status).toBe(413);
     expect(huge.json).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'too-long' }] });
   });
+
+  test('without FHIR_BASE_URL a Patient only referenced is refused (400), nothing started', async () => {
+    const appointmentId = `FHIR-REF-${Date.now()}`;
+    const referencing = await post({
+      resourceType: 'Appointment',
+      id: appointmentId,
+      meta: { versionId: '1' },
+      status: 'booked',
+      start: DateTime.now().plus({ days: 2 }).toISO(),
+      participant: [{ actor: { reference: 'Patient/example' }, status: 'accepted' }],
+    });
+    expect(referencing.status).toBe(400);
+    expect(referencing.json).toEqual({
+      resourceType: 'OperationOutcome',
+      issue: [
+        {
+          severity: 'error',
+          code: 'invalid',
+          diagnostics:
+            'The Patient reference resolves to no contained resource or Bundle entry: send the Patient with the Appointment (its phone is needed)',
+          expression: ['Appointment.participant[0].actor.reference'],
+        },
+      ],
+    });
+    expect(await gateway.view(appointmentId)).toBeUndefined();
+  });
 });

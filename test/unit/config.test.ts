@@ -94,10 +94,13 @@ describe('configuration', () => {
     expect(problemsOf(sandboxEnv({ CUSTOMER_CODE: 'st-marys' }))).toHaveLength(1);
   });
 
-  test('Twilio mode needs a sender, a public URL, EHR keys, a callback URL, a phone id key and the default zone', () => {
+  test('Twilio mode needs a sender, a public URL, EHR keys, a callback URL, a phone id key, the default zone and the console sign-in', () => {
     const problems = problemsOf({ TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}`, TWILIO_AUTH_TOKEN: 'secret' });
     expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(
       [
+        'ADMINISTRATOR_PHONE',
+        'APPLICATION_PASSWORD',
+        'TWILIO_VERIFY_SERVICE_SID',
         'DEFAULT_TIMEZONE',
         'EHR_API_KEYS',
         'EHR_CALLBACK_URL',

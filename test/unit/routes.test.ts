@@ -72,10 +72,11 @@ describe('which routes are served', () => {
     }
   });
 
-  test('the OpenAPI document and the admin page are served', async () => {
+  test('the OpenAPI document and the console sign-in are served; the console itself needs a session', async () => {
     const app = appFor(production);
     await request(app).get('/openapi.json').expect(200);
-    await request(app).get('/admin').expect(200);
+    await request(app).get('/admin/sign-in').expect(200);
+    await request(app).get('/admin').expect(303).expect('Location', '/admin/sign-in');
   });
 });
 

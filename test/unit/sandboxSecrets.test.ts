@@ -29,6 +29,7 @@ describe('sandbox secrets, one set per data folder', () => {
     ['OPERATOR_TOKEN', 'operator-token'],
     ['PHONE_ID_KEY', 'sandbox-phone-id.key'],
     ['SANDBOX_TWILIO_AUTH_TOKEN', 'sandbox-twilio-auth-token'],
+    ['APPLICATION_PASSWORD', 'admin-password'],
   ] as const)(
     '%s is random, at least 32 characters, kept in %s, the same on every start',
     (name, fileName) => {
@@ -58,6 +59,7 @@ describe('sandbox secrets, one set per data folder', () => {
       OPERATOR_TOKEN: 'an-operator-token-of-at-least-32-characters',
       PHONE_ID_KEY: 'a-phone-id-key-chosen-by-the-operator-0123',
       SANDBOX_TWILIO_AUTH_TOKEN: 'the-token-conformance-signs-with',
+      APPLICATION_PASSWORD: 'an operator-chosen password',
     };
     const config = sandboxConfig(tempDir(), source);
     expect(withSandboxSecrets(config, source)).toEqual(source);

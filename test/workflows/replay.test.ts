@@ -6,11 +6,11 @@
  * fails here; see the README, "Versioning workflow changes".
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { Worker, type ReplayResult, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { bundleWorkflows } from '../helpers/temporal';
+import { historyFromJson } from '../../src/tools/historyJson';
 
 jest.setTimeout(120_000);
 
@@ -23,25 +23,8 @@ const scenarios = readdirSync(HISTORIES_DIR, { withFileTypes: true, recursive: t
   )
   .sort();
 
-/**
- * Parses a proto3 JSON history (what the script writes; also the format of `temporal workflow
- * show --output json`). Not `historyFromJSON` from @temporalio/common, which `runReplayHistories`
- * would also call on JSON input: with this lockfile each @temporalio package has its own copy of
- * protobufjs 8, and it fails with "type must be a Type" (an instanceof across copies). So parse
- * with the protobufjs copy that @temporalio/proto's own types were built with.
- */
 function loadHistory(scenario: string): History {
-  const fromProto = createRequire(require.resolve('@temporalio/proto'));
-  const protojson = fromProto('protobufjs/ext/protojson') as {
-    fromJson(type: unknown, json: unknown, options: { ignoreUnknownFields: boolean }): unknown;
-  };
-  const root = fromProto('./json-module') as { lookupType(name: string): unknown };
-  const json: unknown = JSON.parse(readFileSync(path.join(HISTORIES_DIR, `${scenario}.json`), 'utf8'));
-  const history = protojson.fromJson(root.lookupType('temporal.api.history.v1.History'), json, {
-    ignoreUnknownFields: true,
-  });
-  if (!history) throw new TypeError(`${scenario}.json is not a workflow history`);
-  return history as History;
+  return historyFromJson(readFileSync(path.join(HISTORIES_DIR, `${scenario}.json`), 'utf8'));
 }
 
 let bundle: WorkflowBundleWithSourceMap;

@@ -14,6 +14,9 @@
  *   instant, then that fixed offset, so the patient reads the wall-clock time the EHR wrote.
  * - identity: eventId `Appointment/<id>/_history/<meta.versionId>`, else a hash of what we read; eventAt
  *   `meta.lastUpdated`, else the receive time. A resent version is a duplicate, an older one is stale.
+ * - references the input does not carry (`Patient/example`, an absolute URL under the EHR's FHIR base): with
+ *   `ehrFhirBaseUrl` in the context they are listed in `unresolved` (the ingest workflow reads them and maps
+ *   again with the resources read added as Bundle entries, see resolvedReferences.ts); without it, as before.
  */
 import { createHash } from 'node:crypto';
 import type {
@@ -37,6 +40,7 @@ import {
 import { normalisePhone } from '../events/canonicalEvent';
 import { readTextablePhone, type PhoneReading } from '../phone/textablePhone';
 import { parseAppointmentZone, parseInstant, resolveZone } from '../time/zone';
+import { readTarget } from './resolvedReferences';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Public contract
@@ -53,7 +57,21 @@ export interface FhirProblem {
   expression?: string;
 }
 
-export type FhirMappingResult = { ok: true; event: IngestedEvent } | { ok: false; problems: FhirProblem[] };
+/**
+ * References the EHR's FHIR API can resolve (context `ehrFhirBaseUrl`), listed when reading them may complete
+ * the mapping: on a failure only when every problem is such a reference; on success when one adds detail.
+ */
+export interface UnresolvedReferences {
+  /** As written in the input, e.g. `Patient/example` or `https://ehr.example.org/fhir/Patient/example`. */
+  references: string[];
+  appointmentId: string;
+  /** Fixed before the reads: `Appointment/<id>/_history/<versionId>`, else a hash of the input as posted. */
+  eventId: string;
+}
+
+export type FhirMappingResult =
+  | { ok: true; event: IngestedEvent; unresolved?: UnresolvedReferences }
+  | { ok: false; problems: FhirProblem[]; unresolved?: UnresolvedReferences };
 
 export interface FhirMappingContext {
   /** ISO 3166 country for national phone numbers (DEFAULT_COUNTRY). */
@@ -62,6 +80,8 @@ export interface FhirMappingContext {
   defaultTimezone: string;
   /** ISO instant of receipt: the event time when `meta.lastUpdated` is absent. */
   receivedAt: string;
+  /** FHIR_BASE_URL: references readable from it are listed in `unresolved` instead of only refused. */
+  ehrFhirBaseUrl?: string;
 }
 
 /** What each R4 Appointment.status becomes; null: refused, not a booking yet. */
@@ -274,6 +294,9 @@ interface Scope {
   entries: BundleEntryLocated[];
   problems: FhirProblem[];
   context: FhirMappingContext;
+  /** References the EHR could resolve (in the order met), and the problems that only say one is missing. */
+  unresolved: string[];
+  referenceProblems: Set<FhirProblem>;
 }
 
 interface Participant {
@@ -290,7 +313,13 @@ export function mapFhirAppointment(input: unknown, context: FhirMappingContext):
   const problems: FhirProblem[] = [];
   const found = findAppointment(input, problems);
   if (!found) return { ok: false, problems };
-  const scope: Scope = { entries: found.entries, problems, context };
+  const scope: Scope = {
+    entries: found.entries,
+    problems,
+    context,
+    unresolved: [],
+    referenceProblems: new Set(),
+  };
   const appointment = parseAs(appointmentSchema, found.appointment, problems);
   if (!appointment) return { ok: false, problems };
   const path = found.appointment.path;
@@ -311,8 +340,10 @@ export function mapFhirAppointment(input: unknown, context: FhirMappingContext):
   const provider = readProvider(participants, scope);
   const location = readLocation(participants, scope);
 
+  const unresolved = unresolvedReferences(scope, input, appointmentId, meta);
+  const pending = unresolved === undefined ? {} : { unresolved };
   if (problems.length > 0 || !appointmentId || !eventType || timing === undefined || !meta || !patient) {
-    return { ok: false, problems };
+    return { ok: false, problems, ...pending };
   }
   const head = {
     eventType,
@@ -337,7 +368,33 @@ export function mapFhirAppointment(input: unknown, context: FhirMappingContext):
       receivedAt: context.receivedAt,
       ...content,
     },
+    ...pending,
   };
+}
+
+/** Notes a reference the EHR could resolve (see UnresolvedReferences); true when it is one. */
+function noteUnresolved(scope: Scope, reference: string | undefined): boolean {
+  const base = scope.context.ehrFhirBaseUrl;
+  if (base === undefined || reference === undefined) return false;
+  if (readTarget(reference, base).kind === 'refused') return false;
+  if (!scope.unresolved.includes(reference)) scope.unresolved.push(reference);
+  return true;
+}
+
+function unresolvedReferences(
+  scope: Scope,
+  input: unknown,
+  appointmentId: string | undefined,
+  meta: { versionId?: string } | undefined,
+): UnresolvedReferences | undefined {
+  if (scope.unresolved.length === 0 || appointmentId === undefined || meta === undefined) return undefined;
+  if (!scope.problems.every((p) => scope.referenceProblems.has(p))) return undefined;
+  // The reads may change what the content hash covers: the id of a resend must not depend on them.
+  const eventId =
+    meta.versionId !== undefined
+      ? `Appointment/${appointmentId}/_history/${meta.versionId}`
+      : `Appointment/${appointmentId}/sha256-${createHash('sha256').update(JSON.stringify(input)).digest('hex').slice(0, 32)}`;
+  return { references: [...scope.unresolved], appointmentId, eventId };
 }
 
 /** The Appointment of the input, alone or as the one Appointment entry of a supported Bundle. */
@@ -644,7 +701,7 @@ function readPatient(
     return undefined;
   }
   if (!participant.resolved) {
-    problems.push({
+    const problem: FhirProblem = {
       code: 'invalid',
       diagnostics:
         participant.reference === undefined
@@ -652,7 +709,9 @@ function readPatient(
           : 'The Patient reference resolves to no contained resource or Bundle entry: send the Patient with the Appointment (its phone is needed)',
       expression:
         participant.reference === undefined ? participant.actorPath : `${participant.actorPath}.reference`,
-    });
+    };
+    problems.push(problem);
+    if (noteUnresolved(scope, participant.reference)) scope.referenceProblems.add(problem);
     return undefined;
   }
   const located = participant.resolved;
@@ -805,6 +864,7 @@ function readProvider(participants: Participant[], scope: Scope): AppointmentEve
   let callbackPhone: string | undefined;
   if (actorType(participant) === 'PractitionerRole') {
     if (!participant.resolved) {
+      noteUnresolved(scope, participant.reference);
       return undefined; // a role we cannot see names nobody
     }
     const role = parseAs(practitionerRoleSchema, participant.resolved, problems);
@@ -818,6 +878,7 @@ function readProvider(participants: Participant[], scope: Scope): AppointmentEve
   } else {
     practitionerLocated = participant.resolved;
   }
+  if (!practitionerLocated) noteUnresolved(scope, practitionerReference);
 
   let id: string | undefined;
   let name: { firstName?: string; lastName?: string } = {};
@@ -877,6 +938,7 @@ function readLocation(participants: Participant[], scope: Scope): string | undef
       (addressLines.length > 0 ? addressLines.map((part) => part?.trim()).join(', ') : undefined);
     expression = `${participant.resolved.path}.name`;
   } else {
+    noteUnresolved(scope, participant.reference);
     text = participant.display?.trim() || undefined;
   }
   if (text !== undefined && text.length > MAX_LOCATION) {

@@ -1,0 +1,117 @@
+/**
+ * Server-rendered HTML for the operator console: a tagged template that escapes every interpolated
+ * value unless it is already `SafeHtml`, the shared page layout, and the console's stylesheet (served
+ * from the API, so no CDN, no external fonts, and a Content-Security-Policy without 'unsafe-inline').
+ */
+import type { Response } from 'express';
+
+export class SafeHtml {
+  constructor(readonly value: string) {}
+  toString(): string {
+    return this.value;
+  }
+}
+
+type Interpolation = SafeHtml | string | number | boolean | null | undefined | readonly Interpolation[];
+
+const ESCAPES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
+}
+
+function render(value: Interpolation): string {
+  if (value === null || value === undefined || value === false) return '';
+  if (value instanceof SafeHtml) return value.value;
+  if (Array.isArray(value)) return value.map(render).join('');
+  return escapeHtml(String(value));
+}
+
+/** `html\`<p>${userText}</p>\``: values are escaped; nested `html` results and arrays of them are kept. */
+export function html(strings: TemplateStringsArray, ...values: Interpolation[]): SafeHtml {
+  let out = strings[0] ?? '';
+  values.forEach((value, i) => {
+    out += render(value) + (strings[i + 1] ?? '');
+  });
+  return new SafeHtml(out);
+}
+
+export const CONSOLE_CSS_PATH = '/admin/assets/console.css';
+
+/** Headers for every console answer: nothing cached, nothing framed, only our own stylesheet and scripts. */
+export function setConsoleHeaders(res: Response): void {
+  res.set({
+    'Content-Security-Policy':
+      "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    'Cache-Control': 'no-store',
+    'Referrer-Policy': 'no-referrer',
+    'X-Content-Type-Options': 'nosniff',
+    'X-Frame-Options': 'DENY',
+  });
+}
+
+export function sendPage(res: Response, status: number, page: SafeHtml): void {
+  setConsoleHeaders(res);
+  res.status(status).type('html').send(page.value);
+}
+
+/** The console's page frame; `signedIn` adds the navigation and the sign-out button (with its CSRF token). */
+export function layout(options: {
+  title: string;
+  body: SafeHtml;
+  signedIn?: { csrfToken: string };
+}): SafeHtml {
+  const { title, body, signedIn } = options;
+  return html`<!doctype html>
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>${title} · Appointment messaging</title>
+        <link rel="stylesheet" href="${CONSOLE_CSS_PATH}" />
+      </head>
+      <body>
+        <header class="top">
+          <a class="brand" href="/admin">Appointment messaging</a>${
+            signedIn
+              ? html`<form method="post" action="/admin/sign-out" class="sign-out">
+                  <input type="hidden" name="csrf" value="${signedIn.csrfToken}" /><button type="submit">
+                    Sign out
+                  </button>
+                </form>`
+              : ''
+          }
+        </header>
+        <main id="main">
+          <h1>${title}</h1>
+          ${body}
+        </main>
+      </body>
+    </html>`;
+}
+
+export const CONSOLE_CSS = `:root{color-scheme:light dark;--fg:#1b1f24;--bg:#fff;--muted:#59636e;--accent:#0b5cad;--error:#b3261e;--line:#d0d7de}
+@media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--bg:#0d1117;--muted:#9198a1;--accent:#58a6ff;--error:#ff7b72;--line:#30363d}}
+*{box-sizing:border-box}
+body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
+.top{display:flex;justify-content:space-between;align-items:center;gap:1rem;padding:.75rem 1rem;border-bottom:1px solid var(--line)}
+.brand{font-weight:600;color:var(--fg);text-decoration:none}
+main{max-width:48rem;margin:0 auto;padding:1rem}
+h1{font-size:1.5rem}
+a{color:var(--accent)}
+label{display:block;margin:.75rem 0 .25rem;font-weight:600}
+input[type=password],input[type=text]{width:100%;max-width:20rem;padding:.5rem;font:inherit;border:1px solid var(--line);border-radius:4px;background:var(--bg);color:var(--fg)}
+button{margin-top:.75rem;padding:.5rem 1rem;font:inherit;border:1px solid var(--accent);border-radius:4px;background:var(--accent);color:#fff;cursor:pointer}
+.sign-out button{margin:0;background:transparent;color:var(--accent)}
+:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
+.error{color:var(--error);font-weight:600}
+.hint{color:var(--muted)}
+.sections{list-style:none;padding:0;display:grid;gap:.75rem;grid-template-columns:repeat(auto-fill,minmax(14rem,1fr))}
+.sections li{border:1px solid var(--line);border-radius:6px;padding:.75rem}
+`;

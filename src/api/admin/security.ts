@@ -1,0 +1,46 @@
+/** Small security primitives of the operator console: random ids, constant-time compares, hashed ids. */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Request } from 'express';
+
+/** 32 random bytes, base64url: session ids, pre-session ids and CSRF tokens. */
+export function randomToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** Constant-time comparison over equal-length SHA-256 digests, so neither content nor length leaks. */
+export function sameSecret(given: string, expected: string): boolean {
+  return timingSafeEqual(sha256(given), sha256(expected));
+}
+
+export function sha256(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+/** What the audit log names a session or sign-in attempt by: a prefix of its id's hash, never the id. */
+export function idTag(id: string): string {
+  return sha256(id).toString('hex').slice(0, 12);
+}
+
+/**
+ * The client an attempt limit applies to: the address the nearest proxy saw (the last
+ * X-Forwarded-For entry, which the client cannot choose behind one proxy), else the socket's.
+ */
+export function clientAddress(req: Request): string {
+  const forwarded = req.get('x-forwarded-for');
+  const last = forwarded?.split(',').pop()?.trim();
+  return (last || req.socket.remoteAddress || 'unknown').slice(0, 64);
+}
+
+export function cookiesOf(req: Request): Record<string, string> {
+  const cookies: Record<string, string> = {};
+  for (const part of (req.get('cookie') ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) continue;
+    try {
+      cookies[part.slice(0, eq).trim()] = decodeURIComponent(part.slice(eq + 1).trim());
+    } catch {
+      continue; // a malformed escape is not our cookie
+    }
+  }
+  return cookies;
+}
