@@ -5,7 +5,7 @@
  */
 import { temporalConnectionOptions } from './temporal/connectionOptions';
 import { ConfigError, loadConfig, type AppConfig } from './config';
-import { sandboxOperatorTokenFile } from './config/sandboxSecrets';
+import { sandboxAdminPasswordFile, sandboxOperatorTokenFile } from './config/sandboxSecrets';
 import { logger } from './log';
 import { startApi, type ApiServer } from './api/server';
 import { binaryVersion, resolveTemporalBinary, TemporalBinaryNotFound } from './temporal/binaries';
@@ -101,7 +101,10 @@ async function main(): Promise<void> {
 
     const lines = [
       `API:          ${api.url}  (health ${api.url}/healthz, ready ${api.url}/readyz)`,
-      `Admin console: ${api.url}/admin`,
+      `Admin console: ${api.url}/admin` +
+        (config.sandbox && !env.APPLICATION_PASSWORD
+          ? `  (password in ${sandboxAdminPasswordFile(config)}; the code arrives on the virtual phone)`
+          : ''),
       `OpenAPI:      ${api.url}/openapi.json`,
       ...(api.mllpPort ? [`HL7 MLLP:     tcp://localhost:${api.mllpPort}`] : []),
       devServer

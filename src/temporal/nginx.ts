@@ -3,8 +3,8 @@
  * front of the dev server, which speaks plaintext gRPC only, the way Temporal Cloud or a secured
  * cluster's ingress does. `npm run setup:tools` installs it when missing (as root, with apt).
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { ensureDebianPackage } from './debianPackage';
 
 /** The version the tests were written against (Debian 12); a newer security release is accepted. */
 export const NGINX_DEB_VERSION = '1.22.1-9+deb12u11';
@@ -28,18 +28,8 @@ export function nginxBinary(): string {
 /** Installs Debian's nginx when missing and this process may (root, apt-get present); returns the binary or undefined. */
 export function ensureNginx(log: (line: string) => void = console.log): string | undefined {
   if (existsSync(process.env.NGINX_PATH || DEFAULT_NGINX)) return nginxBinary();
-  if (process.getuid?.() !== 0 || !existsSync('/usr/bin/apt-get')) return undefined;
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const apt = (args: string[]): boolean =>
-    spawnSync('apt-get', args, { stdio: ['ignore', 'ignore', 'inherit'], env }).status === 0;
-  log(`[nginx] installing Debian's nginx ${NGINX_DEB_VERSION} (TLS tests)`);
-  const quiet = ['-y', '-q', '--no-install-recommends', '-o', 'Dpkg::Options::=--force-confold'];
-  if (!apt(['install', ...quiet, `nginx=${NGINX_DEB_VERSION}`])) {
-    apt(['update', '-q']);
-    // The pinned release may have been superseded by a security update: take the current one.
-    if (!apt(['install', ...quiet, `nginx=${NGINX_DEB_VERSION}`]) && !apt(['install', ...quiet, 'nginx'])) {
-      return undefined;
-    }
-  }
-  return existsSync(DEFAULT_NGINX) ? DEFAULT_NGINX : undefined;
+  return ensureDebianPackage(
+    { name: 'nginx', version: NGINX_DEB_VERSION, binary: DEFAULT_NGINX, purpose: 'TLS tests' },
+    log,
+  );
 }

@@ -9,6 +9,7 @@ import {
   type TemporalBinaryKind,
 } from './binaries';
 import { ensureNginx } from './nginx';
+import { ensureChromium } from './chromium';
 
 const kinds: TemporalBinaryKind[] = ['cli', 'test-server'];
 let failed = false;
@@ -22,9 +23,14 @@ for (const kind of kinds) {
     console.error(err instanceof TemporalBinaryNotFound ? err.message : err);
   }
 }
-// nginx is for the TLS tests only (`--test`: npm test, npm run setup:tools): `npm start` never installs a system package.
+// nginx (TLS tests) and Chromium (console browser tests) are for the tests only (`--test`: npm test,
+// npm run setup:tools): `npm start` never installs a system package.
 if (process.argv.includes('--test')) {
   const nginx = ensureNginx();
   console.log(`[temporal-tools] nginx: ${nginx ?? 'not installed (TLS tests will say how to install it)'}`);
+  const chromium = ensureChromium();
+  console.log(
+    `[temporal-tools] chromium: ${chromium ?? 'not installed (browser tests will say how to install it)'}`,
+  );
 }
 process.exit(failed ? 1 : 0);

@@ -1,0 +1,87 @@
+/**
+ * The operator console driven in a real browser (issue 13.8): Debian's Chromium through
+ * playwright-core against the API and worker on a dev server in sandbox mode, as an operator uses it.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, withScreenshotOnFailure } from '../helpers/browser';
+import { waitFor } from '../helpers/processes';
+import { startSandboxStack, type SandboxStack } from '../helpers/sandboxStack';
+
+jest.setTimeout(180_000);
+
+const PASSWORD = 'a-console-password-for-the-browser-test';
+const ADMIN_PHONE = '+15005550100';
+
+let stack: SandboxStack;
+let browser: Browser;
+
+beforeAll(async () => {
+  [stack, browser] = await Promise.all([
+    startSandboxStack('console-browser', { APPLICATION_PASSWORD: PASSWORD, CUSTOMER_NAME: 'Valley Clinic' }),
+    launchChromium(),
+  ]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+/** The newest code the Verify emulation texted to the administrator's virtual phone. */
+async function latestCode(after: number): Promise<string> {
+  return waitFor(async () => {
+    const res = await fetch(`${stack.base}/v1/sandbox/messages?to=${encodeURIComponent(ADMIN_PHONE)}`);
+    const texts = (await res.json()) as Array<{ body: string; createdAt: string }>;
+    const fresh = texts.filter((t) => Date.parse(t.createdAt) >= after);
+    return /\b(\d{6})\b/.exec(fresh[fresh.length - 1]?.body ?? '')?.[1];
+  });
+}
+
+/** Password, then the texted code, as an operator types them. */
+async function signIn(page: Page): Promise<void> {
+  await page.goto(`${stack.base}/admin`);
+  // Without a session the console sends the browser to its sign-in.
+  await page.waitForURL(/\/admin\/sign-in/);
+  const asked = Date.now() - 1_000;
+  await page.getByLabel('Application password').fill(PASSWORD);
+  await page.keyboard.press('Enter');
+  await page.getByLabel('Security code').waitFor();
+  await page.getByLabel('Security code').fill(await latestCode(asked));
+  await page.keyboard.press('Enter');
+  await page.waitForURL(`${stack.base}/admin`);
+}
+
+describe('operator console in Chromium', () => {
+  test('sign in with the texted code, see the console, sign out and be refused', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await withScreenshotOnFailure(page, 'console-sign-in', async () => {
+      await signIn(page);
+      await page.getByRole('heading', { level: 1 }).waitFor();
+      expect(await page.getByRole('button', { name: 'Sign out' }).isVisible()).toBe(true);
+
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.waitForURL(/\/admin\/sign-in/);
+      // The session is gone: the console sends the browser back to sign in.
+      await page.goto(`${stack.base}/admin`);
+      await page.waitForURL(/\/admin\/sign-in/);
+      expect(await page.getByLabel('Application password').isVisible()).toBe(true);
+    });
+    await context.close();
+  });
+
+  test('a wrong password is said clearly and signs nobody in', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await withScreenshotOnFailure(page, 'console-wrong-password', async () => {
+      await page.goto(`${stack.base}/admin/sign-in`);
+      await page.getByLabel('Application password').fill('not the password');
+      await page.keyboard.press('Enter');
+      await page.locator('.error').first().waitFor();
+      expect(await page.getByLabel('Application password').isVisible()).toBe(true);
+      const res = await context.request.get(`${stack.base}/admin`, { maxRedirects: 0 });
+      expect(res.status()).toBe(303);
+    });
+    await context.close();
+  });
+});
