@@ -152,9 +152,9 @@ describe('SIU messages as interface engines send them', () => {
     expect(event.location).toBe('Main St & 5th \\ Suite 2~3');
   });
 
-  test('a message without AIL or AIP has no location and no provider', () => {
+  test('a message without AIL, AIP or PV1 has no location and no provider', () => {
     const segments = withSegment(
-      withSegment(withSegment(EPIC_S12, 'AIL', null), 'AIP', null),
+      withSegment(withSegment(withSegment(EPIC_S12, 'AIL', null), 'AIP', null), 'PV1', null),
       'SCH',
       'SCH||A1|||||||30|MIN|^^30^20261204093000',
     );
@@ -590,6 +590,25 @@ describe('cancellations and no-shows without timing (issue 10.11)', () => {
 });
 
 describe('what real feeds send (issue 12.2)', () => {
+  test('several resource groups: a deleted AIP/AIL is skipped; the provider from AIG text, else PV1-7; the place from PV1-3', () => {
+    const groups = [
+      ...withSegment(withSegment(withSegment(EPIC_S12, 'AIP', null), 'AIL', null), 'AIG', null),
+      'AIL|1|D|OLDROOM^^^^^^^^Old Room',
+      'AIL|2|A|^^^^^^^^East Wing',
+      'AIP|1|D|9999^GONE^PAT',
+      'AIG|1|A|ROOM7^Room 7',
+      'AIG|2|A|PULLEN^Pullen, Jeri MD',
+    ];
+    const { event } = expectOk(map(cr(groups)));
+    expect(event.location).toBe('East Wing');
+    expect(event.provider).toMatchObject({ id: 'PULLEN', lastName: 'Pullen', firstName: 'Jeri' });
+
+    const onlyPv1 = withSegment(withSegment(withSegment(EPIC_S12, 'AIP', null), 'AIL', null), 'AIG', null);
+    const fromPv1 = expectOk(map(cr(onlyPv1))).event;
+    expect(fromPv1.location).toBe('Valley Family Medicine');
+    expect(fromPv1.provider).toMatchObject({ id: '1001', lastName: 'SMITH', firstName: 'JO' });
+  });
+
   test('no PID at all (the SIU patient group is optional): recorded without a patient or number, warned', () => {
     const accepted = expectOk(map(cr(withSegment(EPIC_S12, 'PID', null))));
     expect(accepted.event.patient).toEqual({ id: '', language: 'en', phoneProblem: 'NO_PHONE' });

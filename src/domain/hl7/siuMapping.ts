@@ -506,34 +506,66 @@ function appointmentStartSource(message: Message, sch: HL7Node): Sourced<string>
   return undefined;
 }
 
-/** AIL-3 (PL): the location description (PL-9) when sent, else point of care (PL-1), else facility (PL-4). */
-function appointmentLocation(message: Message): string | undefined {
-  for (const ail of segmentsNamed(message, 'AIL')) {
-    const place = firstRepetition(ail, 3);
-    const text = component(place, 9) || component(place, 1) || component(place, 4);
-    if (text) return text;
-  }
-  return undefined;
+/** A resource segment the sender deleted from the appointment (segment action code, AIx-2 = D). */
+function deleted(segment: HL7Node): boolean {
+  return component(firstRepetition(segment, 2), 1).toUpperCase() === 'D';
 }
 
-/** AIP-3 (XCN: id ^ family ^ given) of the first personnel resource that names someone. */
-function personnel(
-  message: Message,
-): Pick<CanonicalEventBody, 'provider_id' | 'provider_first_name' | 'provider_last_name'> {
+/** A place (PL): its description (PL-9) when sent, else point of care (PL-1), else facility (PL-4). */
+function placeName(place: HL7Node | undefined): string {
+  return component(place, 9) || component(place, 1) || component(place, 4);
+}
+
+/** The first AIL-3 the sender kept; else PV1-3 (assigned patient location), which some feeds fill instead. */
+function appointmentLocation(message: Message): string | undefined {
+  for (const ail of segmentsNamed(message, 'AIL')) {
+    if (deleted(ail)) continue;
+    const text = placeName(firstRepetition(ail, 3));
+    if (text) return text;
+  }
+  return placeName(firstRepetition(segmentsNamed(message, 'PV1')[0], 3)) || undefined;
+}
+
+type Personnel = Pick<CanonicalEventBody, 'provider_id' | 'provider_first_name' | 'provider_last_name'>;
+
+/**
+ * Who the appointment is with: the first AIP-3 (XCN: id ^ family ^ given) the sender kept that names
+ * someone; else a general resource (AIG-3, CWE: id ^ text) whose text reads as a person's name
+ * ("Pullen, Jeri"; athenaNet and Cerner feeds put the provider there); else PV1-7 (attending doctor).
+ */
+function personnel(message: Message): Personnel {
   for (const aip of segmentsNamed(message, 'AIP')) {
-    const person = firstRepetition(aip, 3);
-    const id = component(person, 1);
-    const lastName = component(person, 2);
-    const firstName = component(person, 3);
-    if (id || lastName || firstName) {
+    if (deleted(aip)) continue;
+    const person = xcnPersonnel(firstRepetition(aip, 3));
+    if (person) return person;
+  }
+  for (const aig of segmentsNamed(message, 'AIG')) {
+    if (deleted(aig)) continue;
+    const resource = firstRepetition(aig, 3);
+    const id = component(resource, 1);
+    const text = component(resource, 2) || (id.includes(',') ? id : '');
+    const name = /^\s*([^,]+),\s*([^,]+?)\s*$/.exec(text);
+    if (name) {
       return {
-        provider_id: id || undefined,
-        provider_last_name: lastName || undefined,
-        provider_first_name: firstName || undefined,
+        provider_id: id && id !== text ? id : undefined,
+        provider_last_name: name[1]?.trim(),
+        provider_first_name: name[2]?.replace(/\s*,?\s*(M\.?D\.?|D\.?O\.?)$/i, '').trim(),
       };
     }
   }
-  return {};
+  return xcnPersonnel(firstRepetition(segmentsNamed(message, 'PV1')[0], 7)) ?? {};
+}
+
+function xcnPersonnel(person: HL7Node | undefined): Personnel | undefined {
+  const id = component(person, 1);
+  const lastName = component(person, 2);
+  const firstName = component(person, 3);
+  if (!id && !lastName && !firstName) return undefined;
+  return {
+    provider_id: id || undefined,
+    provider_last_name: lastName || undefined,
+    provider_first_name: firstName || undefined,
+  };
 }
 
 /**
