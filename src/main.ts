@@ -102,7 +102,8 @@ async function main(): Promise<void> {
     const lines = [
       `API:          ${api.url}  (health ${api.url}/healthz, ready ${api.url}/readyz)`,
       `Admin console: ${api.url}/admin` +
-        (config.sandbox && !env.APPLICATION_PASSWORD
+        // loadConfig fills a generated password into the config: the environment says whether one was chosen.
+        (config.sandbox && !process.env.APPLICATION_PASSWORD
           ? `  (password in ${sandboxAdminPasswordFile(config)}; the code arrives on the virtual phone)`
           : ''),
       `OpenAPI:      ${api.url}/openapi.json`,
