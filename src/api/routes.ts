@@ -1,6 +1,13 @@
 /** Which routers the API mounts for a configuration: EHR ingress, Twilio webhooks, the sandbox. */
 import type { Client } from '@temporalio/client';
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
+import { createSnapshotStore } from '../activities/snapshots';
+import { appointmentsPageDepsOf, appointmentsRouter } from './admin/appointmentsPage';
+import { configurationPageDepsOf, configurationRouter } from './admin/configurationPage';
+import { integrationRouter } from './admin/integrationPage';
+import { phoneAssetsRouter } from './admin/phoneAssets';
+import { simulationRouter } from './admin/simulationPage';
+import { virtualPhoneRouter } from './admin/virtualPhonePage';
 import { SANDBOX_FROM_NUMBER, twilioSender } from '../activities/twilioClient';
 import type { AppConfig } from '../config';
 import { appointmentPolicy } from '../config/policy';
@@ -14,7 +21,7 @@ import {
 } from '../sandbox/ehrCallbackReceiver';
 import { loopbackOnly } from '../sandbox/loopbackOnly';
 import { SandboxMessageStore } from '../sandbox/messageStore';
-import { sandboxInboundRouter } from '../sandbox/sandboxInbound';
+import { sandboxInboundRouter, type SandboxInboundDeps } from '../sandbox/sandboxInbound';
 import { createSandboxPublicRouter, createTwilioSandboxRouter } from '../sandbox/twilioSandbox';
 import { createVerifySandboxRouter, SANDBOX_VERIFY_SERVICE_SID } from '../sandbox/verifySandbox';
 import { adminLandingRouter, consoleSettingsOf, operatorConsoleFor } from './admin';
@@ -32,6 +39,8 @@ import { openApiRouter } from './openapi';
 import { twilioWebhooksRouter, type ConversationPort } from './twilioWebhooks';
 
 export interface ApiGateways {
+  /** The API's Temporal client: visibility for the console's searches and live checks. */
+  temporal: Client;
   appointments: AppointmentGateway;
   conversations: ConversationGateway;
   /** With FHIR_BASE_URL: starts the workflow that reads a FHIR Appointment's references from the EHR. */
@@ -41,6 +50,7 @@ export interface ApiGateways {
 export function createGateways(config: AppConfig, client: Client): ApiGateways {
   const policy = appointmentPolicy(config);
   return {
+    temporal: client,
     appointments: new AppointmentGateway(client, config.env.TEMPORAL_TASK_QUEUE, () => policy, {
       submitTimeoutMs: config.env.TEMPORAL_SUBMIT_TIMEOUT_MS,
     }),
@@ -93,6 +103,7 @@ export function apiRouters(
       sandbox: config.sandbox,
       ...(config.embeddedTemporal ? { temporalUiUrl: `http://localhost:${env.TEMPORAL_UI_PORT}` } : {}),
     }),
+    ...consolePages(config, gateways, operatorConsole.requireOperator, logger),
     ehrEventsRouter({ gateway: gateways.appointments, defaultCountry: env.DEFAULT_COUNTRY, auth }),
     hl7Router({
       gateway: gateways.appointments,
@@ -134,6 +145,62 @@ export function apiRouters(
   return routers;
 }
 
+/** The console's pages, behind its guard (mounted after operatorConsole.router). */
+function consolePages(
+  config: AppConfig,
+  gateways: ApiGateways,
+  requireOperator: RequestHandler,
+  logger: Logger,
+): Router[] {
+  const { env } = config;
+  const pages = [
+    configurationRouter(configurationPageDepsOf(config, gateways.temporal)),
+    integrationRouter({ config }),
+    simulationRouter({
+      gateway: gateways.appointments,
+      requireOperator,
+      defaultCountry: env.DEFAULT_COUNTRY,
+      timeZone: config.defaultTimezone,
+      virtualPhone: config.sandbox,
+      visibility: gateways.temporal,
+      logger,
+    }),
+    appointmentsRouter({
+      ...appointmentsPageDepsOf(config, gateways.temporal, logger, createSnapshotStore(config)),
+      gateway: gateways.appointments,
+    }),
+  ];
+  if (!config.sandbox) return pages;
+  const store = SandboxMessageStore.inDataDir(config.dataDir);
+  return [
+    ...pages,
+    virtualPhoneRouter({
+      store,
+      inbound: sandboxInboundDeps(config, store, logger),
+      requireOperator,
+      defaultCountry: env.DEFAULT_COUNTRY,
+      timeZone: config.defaultTimezone,
+    }),
+    phoneAssetsRouter(),
+  ];
+}
+
+/** How the sandbox posts a patient's text to our own inbound webhook, signed as Twilio would. */
+function sandboxInboundDeps(
+  config: AppConfig,
+  store: SandboxMessageStore,
+  logger: Logger,
+): SandboxInboundDeps {
+  return {
+    store,
+    apiOrigin: `http://127.0.0.1:${config.env.PORT}`,
+    authToken: config.sandboxTwilioAuthToken,
+    publicBaseUrl: config.publicBaseUrl,
+    sandboxNumber: twilioSender(config).from ?? SANDBOX_FROM_NUMBER,
+    logger,
+  };
+}
+
 /**
  * Everything sandbox mode adds (Twilio's REST emulation, the virtual phone's listing and inbound texts,
  * the built-in EHR receiver when EHR_CALLBACK_URL is unset), answering only requests from this machine.
@@ -160,14 +227,7 @@ function sandboxRouter(config: AppConfig, logger: Logger): Router {
       statusCallbackPrefix: `${config.publicBaseUrl}/v1/twilio/status`,
     }),
     createSandboxPublicRouter(store),
-    sandboxInboundRouter({
-      store,
-      apiOrigin: `http://127.0.0.1:${env.PORT}`,
-      authToken: config.sandboxTwilioAuthToken,
-      publicBaseUrl: config.publicBaseUrl,
-      sandboxNumber: twilioSender(config).from ?? SANDBOX_FROM_NUMBER,
-      logger,
-    }),
+    sandboxInboundRouter(sandboxInboundDeps(config, store, logger)),
   );
   // No EHR configured: replies land in the built-in receiver (GET /v1/sandbox/ehr-callbacks).
   if (!env.EHR_CALLBACK_URL) {

@@ -15,11 +15,13 @@ import {
   appointmentWorkflowId,
   ehrEventSignal,
   isTimed,
+  sendNextReminderNowUpdate,
   newAppointmentWorkflowInput,
   type IngestedEvent,
   type AppointmentPolicy,
   type AppointmentView,
   type EventEnvelope,
+  type RemindNowResult,
 } from '../shared/appointment';
 import { SEARCH_ATTRIBUTES } from '../shared/temporal';
 
@@ -224,6 +226,25 @@ export class AppointmentGateway {
     }
   }
 
+  /**
+   * The operator's "send the next reminder now": a workflow update (recorded in the history) that makes
+   * the earliest pending reminder due now; the workflow's usual path sends it. Undefined when the
+   * appointment has no open workflow. `requestId` becomes the update id, so a resubmitted form is one
+   * update (Temporal de-duplicates update ids within a run). Bounded like every call here.
+   */
+  async sendNextReminderNow(appointmentId: string, requestId?: string): Promise<RemindNowResult | undefined> {
+    try {
+      return await this.bounded('update', () =>
+        this.client.workflow
+          .getHandle(appointmentWorkflowId(appointmentId))
+          .executeUpdate(sendNextReminderNowUpdate, requestId ? { updateId: requestId } : {}),
+      );
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
+    }
+  }
+
   private bounded<T>(operation: Operation, call: () => Promise<T>): Promise<T> {
     return boundedTemporalCall(this.client, this.submitTimeoutMs, operation, call);
   }
@@ -282,7 +303,7 @@ export function appliedView(view: AppointmentView): AppointmentView | undefined 
   return view.start === '' ? undefined : view;
 }
 
-export type Operation = 'submit' | 'view';
+export type Operation = 'submit' | 'view' | 'update';
 
 /** A failure this close to the deadline is the deadline (timers and gRPC's clock differ by a few ms). */
 const DEADLINE_SLACK_MS = 50;
@@ -293,6 +314,11 @@ const DEADLINE_SLACK_MS = 50;
  */
 function unavailableMessage(operation: Operation, reason: UnavailableReason, timeoutMs: number): string {
   const state = reason === 'busy' ? 'over its rate or load limits' : 'unreachable';
+  if (operation === 'update') {
+    return reason === 'deadline'
+      ? `The appointment's workflow did not answer within ${timeoutMs} ms (Temporal unreachable or overloaded, or no worker answering)`
+      : `Temporal is ${state}: the request was not delivered; try again`;
+  }
   if (operation === 'view') {
     return reason === 'deadline'
       ? `The appointment could not be read within ${timeoutMs} ms (Temporal unreachable or overloaded, or no worker answering)`

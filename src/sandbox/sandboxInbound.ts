@@ -52,11 +52,111 @@ export interface SandboxInboundResult {
   status: number | null;
 }
 
-export function sandboxInboundRouter(deps: SandboxInboundDeps): Router {
-  const { store, authToken, sandboxNumber } = deps;
+/** One simulated patient text (already validated: E.164 numbers, a body within the reply limit). */
+export interface SandboxInboundText {
+  from: string;
+  body: string;
+  /** The clinic's number texted; default `sandboxNumber`. */
+  to?: string;
+  media?: readonly string[];
+}
+
+/** Whether our inbound webhook took the text (2xx), and if not why. */
+export type SandboxInboundOutcome =
+  | (SandboxInboundResult & { delivered: true })
+  | (SandboxInboundResult & {
+      delivered: false;
+      error: { code: 'webhook_unreachable' | 'webhook_failed'; message: string };
+    });
+
+/**
+ * Records the patient's text in the sandbox store, then POSTs it to our own inbound webhook signed as
+ * Twilio signs, and records the webhook's TwiML answers as texts back to the patient. Used by
+ * `POST /v1/sandbox/inbound` and the console's virtual phone. Logs message sids only.
+ */
+export async function deliverSandboxInbound(
+  deps: SandboxInboundDeps,
+  text: SandboxInboundText,
+): Promise<SandboxInboundOutcome> {
+  const { store, authToken } = deps;
   const apiOrigin = deps.apiOrigin.replace(/\/+$/, '');
   const publicBaseUrl = deps.publicBaseUrl.replace(/\/+$/, '');
   const log = deps.logger.child({ component: 'sandbox-inbound' });
+  const { from, body, media = [] } = text;
+  const to = text.to ?? deps.sandboxNumber;
+
+  // Recorded first, so the virtual phone lists the patient's text before any reply the workflow sends.
+  const message = await store.add({ from, to, body, direction: 'inbound' });
+  const params: Record<string, string> = {
+    AccountSid: SANDBOX_ACCOUNT_SID,
+    ApiVersion: '2010-04-01',
+    Body: body,
+    From: from,
+    MessageSid: message.sid,
+    NumMedia: String(media.length),
+    ...Object.fromEntries(media.map((url, i) => [`MediaUrl${i}`, url])),
+    NumSegments: String(message.numSegments),
+    SmsMessageSid: message.sid,
+    SmsSid: message.sid,
+    SmsStatus: 'received',
+    To: to,
+  };
+  const signature = twilio.getExpectedTwilioSignature(authToken, publicBaseUrl + TWILIO_INBOUND_PATH, params);
+
+  let status: number;
+  try {
+    const response = await fetch(apiOrigin + TWILIO_INBOUND_PATH, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/x-www-form-urlencoded',
+        'X-Twilio-Signature': signature,
+        'User-Agent': 'TwilioProxy/1.1',
+      },
+      body: new URLSearchParams(params),
+      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+    });
+    status = response.status;
+    // Twilio sends a TwiML <Message> answer back to the sender: so does the sandbox.
+    const answers = status === 200 ? twimlMessages(await response.text()) : [];
+    if (status !== 200) await response.arrayBuffer(); // drain, so the connection is released
+    for (const answer of answers) {
+      await store.add({
+        from: to,
+        to: from,
+        body: answer,
+        direction: 'outbound-reply',
+        status: 'delivered',
+      });
+    }
+  } catch (err) {
+    log.warn(
+      { messageSid: message.sid, outcome: 'webhook_unreachable', err },
+      'sandbox inbound not delivered',
+    );
+    return {
+      delivered: false,
+      messageSid: message.sid,
+      status: null,
+      error: { code: 'webhook_unreachable', message: 'The inbound webhook could not be reached' },
+    };
+  }
+  if (status < 200 || status >= 300) {
+    log.warn(
+      { messageSid: message.sid, webhookStatus: status, outcome: 'webhook_refused' },
+      'sandbox inbound',
+    );
+    return {
+      delivered: false,
+      messageSid: message.sid,
+      status,
+      error: { code: 'webhook_failed', message: `The inbound webhook answered HTTP ${status}` },
+    };
+  }
+  log.info({ messageSid: message.sid, webhookStatus: status, outcome: 'delivered' }, 'sandbox inbound');
+  return { delivered: true, messageSid: message.sid, status };
+}
+
+export function sandboxInboundRouter(deps: SandboxInboundDeps): Router {
   const router = Router();
 
   router.post(SANDBOX_INBOUND_PATH, express.json({ limit: '64kb' }), async (req, res) => {
@@ -71,82 +171,12 @@ export function sandboxInboundRouter(deps: SandboxInboundDeps): Router {
       }));
       throw new HttpError(400, 'invalid_inbound', `${details.length} invalid field(s)`, details);
     }
-    const { from, body, media = [] } = parsed.data;
-    const to = parsed.data.to ?? sandboxNumber;
-
-    // Recorded first, so the virtual phone lists the patient's text before any reply the workflow sends.
-    const message = await store.add({ from, to, body, direction: 'inbound' });
-    const params: Record<string, string> = {
-      AccountSid: SANDBOX_ACCOUNT_SID,
-      ApiVersion: '2010-04-01',
-      Body: body,
-      From: from,
-      MessageSid: message.sid,
-      NumMedia: String(media.length),
-      ...Object.fromEntries(media.map((url, i) => [`MediaUrl${i}`, url])),
-      NumSegments: String(message.numSegments),
-      SmsMessageSid: message.sid,
-      SmsSid: message.sid,
-      SmsStatus: 'received',
-      To: to,
-    };
-    const signature = twilio.getExpectedTwilioSignature(
-      authToken,
-      publicBaseUrl + TWILIO_INBOUND_PATH,
-      params,
-    );
-
-    let status: number;
-    try {
-      const response = await fetch(apiOrigin + TWILIO_INBOUND_PATH, {
-        method: 'POST',
-        headers: {
-          'Content-Type': 'application/x-www-form-urlencoded',
-          'X-Twilio-Signature': signature,
-          'User-Agent': 'TwilioProxy/1.1',
-        },
-        body: new URLSearchParams(params),
-        signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
-      });
-      status = response.status;
-      // Twilio sends a TwiML <Message> answer back to the sender: so does the sandbox.
-      const answers = status === 200 ? twimlMessages(await response.text()) : [];
-      if (status !== 200) await response.arrayBuffer(); // drain, so the connection is released
-      for (const answer of answers) {
-        await store.add({
-          from: to,
-          to: from,
-          body: answer,
-          direction: 'outbound-reply',
-          status: 'delivered',
-        });
-      }
-    } catch (err) {
-      log.warn(
-        { messageSid: message.sid, outcome: 'webhook_unreachable', err },
-        'sandbox inbound not delivered',
-      );
-      const result: SandboxInboundResult = { messageSid: message.sid, status: null };
-      res.status(502).json({
-        ...result,
-        error: { code: 'webhook_unreachable', message: 'The inbound webhook could not be reached' },
-      });
+    const outcome = await deliverSandboxInbound(deps, parsed.data);
+    const result: SandboxInboundResult = { messageSid: outcome.messageSid, status: outcome.status };
+    if (!outcome.delivered) {
+      res.status(502).json({ ...result, error: outcome.error });
       return;
     }
-
-    const result: SandboxInboundResult = { messageSid: message.sid, status };
-    if (status < 200 || status >= 300) {
-      log.warn(
-        { messageSid: message.sid, webhookStatus: status, outcome: 'webhook_refused' },
-        'sandbox inbound',
-      );
-      res.status(502).json({
-        ...result,
-        error: { code: 'webhook_failed', message: `The inbound webhook answered HTTP ${status}` },
-      });
-      return;
-    }
-    log.info({ messageSid: message.sid, webhookStatus: status, outcome: 'delivered' }, 'sandbox inbound');
     res.status(202).json(result);
   });
 

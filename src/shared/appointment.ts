@@ -3,7 +3,7 @@
  * its signal and queries. Imported by the API, the activities and the workflow (types only, plus
  * tiny definitions, so the workflow bundle stays small).
  */
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { PlannedReminder, ReminderKind, ReminderPolicy } from '../domain/reminders/planReminders';
 import { CURRENT_RULES, type RulesVersion } from './rulesVersion';
 
@@ -221,6 +221,31 @@ export const ehrEventSignal = defineSignal<[EventEnvelope]>('ehrEvent');
 export const appointmentViewQuery = defineQuery<AppointmentView>('appointmentView');
 /** Lets the API answer `duplicate: true` without sending the event again. */
 export const hasSeenEventQuery = defineQuery<boolean, [string]>('hasSeenEvent');
+
+/**
+ * Why "send the next reminder now" did nothing: no event applied yet, a status without reminders,
+ * opted out, no number to text, the appointment has begun, or no reminder left pending.
+ */
+export type RemindNowRefusal =
+  | 'NO_APPOINTMENT'
+  | 'CANCEL_REQUESTED'
+  | 'CANCELED'
+  | 'NOSHOWED'
+  | 'COMPLETED'
+  | 'OPTED_OUT'
+  | 'NO_PHONE'
+  | 'APPOINTMENT_PASSED'
+  | 'NO_PENDING_REMINDER';
+
+/** What "send the next reminder now" did: the reminder now due (sent by the usual path), or why none. */
+export type RemindNowResult = { reminder: ReminderKind; sendAt: string } | { none: RemindNowRefusal };
+
+/**
+ * The operator console's "send the next reminder now" (issue 13.4): an update, so it is recorded in
+ * the history. The earliest pending reminder becomes due now and the usual send path sends it (daily
+ * cap and opt-out included). Old histories hold no such update: adding it is replay-safe.
+ */
+export const sendNextReminderNowUpdate = defineUpdate<RemindNowResult>('sendNextReminderNow');
 
 /** Workflow ids carry the EHR's appointment id only: never names or phone numbers. */
 export function appointmentWorkflowId(appointmentId: string): string {

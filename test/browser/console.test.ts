@@ -70,6 +70,61 @@ describe('operator console in Chromium', () => {
     await context.close();
   });
 
+  test('configuration, a simulated booking, its reminder now, "yes" from the virtual phone, CONFIRMED with the EHR callback', async () => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 } }); // a phone's width
+    const page = await context.newPage();
+    const patientPhone = `+1303555${String(Date.now()).slice(-4)}`;
+    await withScreenshotOnFailure(page, 'console-simulation', async () => {
+      await signIn(page);
+
+      await page.getByRole('link', { name: 'Configuration' }).click();
+      await page.getByRole('heading', { level: 1, name: /Configuration/ }).waitFor();
+      expect(await page.content()).not.toContain(PASSWORD);
+      await page.goBack();
+
+      await page.getByRole('link', { name: 'Simulation' }).click();
+      await page.getByLabel('Patient’s first name').fill('Rosa');
+      await page.getByLabel('Patient’s mobile number').fill(patientPhone);
+      await page.getByLabel('In', { exact: true }).fill('49');
+      await page.getByRole('button', { name: 'Book' }).click();
+      const item = page.locator('.sim-item', { hasText: 'Rosa' });
+      await item.waitFor();
+      const appointmentId = (await item.locator('code').first().textContent())?.trim() ?? '';
+      expect(appointmentId).toMatch(/^SIM-/);
+
+      await item.getByRole('button', { name: 'Send the next reminder now' }).click();
+      // The reminder goes out through the real send path: the patient's phone shows it.
+      await page.goto(`${stack.base}/admin/phone?number=${encodeURIComponent(patientPhone)}`);
+      await page
+        .getByText(/reminder of your appointment/)
+        .first()
+        .waitFor({ timeout: 30_000 });
+
+      await page.getByLabel('Reply as the patient').fill('yes');
+      await page.getByRole('button', { name: 'Send' }).click();
+      await page
+        .getByText(/is confirmed/)
+        .first()
+        .waitFor({ timeout: 30_000 });
+
+      // The detail page: CONFIRMED and the EHR callback delivered to the sandbox receiver.
+      await waitFor(
+        async () => {
+          await page.goto(`${stack.base}/admin/appointments/${encodeURIComponent(appointmentId)}`);
+          const text = (await page.locator('main').textContent()) ?? '';
+          return /CONFIRMED/.test(text) && /CONFIRM/.test(text) && /DELIVERED/i.test(text) ? true : undefined;
+        },
+        { what: 'CONFIRMED and a delivered EHR callback on the detail page', timeoutMs: 60_000 },
+      );
+
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.waitForURL(/\/admin\/sign-in/);
+      const refused = await context.request.get(`${stack.base}/admin/appointments`, { maxRedirects: 0 });
+      expect(refused.status()).toBe(303);
+    });
+    await context.close();
+  });
+
   test('a wrong password is said clearly and signs nobody in', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();

@@ -278,6 +278,8 @@ describe('with the dev server up and no worker polling', () => {
       routers: apiRouters(
         config,
         {
+          temporal: env.client,
+
           appointments: new AppointmentGateway(env.client, config.env.TEMPORAL_TASK_QUEUE, () =>
             appointmentPolicy(config),
           ),
@@ -349,6 +351,7 @@ describe('with Temporal unreachable (nothing listens at its address)', () => {
       routers: apiRouters(
         config,
         {
+          temporal: unreachable,
           appointments: downGateway,
           conversations: new ConversationGateway(
             unreachable,
@@ -481,6 +484,7 @@ describe('with the namespace over its rate limit (RESOURCE_EXHAUSTED)', () => {
       routers: apiRouters(
         config,
         {
+          temporal: env.client,
           appointments: new AppointmentGateway(
             env.client,
             config.env.TEMPORAL_TASK_QUEUE,

@@ -114,4 +114,48 @@ button{margin-top:.75rem;padding:.5rem 1rem;font:inherit;border:1px solid var(--
 .hint{color:var(--muted)}
 .sections{list-style:none;padding:0;display:grid;gap:.75rem;grid-template-columns:repeat(auto-fill,minmax(14rem,1fr))}
 .sections li{border:1px solid var(--line);border-radius:6px;padding:.75rem}
+/* appointments search and detail (issue 13.6) */
+input[type=date],input[type=datetime-local],select{width:100%;max-width:20rem;padding:.5rem;font:inherit;border:1px solid var(--line);border-radius:4px;background:var(--bg);color:var(--fg)}
+.search{display:grid;gap:0 1rem;grid-template-columns:repeat(auto-fill,minmax(14rem,1fr))}
+.search .actions{display:flex;align-items:center;gap:1rem;grid-column:1/-1}
+[aria-invalid=true]{border-color:var(--error)}
+.table-scroll{overflow-x:auto}
+table{border-collapse:collapse;width:100%;margin:.5rem 0}
+th,td{text-align:left;vertical-align:top;padding:.4rem .5rem;border-bottom:1px solid var(--line)}
+thead th{border-bottom:2px solid var(--line)}
+tbody th{font-weight:400}
+.pager{display:flex;gap:1.5rem;margin:.75rem 0}
+.facts{display:grid;grid-template-columns:minmax(7rem,max-content) 1fr;gap:.25rem 1rem}
+.facts dt{font-weight:600}
+.facts dd{margin:0;overflow-wrap:anywhere}
+/* configuration and integration pages (issue 13.2, 13.3) */
+.badge{display:inline-block;padding:0 .4rem;border:1px solid currentColor;border-radius:3px;font-size:.875rem;font-weight:600;white-space:nowrap}
+.badge-ok{color:#1a7f37}.badge-warning{color:#9a6700}.badge-failed,.badge-problem,.badge-risk{color:var(--error)}.badge-sandbox,.badge-note{color:var(--muted)}
+@media (prefers-color-scheme:dark){.badge-ok{color:#3fb950}.badge-warning{color:#d29922}}
+.findings{padding-left:1.25rem;margin:.25rem 0}
+.findings li{margin:.25rem 0}
+td.value,td.value code{overflow-wrap:anywhere}
+caption{text-align:left;font-weight:600;padding:.25rem 0}
+.copy-block{position:relative;margin:.5rem 0 1rem}
+.copy-block pre{margin:0;padding:.75rem;overflow-x:auto;border:1px solid var(--line);border-radius:4px;font-size:.875rem;line-height:1.4}
+.copy-block button.copy{margin:0 0 .25rem;padding:.25rem .75rem}
+button[hidden]{display:none}
+@media (max-width:40rem){.stack thead{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%)}.stack tr{display:block;padding:.4rem 0;border-bottom:1px solid var(--line)}.stack th,.stack td{display:block;border:0;padding:.1rem 0}.stack td:not([data-label]){display:none}.stack td[data-label]::before{content:attr(data-label) ": ";font-weight:600;color:var(--muted)}}
+/* simulation and virtual phone (issue 13.4, 13.5) */
+input[type=tel],input[type=number],textarea{width:100%;max-width:20rem;padding:.5rem;font:inherit;border:1px solid var(--line);border-radius:4px;background:var(--bg);color:var(--fg)}
+fieldset{border:1px solid var(--line);border-radius:6px;margin:.75rem 0;padding:.25rem .75rem .5rem}
+legend{font-weight:600}
+.inline-fields{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem}.inline-fields label{margin:0}.inline-fields input{max-width:8rem}.inline-fields select{width:auto}
+.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+.notice{padding:.5rem .75rem;border-left:4px solid var(--accent)}
+.plain{list-style:none;padding:0;margin:0}
+.sim-list{list-style:none;padding:0;display:grid;gap:.75rem}
+.sim-item{border:1px solid var(--line);border-radius:6px;padding:.75rem}.sim-item h3{margin:0 0 .5rem;overflow-wrap:anywhere}
+.sim-item .actions{display:flex;flex-wrap:wrap;gap:.5rem;margin-top:.5rem}.sim-item .actions button{margin:0}
+.numbers{display:flex;flex-wrap:wrap;gap:.25rem 1rem}
+.conversation{list-style:none;padding:0;margin:1rem 0;display:flex;flex-direction:column;gap:.5rem;max-width:28rem}
+.bubble{max-width:85%;padding:.4rem .75rem;border-radius:12px;border:1px solid var(--line)}
+.bubble p{margin:0}.bubble .text{white-space:pre-wrap;overflow-wrap:anywhere}.bubble .meta{font-size:.8rem;color:var(--muted)}
+.bubble.in{align-self:flex-start}.bubble.out{align-self:flex-end;border-color:var(--accent)}
+.reply textarea{display:block;max-width:28rem}
 `;

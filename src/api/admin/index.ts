@@ -68,16 +68,28 @@ export function operatorConsoleFor(config: AppConfig, logger: Logger, now?: () =
 
 /** GET /admin: the signed-in operator's landing page. Mount after the console's router (it guards /admin). */
 export function adminLandingRouter(options: { sandbox: boolean; temporalUiUrl?: string }): Router {
-  const sections: Array<[string, string]> = [
-    ['Configuration', 'Every setting, its source and what is wrong or risky, checked live.'],
-    ['Integration', 'What to give the EHR’s integration team and what to set in Twilio.'],
-    ['Simulation', 'Book, reschedule, cancel an appointment and send its next reminder now.'],
+  const sections: Array<[string, string, string]> = [
+    [
+      'Configuration',
+      '/admin/configuration',
+      'Every setting, its source and what is wrong or risky, checked live.',
+    ],
+    [
+      'Integration',
+      '/admin/integration',
+      'What to give the EHR’s integration team and what to set in Twilio.',
+    ],
+    [
+      'Simulation',
+      '/admin/simulation',
+      'Book, reschedule, cancel an appointment and send its next reminder now.',
+    ],
     ...(options.sandbox
-      ? ([['Virtual phone', 'The conversation as the patient sees it; reply from it.']] as Array<
-          [string, string]
-        >)
+      ? ([
+          ['Virtual phone', '/admin/phone', 'The conversation as the patient sees it; reply from it.'],
+        ] as Array<[string, string, string]>)
       : []),
-    ['Appointments', 'Search appointments and see each one’s timeline.'],
+    ['Appointments', '/admin/appointments', 'Search appointments and see each one’s timeline.'],
   ];
   const tools: Array<[string, string]> = [
     ['OpenAPI document', '/openapi.json'],
@@ -101,10 +113,10 @@ export function adminLandingRouter(options: { sandbox: boolean; temporalUiUrl?: 
       <nav aria-label="Console sections">
         <ul class="sections">
           ${sections.map(
-            ([title, text]) =>
+            ([title, href, text]) =>
               html`<li>
-                <h2>${title}</h2>
-                <p class="hint">${text} Not built yet.</p>
+                <h2><a href="${href}">${title}</a></h2>
+                <p class="hint">${text}</p>
               </li>`,
           )}
         </ul>

@@ -18,6 +18,7 @@ import type {
   MessageRecord,
   OutboundKind,
   ReminderRecord,
+  RemindNowResult,
 } from '../../shared/appointment';
 import { isTimed } from '../../shared/appointment';
 import { keepsKnownPhone, untextableReasonOf } from './textability';
@@ -302,6 +303,30 @@ export class AppointmentState {
       this.bump();
     }
     return queued;
+  }
+
+  /**
+   * The operator's "send the next reminder now": the earliest pending reminder becomes due at `nowMs`,
+   * so the next queueDueReminders queues it for the usual send path (which applies the daily cap).
+   * Changes nothing when there is no such reminder or it could not go out; says why.
+   */
+  remindNow(nowMs: number): RemindNowResult {
+    const { details, status } = this.data;
+    if (!details || this.data.lastEventAt === '') return { none: 'NO_APPOINTMENT' };
+    if (status !== 'BOOKED' && status !== 'CONFIRMED') return { none: status };
+    if (this.data.optedOut) return { none: 'OPTED_OUT' };
+    if (details.patient.phone === undefined) return { none: 'NO_PHONE' };
+    if (nowMs >= Date.parse(details.start)) return { none: 'APPOINTMENT_PASSED' };
+    let next: ReminderRecord | undefined;
+    for (const reminder of this.data.reminders) {
+      if (reminder.status !== 'PENDING' || reminder.sendAt === null) continue;
+      const earlier = next === undefined || Date.parse(reminder.sendAt) < Date.parse(next.sendAt as string);
+      if (earlier) next = reminder;
+    }
+    if (next === undefined) return { none: 'NO_PENDING_REMINDER' };
+    next.sendAt = iso(nowMs);
+    this.bump();
+    return { reminder: next.kind, sendAt: next.sendAt };
   }
 
   recordSent(key: string, result: { sid: string; status: string }, nowMs: number): void {

@@ -8,7 +8,12 @@
 import { allHandlersFinished, condition, continueAsNew, log, workflowInfo } from '@temporalio/workflow';
 import { AppointmentState, initialStateData } from '../../domain/appointment/appointmentState';
 import type { RulesVersion } from '../../shared/rulesVersion';
-import type { AppointmentView, AppointmentWorkflowInput, EventEnvelope } from '../../shared/appointment';
+import type {
+  AppointmentView,
+  AppointmentWorkflowInput,
+  EventEnvelope,
+  RemindNowResult,
+} from '../../shared/appointment';
 import type { DeliveryUpdate, PatientReply, PhoneShared } from '../../shared/phone';
 import { readLatestSnapshot } from './activities';
 import { EhrCallbacks } from './ehrCallbacks';
@@ -68,6 +73,14 @@ export class AppointmentLifecycle {
     const applied = this.state.applyPatientReply(reply, Date.now());
     log.info('patient reply', { kind: reply.kind, messageSid: reply.messageSid, applied });
     this.wakeUp();
+  }
+
+  /** The operator's "send the next reminder now" (an update): the loop sends it on its next turn. */
+  remindNow(): RemindNowResult {
+    const result = this.state.remindNow(Date.now());
+    log.info('send next reminder now', { result });
+    if ('reminder' in result) this.wakeUp();
+    return result;
   }
 
   /** Twilio's final report on one text: recorded, nothing to do now. */
