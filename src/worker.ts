@@ -10,6 +10,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { activityDepsFromConfig, createActivities } from './activities';
 import { loadConfig, type AppConfig } from './config';
 import { logger } from './log';
+import { startMetricsServer, type MetricsServer } from './metrics';
 import { installTemporalRuntime } from './temporal/runtimeLogger';
 import { connectWithRetry, connectWorkerWithRetry, ensureSearchAttributes } from './temporal/connection';
 import { WORKFLOW_BUNDLER_OPTIONS } from './temporal/workflowBundle';
@@ -63,7 +64,8 @@ async function main(): Promise<void> {
   process.umask(0o077); // files it creates under DATA_DIR (sandbox stores, snapshots) are owner-only
   const config = loadConfig();
   logger.level = config.env.LOG_LEVEL; // .env may set it after the logger was created
-  installTemporalRuntime(logger);
+  installTemporalRuntime(logger, config.env.TEMPORAL_SDK_METRICS_ADDRESS);
+  const metrics = await startWorkerMetrics(config);
   await registerSearchAttributes(config);
   const connection = await connectWorkerWithRetry(temporalConnectionOptions(config));
   const worker = await createWorker(config, connection);
@@ -86,6 +88,29 @@ async function main(): Promise<void> {
   await worker.run();
   if (beat) clearInterval(beat);
   await connection.close();
+  await metrics?.close();
+}
+
+/**
+ * The standalone worker's own /metrics (texts, lateness, callbacks, snapshots) on WORKER_METRICS_PORT
+ * (0: none). A port in use is logged, not fatal: the worker matters more than its metrics.
+ */
+async function startWorkerMetrics(config: AppConfig): Promise<MetricsServer | undefined> {
+  const port = config.env.WORKER_METRICS_PORT;
+  if (port === 0) return undefined;
+  const host = config.env.METRICS_HOST ?? config.apiHost;
+  try {
+    const server = await startMetricsServer({
+      port,
+      ...(host === undefined ? {} : { host }),
+      ...(config.env.METRICS_BEARER_TOKEN ? { bearerToken: config.env.METRICS_BEARER_TOKEN } : {}),
+    });
+    logger.info({ port: server.port, host: host ?? 'all interfaces' }, 'worker metrics at /metrics');
+    return server;
+  } catch (err) {
+    logger.error({ err, port }, 'worker metrics not served (WORKER_METRICS_PORT); running without them');
+    return undefined;
+  }
 }
 
 if (require.main === module) {

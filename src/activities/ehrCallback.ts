@@ -24,6 +24,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, type RetryPolicy } from '@temporalio/common';
 import type { Logger } from '../log';
 import { EHR_CALLBACK_REJECTED, NOTIFY_EHR_OPTIONS } from '../shared/activityOptions';
+import { countEhrCallback } from '../metrics/registry';
 
 export type EhrCallbackEventType = 'CONFIRM' | 'CANCEL';
 
@@ -207,6 +208,7 @@ export function createEhrCallbackActivities(deps: EhrCallbackActivityDeps) {
       // Cancellation (workflow cancelled, worker shutting down) is not a failed delivery: let Temporal see it.
       if (cancellationSignal.aborted) throw cancellationSignal.reason;
       const reason = networkReason(error, timeoutMs);
+      countEhrCallback(input.idempotencyKey, 'retry');
       logger.warn({ ...logFields, reason, retryable: true }, 'ehr callback failed without an answer');
       throw ApplicationFailure.create({
         message: `EHR callback got no answer (${reason})`,
@@ -220,10 +222,12 @@ export function createEhrCallbackActivities(deps: EhrCallbackActivityDeps) {
     const durationMs = Date.now() - startedAt;
 
     if (status >= 200 && status < 300) {
+      countEhrCallback(input.idempotencyKey, 'delivered');
       logger.info({ ...logFields, status, durationMs }, 'ehr callback acknowledged');
       return { status, attempts: info.attempt };
     }
     if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
+      countEhrCallback(input.idempotencyKey, 'rejected');
       logger.warn({ ...logFields, status, durationMs, retryable: false }, 'ehr callback rejected');
       throw ApplicationFailure.nonRetryable(
         `EHR rejected the callback with HTTP ${status}`,
@@ -245,6 +249,7 @@ export function createEhrCallbackActivities(deps: EhrCallbackActivityDeps) {
       { ...logFields, status, durationMs, retryable: true, nextRetryDelayMs },
       'ehr callback not accepted yet',
     );
+    countEhrCallback(input.idempotencyKey, 'retry');
     const what = status >= 300 && status < 400 ? 'redirected' : 'is unavailable for';
     throw ApplicationFailure.create({
       message: `EHR ${what} the callback (HTTP ${status})`,

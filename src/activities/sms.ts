@@ -33,6 +33,7 @@ import { DEFAULT_TEMPLATES, type MessageKind, type TemplateCatalog } from '../do
 import type { Logger } from '../log';
 import { projectRoot } from '../paths';
 import type { Twilio } from './twilioClient';
+import { countText } from '../metrics/registry';
 
 export interface SendSmsInput {
   /** Stable id of this logical text (e.g. `workflowId:eventId:BOOKED`), for logs and tracing; logged, so no PHI. */
@@ -49,6 +50,11 @@ export interface SendSmsInput {
    * own earlier attempt, so a genuine second identical text (two HELP answers a minute apart) goes out.
    */
   excludeSids?: string[];
+  /**
+   * A reminder's planned send time (ISO instant, the reminder record's `sendAt`): the lateness
+   * metric measures the send against it. Absent for other texts, and in inputs recorded before it existed.
+   */
+  plannedAt?: string;
 }
 
 export interface SendSmsResult {
@@ -125,7 +131,15 @@ export function createSmsActivities(deps: SmsActivityDeps) {
       kind: input.kind,
       attempt: info.attempt,
     };
-    const rendered = render(input, customerName, templates);
+    let rendered: RenderedMessage;
+    try {
+      rendered = render(input, customerName, templates);
+    } catch (error) {
+      countText(input.kind, 'failed_permanent');
+      throw error;
+    }
+    const reminderTiming = (sentAtMs: number) =>
+      input.plannedAt === undefined ? undefined : { plannedAt: input.plannedAt, sentAtMs };
     const resultOf = (message: MessageInstance, deduplicated: boolean): SendSmsResult => ({
       sid: message.sid,
       status: message.status,
@@ -148,6 +162,7 @@ export function createSmsActivities(deps: SmsActivityDeps) {
             { ...logFields, sid: earlier.sid },
             'sms already sent by an earlier attempt; not sending again',
           );
+          countText(input.kind, 'duplicate_skipped', reminderTiming(new Date(earlier.dateCreated).getTime()));
           return resultOf(earlier, true);
         }
       }
@@ -164,9 +179,11 @@ export function createSmsActivities(deps: SmsActivityDeps) {
         attempt: info.attempt,
       });
       logger.info({ ...logFields, sid: message.sid, segments: rendered.segments }, 'sms sent');
+      countText(input.kind, 'sent', reminderTiming(Date.now()));
       return resultOf(message, false);
     } catch (error) {
       const failure = classifyTwilioError(error);
+      countText(input.kind, failure.nonRetryable ? 'failed_permanent' : 'failed_retryable');
       logger.warn(
         { ...logFields, code: twilioErrorCode(error), retryable: !failure.nonRetryable },
         'sms send failed',

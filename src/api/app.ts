@@ -2,6 +2,7 @@
 import express, { type Express, type Router } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from '../log';
+import { METRICS_PATH, metricsHandler, type MetricsEndpointOptions } from '../metrics/endpoint';
 import { errorHandler, notFound } from './errors';
 import type { Readiness } from './readiness';
 
@@ -12,9 +13,14 @@ export interface AppDependencies {
   readiness: () => Promise<Readiness>;
   /** Feature routers mounted under the root (EHR ingress, sandbox, Twilio webhooks...). */
   routers?: Router[];
+  /**
+   * GET /metrics (no session; METRICS_BEARER_TOKEN asks for a bearer token). `false` when METRICS_PORT
+   * serves it on a port of its own: here it is then 404. Default: served, without a token.
+   */
+  metrics?: MetricsEndpointOptions | false;
 }
 
-export function createApp({ logger, readiness, routers = [] }: AppDependencies): Express {
+export function createApp({ logger, readiness, routers = [], metrics = {} }: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', true);
@@ -26,7 +32,9 @@ export function createApp({ logger, readiness, routers = [] }: AppDependencies):
         req: (req: { method: string; url: string }) => ({ method: req.method, path: req.url.split('?')[0] }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
-      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+      autoLogging: {
+        ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === METRICS_PATH,
+      },
     }),
   );
   app.use(
@@ -54,6 +62,7 @@ export function createApp({ logger, readiness, routers = [] }: AppDependencies):
     const report = await readiness();
     res.status(report.ready ? 200 : 503).json(report);
   });
+  if (metrics !== false) app.get(METRICS_PATH, metricsHandler(metrics));
   for (const router of routers) app.use(router);
 
   app.use(notFound);

@@ -12,6 +12,7 @@ import {
   type AppointmentGateway,
 } from '../ingest/appointmentGateway';
 import { HttpError } from './errors';
+import { countEhrEvent } from '../metrics/registry';
 
 export interface EhrEventsDeps {
   gateway: AppointmentGateway;
@@ -26,10 +27,12 @@ export function ehrEventsRouter({ gateway, defaultCountry, auth }: EhrEventsDeps
   const jsonBody = express.json({ limit: BODY_LIMIT });
   router.post('/v1/ehr/events', auth, jsonBody, async (req, res) => {
     if (!req.is('application/json')) {
+      countEhrEvent('json', 'refused');
       throw new HttpError(415, 'unsupported_media_type', 'Send the event as Content-Type: application/json');
     }
     const parsed = parseCanonicalEvent(req.body, { defaultCountry, receivedAt: new Date().toISOString() });
     if (!parsed.ok) {
+      countEhrEvent('json', 'refused');
       throw new HttpError(
         400,
         'invalid_event',
@@ -38,12 +41,18 @@ export function ehrEventsRouter({ gateway, defaultCountry, auth }: EhrEventsDeps
       );
     }
     const result = await gateway.submit(parsed.event).catch((err: unknown) => {
-      if (!(err instanceof UnknownAppointmentError)) throw err;
+      if (!(err instanceof UnknownAppointmentError)) {
+        // Not taken (Temporal unavailable: 503; anything else: 500): the sender sends it again.
+        countEhrEvent('json', 'unavailable');
+        throw err;
+      }
+      countEhrEvent('json', 'refused');
       throw new HttpError(400, 'invalid_event', '1 invalid field(s)', [
         { field: 'appointment_datetime', message: `is required: ${UNKNOWN_APPOINTMENT}` },
       ]);
     });
     const untextable = untextableReasonOf(parsed.event, Date.now());
+    countEhrEvent('json', result.duplicate ? 'duplicate' : 'accepted', untextable);
     res.status(result.duplicate ? 200 : 202).json({ ...result, ...(untextable ? { untextable } : {}) });
   });
 

@@ -24,6 +24,7 @@ import type { Logger } from '../log';
 import { appointmentWorkflowId } from '../shared/appointment';
 import { BODY_LIMIT } from './app';
 import { HttpError } from './errors';
+import { countEhrEvent, type EventFormat } from '../metrics/registry';
 
 export const FHIR_APPOINTMENT_PATH = '/v1/ehr/fhir';
 
@@ -64,6 +65,7 @@ export function fhirRouter({
       next();
       return;
     }
+    countEhrEvent('fhir', 'refused');
     sendOutcome(res, 415, [
       {
         code: 'not-supported',
@@ -80,7 +82,7 @@ export function fhirRouter({
     else sendOutcome(res, 400, answer.issues);
   });
 
-  router.use(FHIR_APPOINTMENT_PATH, fhirErrors(log));
+  router.use(FHIR_APPOINTMENT_PATH, fhirErrors(log, 'fhir'));
   return router;
 }
 
@@ -94,6 +96,8 @@ export interface FhirIngestDeps {
   defaultTimezone: string;
   references?: FhirRouterDeps['references'];
   log: Logger;
+  /** Which ingress the events are counted under (metrics): posted Appointments, or notifications. */
+  format?: Extract<EventFormat, 'fhir' | 'fhir_notification'>;
 }
 
 /**
@@ -101,7 +105,19 @@ export interface FhirIngestDeps {
  * resent), or, when FHIR_BASE_URL is set and it only references what it needs, to the ingest
  * workflow that reads those first (202 `resolving`). Temporal unavailable throws (503 at the route).
  */
-export function fhirIngest({ gateway, defaultCountry, defaultTimezone, references, log }: FhirIngestDeps) {
+export function fhirIngest({
+  gateway,
+  defaultCountry,
+  defaultTimezone,
+  references,
+  log,
+  format = 'fhir',
+}: FhirIngestDeps) {
+  /** Counts what was not taken (Temporal unavailable, or a failure) and lets it go on to the route's handler. */
+  const notTaken = (err: unknown): never => {
+    countEhrEvent(format, 'unavailable');
+    throw err;
+  };
   return async (body: unknown, receivedAt: string): Promise<FhirIngestAnswer> => {
     const mapped = mapFhirAppointment(body, {
       defaultCountry,
@@ -113,6 +129,7 @@ export function fhirIngest({ gateway, defaultCountry, defaultTimezone, reference
       return startResolving(references.ingest, body, mapped.unresolved, receivedAt);
     }
     if (!mapped.ok) {
+      countEhrEvent(format, 'refused');
       // Codes and element paths only: diagnostics may name references, and bodies hold patient data.
       log.warn(
         { issues: mapped.problems.map(({ code, expression }) => ({ code, expression })) },
@@ -121,10 +138,11 @@ export function fhirIngest({ gateway, defaultCountry, defaultTimezone, reference
       return { ok: false, issues: mapped.problems };
     }
     const result = await gateway.submit(mapped.event).catch((err: unknown) => {
-      if (!(err instanceof UnknownAppointmentError)) throw err;
+      if (!(err instanceof UnknownAppointmentError)) notTaken(err);
       return undefined;
     });
     if (!result) {
+      countEhrEvent(format, 'refused');
       log.warn(
         { appointmentId: mapped.event.appointmentId },
         'FHIR appointment refused: untimed, unknown appointment',
@@ -141,6 +159,7 @@ export function fhirIngest({ gateway, defaultCountry, defaultTimezone, reference
       };
     }
     const untextable = untextableReasonOf(mapped.event, Date.now());
+    countEhrEvent(format, result.duplicate ? 'duplicate' : 'accepted', untextable);
     log.info(
       {
         appointmentId: result.appointmentId,
@@ -166,7 +185,10 @@ export function fhirIngest({ gateway, defaultCountry, defaultTimezone, reference
     receivedAt: string,
   ): Promise<FhirIngestAnswer> {
     const { appointmentId, eventId, references: pending } = unresolved;
-    const started = await ingest.start({ resource, references: pending, appointmentId, eventId, receivedAt });
+    const started = await ingest
+      .start({ resource, references: pending, appointmentId, eventId, receivedAt })
+      .catch(notTaken);
+    countEhrEvent(format, started.duplicate ? 'duplicate' : 'accepted');
     log.info(
       { appointmentId, eventId, references: pending.length, duplicate: started.duplicate },
       'FHIR appointment event accepted: reading its references from the EHR',
@@ -194,9 +216,23 @@ interface BodyParserError {
   status?: number;
 }
 
-/** Errors on this route as OperationOutcomes: an integration engine speaking FHIR reads them in one place. */
-export function fhirErrors(log: Logger): ErrorRequestHandler {
+/**
+ * Errors on this route as OperationOutcomes: an integration engine speaking FHIR reads them in one place.
+ * With `format`, bodies that cannot be read count as refused events (the rest is counted where it happens).
+ */
+export function fhirErrors(log: Logger, format?: EventFormat): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
+    const parserStatus = (err as BodyParserError).status;
+    if (
+      format !== undefined &&
+      !(err instanceof HttpError) &&
+      !(err instanceof TemporalUnavailableError) &&
+      typeof parserStatus === 'number' &&
+      parserStatus >= 400 &&
+      parserStatus < 500
+    ) {
+      countEhrEvent(format, 'refused');
+    }
     if (err instanceof TemporalUnavailableError) {
       // FHIR's "transient": the content is fine, the server could not process it now; try again later.
       log.warn({ reason: err.reason }, 'FHIR appointment not taken: Temporal unavailable');

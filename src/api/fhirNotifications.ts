@@ -22,13 +22,15 @@ import {
   type Issue,
 } from './fhir';
 
+import { countEhrEvent } from '../metrics/registry';
+
 export const FHIR_NOTIFICATIONS_PATH = '/v1/ehr/fhir/notifications';
 
 const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
 export function fhirNotificationsRouter(deps: FhirRouterDeps): Router {
   const log = deps.logger.child({ component: 'fhir-notifications' });
-  const ingest = fhirIngest({ ...deps, log });
+  const ingest = fhirIngest({ ...deps, log, format: 'fhir_notification' });
   const router = Router();
   const parseBody = express.json({ type: FHIR_JSON_MEDIA_TYPES, limit: BODY_LIMIT });
 
@@ -45,6 +47,7 @@ export function fhirNotificationsRouter(deps: FhirRouterDeps): Router {
     const body: unknown = req.body;
     const read = readNotification(body, urlReference);
     if (!read.ok) {
+      countEhrEvent('fhir_notification', 'refused');
       log.warn({ expression: read.expression }, 'FHIR notification refused');
       sendOutcome(res, 400, [
         {
@@ -100,17 +103,24 @@ export function fhirNotificationsRouter(deps: FhirRouterDeps): Router {
         diagnostics:
           'The notification only names the Appointment: set FHIR_BASE_URL so it can be read from the EHR, or subscribe with full-resource content',
       };
+      countEhrEvent('fhir_notification', 'refused');
       return { ok: false, issues: [issue] };
     }
     const eventId = notifiedIngestEventId(appointment.reference, key);
     const appointmentId = /Appointment\/([^/]+)$/.exec(appointment.reference)?.[1] ?? appointment.reference;
-    const started = await references.ingest.start({
-      appointmentReference: appointment.reference,
-      references: [],
-      appointmentId,
-      eventId,
-      receivedAt,
-    });
+    const started = await references.ingest
+      .start({
+        appointmentReference: appointment.reference,
+        references: [],
+        appointmentId,
+        eventId,
+        receivedAt,
+      })
+      .catch((err: unknown) => {
+        countEhrEvent('fhir_notification', 'unavailable');
+        throw err;
+      });
+    countEhrEvent('fhir_notification', started.duplicate ? 'duplicate' : 'accepted');
     log.info(
       { eventId, duplicate: started.duplicate },
       'FHIR notification: reading the Appointment from the EHR',
@@ -125,6 +135,6 @@ export function fhirNotificationsRouter(deps: FhirRouterDeps): Router {
   router.post(FHIR_NOTIFICATIONS_PATH, deps.auth, parseBody, handle);
   router.put(`${FHIR_NOTIFICATIONS_PATH}/Appointment/:id`, deps.auth, parseBody, handle);
   router.post(`${FHIR_NOTIFICATIONS_PATH}/Appointment/:id`, deps.auth, parseBody, handle);
-  router.use(FHIR_NOTIFICATIONS_PATH, fhirErrors(log));
+  router.use(FHIR_NOTIFICATIONS_PATH, fhirErrors(log, 'fhir_notification'));
   return router;
 }

@@ -4,7 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import express, { Router, type RequestHandler } from 'express';
-import { buildAck, type AckError, type AckOutcome } from '../domain/hl7/ack';
+import { acknowledgmentCode, buildAck, type AckError, type AckOutcome } from '../domain/hl7/ack';
+import { untextableReasonOf } from '../domain/appointment/textability';
+import { countEhrEvent, hl7Acks } from '../metrics/registry';
 import { HL7_ERROR_CODES, mapSiuMessage, type Hl7Header } from '../domain/hl7/siuMapping';
 import {
   TemporalUnavailableError,
@@ -64,6 +66,7 @@ export async function answerHl7Message(text: string, deps: Hl7IngressDeps): Prom
     trigger: mapped.header?.triggerEvent.slice(0, 20),
   };
   if (!mapped.ok) {
+    countEhrEvent('hl7', 'refused');
     deps.logger.warn(
       { ...logContext, outcome: mapped.code, errors: mapped.errors.map(errorLocation) },
       'HL7 message not accepted',
@@ -73,6 +76,11 @@ export async function answerHl7Message(text: string, deps: Hl7IngressDeps): Prom
   try {
     const result = await deps.gateway.submit(mapped.event);
     const warnings = mapped.warnings.map((w): AckError => ({ ...w, severity: 'W' }));
+    countEhrEvent(
+      'hl7',
+      result.duplicate ? 'duplicate' : 'accepted',
+      warnings.length > 0 ? untextableReasonOf(mapped.event, now.getTime()) : undefined,
+    );
     deps.logger.info(
       {
         ...logContext,
@@ -86,6 +94,7 @@ export async function answerHl7Message(text: string, deps: Hl7IngressDeps): Prom
     return { ack: acknowledge(mapped.header, 'AA', warnings, deps) };
   } catch (err) {
     if (err instanceof UnknownAppointmentError) {
+      countEhrEvent('hl7', 'refused');
       deps.logger.warn(
         { ...logContext, outcome: 'AE' },
         'HL7 message not accepted: untimed event for an unknown appointment',
@@ -102,6 +111,7 @@ export async function answerHl7Message(text: string, deps: Hl7IngressDeps): Prom
     // AR, not AE: AE says the content is wrong (engines park it for a human), while AR is HL7's "rejected for a
     // reason unrelated to the content" (system down), which engines resend. Enhanced mode turns it into CE.
     const unavailable = err instanceof TemporalUnavailableError;
+    countEhrEvent('hl7', 'unavailable');
     if (unavailable) {
       deps.logger.warn(
         { ...logContext, outcome: 'AR', reason: err.reason },
@@ -156,6 +166,7 @@ function acknowledge(
   errors: readonly AckError[],
   deps: Hl7IngressDeps,
 ): string {
+  hl7Acks.inc({ code: acknowledgmentCode(outcome, header, errors) });
   return buildAck({ header, outcome, errors, now: deps.now?.() ?? new Date(), ackControlId: newControlId() });
 }
 

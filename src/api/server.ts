@@ -15,22 +15,30 @@ import { apiRouters, createGateways } from './routes';
 import { handleHl7Message } from './hl7';
 import { startMllpListener, type MllpListener } from './mllp';
 import { temporalReadiness } from './readiness';
+import { startMetricsServer, type MetricsServer } from '../metrics/endpoint';
 
 export interface ApiServer {
   readonly server: Server;
   readonly url: string;
   /** The HL7 MLLP listener's port, when HL7_MLLP_PORT is set. */
   readonly mllpPort?: number;
+  /** The separate /metrics listener's port, when METRICS_PORT is set. */
+  readonly metricsPort?: number;
   close(): Promise<void>;
 }
 
 export async function startApi(config: AppConfig, client: Client): Promise<ApiServer> {
   const gateways = createGateways(config, client);
   const routers = apiRouters(config, gateways, logger);
+  const metricsOptions = config.env.METRICS_BEARER_TOKEN
+    ? { bearerToken: config.env.METRICS_BEARER_TOKEN }
+    : {};
   const app = createApp({
     logger,
     routers,
     readiness: temporalReadiness(client, config.env.TEMPORAL_NAMESPACE, config.env.TEMPORAL_TASK_QUEUE),
+    // METRICS_PORT: /metrics on a port of its own, none on the API's.
+    metrics: config.env.METRICS_PORT === undefined ? metricsOptions : false,
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const listening =
@@ -44,6 +52,20 @@ export async function startApi(config: AppConfig, client: Client): Promise<ApiSe
       server.close(() => resolve());
       server.closeAllConnections();
     });
+  let metrics: MetricsServer | undefined;
+  if (config.env.METRICS_PORT !== undefined) {
+    const host = config.env.METRICS_HOST ?? config.apiHost;
+    try {
+      metrics = await startMetricsServer({
+        ...metricsOptions,
+        port: config.env.METRICS_PORT,
+        ...(host === undefined ? {} : { host }),
+      });
+    } catch (err) {
+      await closeHttp();
+      throw err;
+    }
+  }
   let mllp: MllpListener | undefined;
   if (config.env.HL7_MLLP_PORT !== undefined) {
     try {
@@ -66,6 +88,7 @@ export async function startApi(config: AppConfig, client: Client): Promise<ApiSe
           }),
       });
     } catch (err) {
+      await metrics?.close();
       await closeHttp();
       throw err;
     }
@@ -74,10 +97,12 @@ export async function startApi(config: AppConfig, client: Client): Promise<ApiSe
     server,
     url: `http://localhost:${config.env.PORT}`,
     mllpPort: mllp?.port,
+    metricsPort: metrics?.port,
     close: async () => {
       // MLLP first: messages already received still reach Temporal before we stop.
       await mllp?.close();
       await closeHttp();
+      await metrics?.close();
     },
   };
 }

@@ -65,6 +65,47 @@ const apiIngestFields = {
 };
 // --- end of API ingest settings -----------------------------------------------------------------
 
+// --- Metrics (src/metrics, README "Metrics and alerts") --------------------------------------------
+/** Default of TEMPORAL_SDK_METRICS_ADDRESS: the Temporal SDK's own Prometheus exporter, loopback only. */
+export const DEFAULT_TEMPORAL_SDK_METRICS_ADDRESS = '127.0.0.1:9464';
+/** Default of WORKER_METRICS_PORT: the standalone worker's /metrics (`npm run worker`). */
+export const DEFAULT_WORKER_METRICS_PORT = 9465;
+
+const optionalPort = optionalString
+  .transform((v) => (v === undefined ? undefined : Number(v)))
+  .pipe(z.number({ message: 'must be a port number' }).int().min(1).max(65535).optional());
+
+export const metricsFields = {
+  /** Serves /metrics on this port instead of the API's (which then answers 404). */
+  METRICS_PORT: optionalPort,
+  /** Where METRICS_PORT and WORKER_METRICS_PORT listen; default: as the API (loopback in sandbox mode). */
+  METRICS_HOST: optionalString.pipe(
+    z
+      .string()
+      .refine((h) => isIP(h) !== 0 || h === 'localhost', 'must be an IP address to listen on, e.g. 0.0.0.0')
+      .optional(),
+  ),
+  /** Set: every /metrics asks for `Authorization: Bearer <token>`. */
+  METRICS_BEARER_TOKEN: optionalString.refine(
+    (token) => token === undefined || token.length >= 32,
+    'must be at least 32 characters (openssl rand -base64 32)',
+  ),
+  /** The standalone worker's /metrics port; 0 turns it off. */
+  WORKER_METRICS_PORT: optionalString
+    .transform((v) => (v === undefined ? DEFAULT_WORKER_METRICS_PORT : Number(v)))
+    .pipe(z.number({ message: 'must be a port number, or 0 for none' }).int().min(0).max(65535)),
+  /** host:port of the Temporal SDK's Prometheus exporter; unset: the default; empty: none. */
+  TEMPORAL_SDK_METRICS_ADDRESS: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined ? DEFAULT_TEMPORAL_SDK_METRICS_ADDRESS : v.trim() || undefined))
+    .refine(
+      (v) => v === undefined || /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(v),
+      'must be host:port, e.g. 127.0.0.1:9464 (or empty for none)',
+    ),
+};
+// --- end of metrics settings -------------------------------------------------------------------
+
 // --- FHIR references read from the EHR (src/fhir, README "Sending FHIR appointments") ----------------
 /** FHIR_SCOPE by default: reads of what an Appointment references (SMART v1 names, which v2 servers accept). */
 export const DEFAULT_FHIR_SCOPE =
@@ -285,6 +326,7 @@ export const envFields = z.object({
 
   ...apiIngestFields,
   ...fhirFields,
+  ...metricsFields,
 });
 
 type EnvFields = z.output<typeof envFields>;

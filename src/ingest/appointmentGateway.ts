@@ -196,6 +196,9 @@ export class AppointmentGateway {
           args: [newAppointmentWorkflowInput(event.appointmentId)],
           signal: ehrEventSignal,
           signalArgs: [{ event, policy }],
+          // What the Web UI lists it as (no patient data; the codec encrypts it all the same).
+          staticSummary: `Appointment ${event.appointmentId}`,
+          staticDetails: `The appointment's lifecycle: its texts, reminders and replies (customer ${policy.customerCode})`,
           // Indexed at once so operators can find it even before the first workflow task runs.
           typedSearchAttributes: new TypedSearchAttributes([
             { key: SEARCH_ATTRIBUTES.appointmentId, value: event.appointmentId },

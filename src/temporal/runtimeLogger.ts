@@ -1,5 +1,6 @@
 /** Sends the Temporal SDK's own logs (worker, workflow `log`, activity `log`) to our pino logger. */
 import { Runtime, type LogLevel, type LogMetadata, type Logger as TemporalLogger } from '@temporalio/worker';
+import { metricsFields } from '../config/schema';
 import type { Logger } from '../log';
 
 const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
@@ -26,7 +27,37 @@ export function pinoTemporalLogger(logger: Logger): TemporalLogger {
   };
 }
 
-/** Must run before any worker or native connection is created; once per process. */
-export function installTemporalRuntime(logger: Logger): void {
-  Runtime.install({ logger: pinoTemporalLogger(logger) });
+/** TEMPORAL_SDK_METRICS_ADDRESS read through the schema: its default when unset, undefined when empty (off). */
+export function sdkMetricsAddressFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return metricsFields.TEMPORAL_SDK_METRICS_ADDRESS.parse(env.TEMPORAL_SDK_METRICS_ADDRESS);
+}
+
+/**
+ * Must run before any worker or native connection is created; once per process. With a metrics
+ * address (TEMPORAL_SDK_METRICS_ADDRESS, default 127.0.0.1:9464) the SDK serves its own worker
+ * metrics (task slots, pollers, latencies) and the workflows' `metricMeter` counts there, at
+ * `http://<address>/metrics`. An address already in use is logged and the runtime installed without
+ * it: metrics are never a reason for a worker not to run.
+ */
+export function installTemporalRuntime(
+  logger: Logger,
+  sdkMetricsAddress: string | undefined = sdkMetricsAddressFromEnv(),
+): void {
+  const temporalLogger = pinoTemporalLogger(logger);
+  if (sdkMetricsAddress !== undefined) {
+    try {
+      Runtime.install({
+        logger: temporalLogger,
+        telemetryOptions: { metrics: { prometheus: { bindAddress: sdkMetricsAddress } } },
+      });
+      logger.info({ address: sdkMetricsAddress }, 'Temporal SDK metrics at /metrics');
+      return;
+    } catch (err) {
+      logger.error(
+        { err, address: sdkMetricsAddress },
+        'Temporal SDK metrics exporter not started (TEMPORAL_SDK_METRICS_ADDRESS); running without it',
+      );
+    }
+  }
+  Runtime.install({ logger: temporalLogger });
 }

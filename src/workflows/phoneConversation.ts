@@ -14,6 +14,7 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
+  metricMeter,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -42,6 +43,8 @@ import {
   type PhoneWorkflowInput,
 } from '../shared/phone';
 import { FIRST_RULES } from '../shared/rulesVersion';
+import { parseReply } from '../domain/replies/parseReply';
+import { replyKindLabel, WORKFLOW_METRICS } from '../metrics/workflowMetrics';
 import {
   SEND_SMS_LOCAL_OPTIONS,
   SEND_SMS_OPTIONS,
@@ -71,7 +74,12 @@ export async function phoneConversationWorkflow(input: PhoneWorkflowInput): Prom
 
   setHandler(inboundReplySignal, (inbound) =>
     seeding.then(() => {
+      // Metrics only (nothing in the history): what the reply was read as, and an opt-out change.
+      const fresh = !state.data.seenMessageSids.includes(inbound.messageSid);
+      const wasOptedOut = state.data.optedOut;
+      const kind = fresh ? parseReply(inbound.body, state.language()).kind : undefined;
       const decided = state.receive(inbound, Date.now());
+      if (kind !== undefined) countReply(kind, wasOptedOut, state.data.optedOut);
       log.info('reply received', { messageSid: inbound.messageSid, actions: decided.map((a) => a.type) });
       actions.push(...decided);
     }),
@@ -94,7 +102,10 @@ export async function phoneConversationWorkflow(input: PhoneWorkflowInput): Prom
   setHandler(reserveReminderUpdate, (request) =>
     seeding.answer(() => {
       const linked = state.data.appointments.find((a) => a.appointmentId === request.appointmentId);
-      return state.reserve(request, linked?.maxRemindersPerDay ?? 2);
+      const asked = state.data.reservations.some((r) => r.messageKey === request.messageKey);
+      const answer = state.reserve(request, linked?.maxRemindersPerDay ?? 2);
+      if (!answer.allowed && !asked) countRefusedReservation(answer.reason);
+      return answer;
     }),
   );
   setHandler(phoneStateQuery, () => state.data);
@@ -157,6 +168,28 @@ export async function phoneConversationWorkflow(input: PhoneWorkflowInput): Prom
       await continueAsNew<typeof phoneConversationWorkflow>(newPhoneWorkflowInput(input.phone, state.data));
     }
   }
+}
+
+/**
+ * Metrics decided here, in the workflow, through `metricMeter`: the SDK emits nothing while a
+ * workflow replays, so each reply is counted once; exported with the SDK's metrics
+ * (TEMPORAL_SDK_METRICS_ADDRESS). Label values from fixed sets only (src/metrics/workflowMetrics.ts).
+ */
+function countReply(kind: string, wasOptedOut: boolean, optedOut: boolean): void {
+  const { replies, optOuts } = WORKFLOW_METRICS;
+  metricMeter.createCounter(replies.name, undefined, replies.help).add(1, { kind: replyKindLabel(kind) });
+  if (wasOptedOut !== optedOut) {
+    metricMeter
+      .createCounter(optOuts.name, undefined, optOuts.help)
+      .add(1, { change: optedOut ? 'opt_out' : 'opt_in' });
+  }
+}
+
+function countRefusedReservation(reason: string): void {
+  const { reminderSuppressions } = WORKFLOW_METRICS;
+  metricMeter
+    .createCounter(reminderSuppressions.name, undefined, reminderSuppressions.help)
+    .add(1, { reason: reason === 'OPTED_OUT' ? 'opted_out' : 'daily_cap' });
 }
 
 /** The shortest wait before checking whether the conversation has become idle. */

@@ -7,7 +7,8 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DateTime } from 'luxon';
 import type { AppConfig } from '../../src/config';
-import type { AppointmentView } from '../../src/shared/appointment';
+import { appointmentWorkflowId, type AppointmentView } from '../../src/shared/appointment';
+import { workflowMetadataQuery } from '@temporalio/workflow';
 import { waitFor } from '../helpers/processes';
 import { startSandboxStack, type SandboxStack } from '../helpers/sandboxStack';
 
@@ -307,6 +308,14 @@ describe('EHR events through the API (sandbox mode, dev server)', () => {
     expect(view.messages).toEqual([
       expect.objectContaining({ kind: 'BOOKED', status: 'SKIPPED', sid: null, error: 'MASKED_PHONE' }),
     ]);
+
+    // What the Web UI lists (issue 14.4): a summary at start, current details as the state changes; no PHI.
+    const handle = env.client.workflow.getHandle(appointmentWorkflowId(appointmentId));
+    expect(await (await handle.describe()).staticSummary()).toBe(`Appointment ${appointmentId}`);
+    const metadata = await handle.query(workflowMetadataQuery);
+    expect(metadata.currentDetails).toMatch(
+      /^BOOKED · starts 2030-06-03 09:30 America\/Denver · next reminder 06-\d\d \d\d:\d\d · cannot be texted: MASKED_PHONE$/,
+    );
   });
 
   test('bad input gets a clear error and starts nothing', async () => {

@@ -13,6 +13,7 @@ import {
   type SnapshotStore,
   type SnapshotWriteOutcome,
 } from './port';
+import { countSnapshotWrite } from '../../metrics/registry';
 
 export type SnapshotActivityLogger = Pick<Logger, 'info' | 'warn'>;
 
@@ -69,6 +70,7 @@ export function createSnapshotActivities(deps: SnapshotActivityDeps) {
       const fields = { customerCode, appointmentId: snapshot.appointmentId, version: snapshot.version };
       try {
         const outcome = await store.write(customerCode, snapshot);
+        countSnapshotWrite('appointment', outcome);
         logger.info({ ...fields, outcome }, 'snapshot write');
         return outcome;
       } catch (error) {
@@ -78,6 +80,14 @@ export function createSnapshotActivities(deps: SnapshotActivityDeps) {
             : error instanceof SnapshotConflictError
               ? SNAPSHOT_FAILURE_TYPES.conflict
               : undefined;
+        countSnapshotWrite(
+          'appointment',
+          failureType === SNAPSHOT_FAILURE_TYPES.invalid
+            ? 'invalid'
+            : failureType === SNAPSHOT_FAILURE_TYPES.conflict
+              ? 'conflict'
+              : 'failed',
+        );
         // Store errors name keys and ids, never snapshot contents, so their message is safe to log.
         const errorName = error instanceof Error ? error.name : typeof error;
         const errorMessage = error instanceof Error ? error.message : undefined;

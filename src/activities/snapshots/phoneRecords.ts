@@ -5,9 +5,12 @@
  */
 import type { Logger } from '../../log';
 import type { PhoneRecord } from '../../shared/phone';
+import { countSnapshotWrite } from '../../metrics/registry';
 import {
   CorruptSnapshotError,
+  InvalidSnapshotError,
   PHONE_RECORD_ID_PREFIX,
+  SnapshotConflictError,
   SNAPSHOT_SCHEMA_VERSION,
   type SnapshotStore,
   type SnapshotWriteOutcome,
@@ -40,14 +43,28 @@ export function createPhoneRecordActivities({ store, customerCode, logger }: Pho
     },
     /** Keeps the opt-out state of a conversation that ends. */
     async writePhoneRecord(phoneWorkflowId: string, record: PhoneRecord): Promise<SnapshotWriteOutcome> {
-      const outcome = await store.write(customerCode, {
-        schemaVersion: SNAPSHOT_SCHEMA_VERSION,
-        appointmentId: idOf(phoneWorkflowId),
-        version: record.version,
-        status: record.optedOut ? 'OPTED_OUT' : 'OPTED_IN',
-        writtenAt: new Date().toISOString(),
-        state: { optedOut: record.optedOut },
-      });
+      let outcome: SnapshotWriteOutcome;
+      try {
+        outcome = await store.write(customerCode, {
+          schemaVersion: SNAPSHOT_SCHEMA_VERSION,
+          appointmentId: idOf(phoneWorkflowId),
+          version: record.version,
+          status: record.optedOut ? 'OPTED_OUT' : 'OPTED_IN',
+          writtenAt: new Date().toISOString(),
+          state: { optedOut: record.optedOut },
+        });
+      } catch (error) {
+        countSnapshotWrite(
+          'phone',
+          error instanceof SnapshotConflictError
+            ? 'conflict'
+            : error instanceof InvalidSnapshotError
+              ? 'invalid'
+              : 'failed',
+        );
+        throw error;
+      }
+      countSnapshotWrite('phone', outcome);
       logger.info({ customerCode, phoneWorkflowId, version: record.version, outcome }, 'phone record write');
       return outcome;
     },

@@ -3,7 +3,8 @@
  * allowance: counted here when the number is the appointment's alone, reserved with the phone
  * workflow when its conversation said the number is shared (the only wait on another workflow).
  */
-import { log } from '@temporalio/workflow';
+import { log, metricMeter } from '@temporalio/workflow';
+import { WORKFLOW_METRICS } from '../../metrics/workflowMetrics';
 import { localDayOf, type AppointmentState } from '../../domain/appointment/appointmentState';
 import type { AppointmentEvent, MessageRecord } from '../../shared/appointment';
 import { releaseReminder, reserveReminder, sendText } from './activities';
@@ -63,7 +64,14 @@ export class Outbox {
       }
     } else {
       const allowance = state.data.policy?.maxRemindersPerPhonePerDay ?? 2;
-      if (state.remindersSentOnLocalDay(localDay, details.timeZone) >= allowance) refusal = 'DAILY_CAP';
+      if (state.remindersSentOnLocalDay(localDay, details.timeZone) >= allowance) {
+        refusal = 'DAILY_CAP';
+        // A number only this appointment uses: counted here (a shared one's refusal, by its conversation).
+        const { reminderSuppressions } = WORKFLOW_METRICS;
+        metricMeter
+          .createCounter(reminderSuppressions.name, undefined, reminderSuppressions.help)
+          .add(1, { reason: 'daily_cap' });
+      }
     }
     if (refusal === undefined) return true;
     log.info('reminder suppressed', { messageKey: message.key, reason: refusal });
@@ -81,6 +89,10 @@ export class Outbox {
       message.kind === 'REMINDER' && state.data.status === 'CONFIRMED' ? 'REMINDER_CONFIRMED' : message.kind;
     const link = this.phoneLink.withText(state, message);
     const provider = providerNameOf(details);
+    // A reminder's planned send time, for the lateness metric only (an added input field: replay-safe).
+    const plannedAt = state.data.reminders.find(
+      (r) => r.kind === message.reminder && r.generation === message.reminderGeneration,
+    )?.sendAt;
     try {
       const result = await sendText({
         messageKey: message.key,
@@ -99,6 +111,7 @@ export class Outbox {
         ...(link ? { link: link.appointment } : {}),
         // A retry must not take an earlier identical text (a second acknowledgement) for its own send.
         excludeSids: state.data.messages.flatMap((m) => (m.sid ? [m.sid] : [])),
+        ...(message.kind === 'REMINDER' && plannedAt ? { plannedAt } : {}),
       });
       state.recordSent(message.key, result, Date.now());
       if (link) this.phoneLink.linked(link);

@@ -2,7 +2,13 @@
  * The appointment's search attributes (no PHI: ids, status, times). Upserts only the attributes
  * that changed, so the history carries one small event per change an operator can filter on.
  */
-import { upsertSearchAttributes, workflowInfo, type SearchAttributes } from '@temporalio/workflow';
+import {
+  setCurrentDetails,
+  upsertSearchAttributes,
+  workflowInfo,
+  type SearchAttributes,
+} from '@temporalio/workflow';
+import { currentDetailsOf } from '../../domain/appointment/currentDetails';
 import type { AppointmentState } from '../../domain/appointment/appointmentState';
 import { SEARCH_ATTRIBUTES } from '../../shared/temporal';
 
@@ -19,8 +25,10 @@ export class SearchIndex {
 
   sync(state: AppointmentState): void {
     const { details, policy, status } = state.data;
-    if (!details || !this.enabled) return;
     const next = state.nextReminderAtMs();
+    // The Web UI's "current details" (user metadata): no command, so it changes no history.
+    setCurrentDetails(currentDetailsOf(state.data, next));
+    if (!details || !this.enabled) return;
     const wanted: Array<[string, SearchAttributes[string]]> = [
       [SEARCH_ATTRIBUTES.appointmentStatus.name, [status]],
       [SEARCH_ATTRIBUTES.appointmentStart.name, [new Date(details.start)]],
