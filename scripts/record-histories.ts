@@ -19,6 +19,7 @@ import { phoneWorkflowId } from '../src/ingest/phoneIds';
 import { historyToJson } from '../src/tools/historyJson';
 import {
   appointmentViewQuery,
+  sendNextReminderNowUpdate,
   appointmentWorkflowId,
   type AppointmentEvent,
   type AppointmentPolicy,
@@ -230,6 +231,20 @@ const scenarios: Scenario[] = [
       check(final.untextable === undefined, `untextable ${final.untextable}`);
       const statuses = final.messages.map((m) => `${m.kind}:${m.status}`).join(' ');
       return `${final.status}, messages ${statuses}`;
+    },
+  },
+  {
+    // Issue 13: the console's "send the next reminder now" (an update) sends the first reminder early.
+    name: 'booked-reminded-now-by-update',
+    async body(r) {
+      const start = minuteAligned(r.t0) + 72 * HOUR;
+      await r.send(r.ev('booked', { eventType: 'BOOKED', start: iso(start) }));
+      await r.until('BOOKED text sent', (v) => sentKinds(v).includes('BOOKED') && settled(v));
+      const result = await r.handle().executeUpdate(sendNextReminderNowUpdate, { updateId: 'remind-now-1' });
+      check('reminder' in result, `update answered ${JSON.stringify(result)}`);
+      await r.until('first reminder sent', (v) => v.reminders[0]?.status === 'SENT');
+      const final = await r.handle().result();
+      return `${final.status}, sent ${sentKinds(final).join(' ')}`;
     },
   },
   {
