@@ -16,6 +16,7 @@ import {
   linkAppointmentUpdate,
   reminderReleasedSignal,
   newPhoneWorkflowInput,
+  PHONE_WORKFLOW_SUMMARY,
   patientReplySignal,
   phoneSharedSignal,
   type PatientReply,
@@ -42,6 +43,7 @@ export function createPhoneActivities({ client, taskQueue, phoneIdKey }: PhoneAc
       workflowId: phoneWorkflowId(phone, phoneIdKey),
       taskQueue,
       args: [newPhoneWorkflowInput(phone)],
+      ...PHONE_WORKFLOW_SUMMARY,
       workflowIdConflictPolicy: 'USE_EXISTING',
     });
 
@@ -65,6 +67,7 @@ export function createPhoneActivities({ client, taskQueue, phoneIdKey }: PhoneAc
             workflowId: phoneWorkflowId(phone, phoneIdKey),
             taskQueue,
             args: [newPhoneWorkflowInput(phone)],
+            ...PHONE_WORKFLOW_SUMMARY,
             signal: appointmentLinkedSignal,
             signalArgs: [appointment],
           },

@@ -9,6 +9,7 @@ import {
   deliveryUpdateSignal,
   inboundReplySignal,
   newPhoneWorkflowInput,
+  PHONE_WORKFLOW_SUMMARY,
   type InboundReply,
 } from '../shared/phone';
 import { phoneWorkflowId } from './phoneIds';
@@ -47,6 +48,7 @@ export class ConversationGateway {
         workflowId: phoneWorkflowId(text.from, this.phoneIdKey),
         taskQueue: this.taskQueue,
         args: [newPhoneWorkflowInput(text.from)],
+        ...PHONE_WORKFLOW_SUMMARY,
         signal: inboundReplySignal,
         signalArgs: [{ messageSid: text.messageSid, body: text.body, receivedAt: text.receivedAt }],
       },

@@ -69,6 +69,13 @@ export interface PhoneOutboxRecord {
   sid?: string;
 }
 
+/** What the Web UI lists a phone conversation as (user metadata; the number stays hidden). */
+export const PHONE_WORKFLOW_SUMMARY = {
+  staticSummary: 'Phone conversation (the number is hidden: a keyed hash names it)',
+  staticDetails:
+    'Routes replies from one phone number to its appointments, keeps its STOP state and shared daily reminder cap.',
+} as const;
+
 export interface PhoneStateData {
   phone: string;
   optedOut: boolean;

@@ -12,6 +12,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  setCurrentDetails,
   getExternalWorkflowHandle,
   log,
   metricMeter,
@@ -45,6 +46,7 @@ import {
 import { FIRST_RULES } from '../shared/rulesVersion';
 import { parseReply } from '../domain/replies/parseReply';
 import { replyKindLabel, WORKFLOW_METRICS } from '../metrics/workflowMetrics';
+import { phoneDetailsOf } from '../domain/phone/currentDetails';
 import {
   SEND_SMS_LOCAL_OPTIONS,
   SEND_SMS_OPTIONS,
@@ -134,6 +136,8 @@ export async function phoneConversationWorkflow(input: PhoneWorkflowInput): Prom
   let idleCheckAt: number | undefined;
   for (;;) {
     answersSettled = false;
+    // The Web UI's "current details" (user metadata): no command, so it changes no history.
+    setCurrentDetails(phoneDetailsOf(state.data));
     if (endsWhenIdle && !answers.busy) {
       if (idleCheckAt === undefined || Date.now() >= idleCheckAt) {
         idleCheckAt = Math.max(Date.now() + IDLE_CHECK_MIN_MS, state.idleAtMs());

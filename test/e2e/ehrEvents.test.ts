@@ -9,6 +9,7 @@ import { DateTime } from 'luxon';
 import type { AppConfig } from '../../src/config';
 import { appointmentWorkflowId, type AppointmentView } from '../../src/shared/appointment';
 import { workflowMetadataQuery } from '@temporalio/workflow';
+import { phoneWorkflowId } from '../../src/ingest/phoneIds';
 import { waitFor } from '../helpers/processes';
 import { startSandboxStack, type SandboxStack } from '../helpers/sandboxStack';
 
@@ -115,6 +116,15 @@ describe('EHR events through the API (sandbox mode, dev server)', () => {
     const replay = await post(booked);
     expect(replay.status).toBe(200);
     expect(replay.json.duplicate).toBe(true);
+
+    // The number's conversation, as the Web UI lists it (issue 14.4): its summary and the appointments it routes for.
+    const conversation = env.client.workflow.getHandle(phoneWorkflowId(phone, config.phoneIdKey));
+    expect(await (await conversation.describe()).staticSummary()).toMatch(/^Phone conversation/);
+    const details = await waitFor(async () => {
+      const { currentDetails } = await conversation.query(workflowMetadataQuery);
+      return currentDetails?.includes(appointmentId) ? currentDetails : undefined;
+    });
+    expect(details).toBe(`1 appointment: ${appointmentId} BOOKED`);
 
     const view = await get(`/v1/appointments/${appointmentId}`);
     expect(view.status).toBe(200);

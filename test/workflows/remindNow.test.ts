@@ -83,6 +83,14 @@ test('the update makes the next pending reminder go out now, and is in the histo
         ),
       ).toBe(true);
       expect((await suite.sandbox.store.list({ to: phone })).length).toBe(2);
+
+      // Each text's activity carries a summary the Web UI shows (issue 14.4), not patient data.
+      const summaries = (history.events ?? []).flatMap((e) => {
+        const data =
+          e.eventType === EventType.EVENT_TYPE_MARKER_RECORDED ? e.userMetadata?.summary?.data : undefined;
+        return data ? [JSON.parse(Buffer.from(data).toString('utf8')) as string] : [];
+      });
+      expect(summaries).toEqual(expect.arrayContaining(['booking text', 'first reminder']));
     } finally {
       await handle.terminate('test finished').catch(() => undefined);
     }

@@ -8,6 +8,7 @@ import { WORKFLOW_METRICS } from '../../metrics/workflowMetrics';
 import { localDayOf, type AppointmentState } from '../../domain/appointment/appointmentState';
 import type { AppointmentEvent, MessageRecord } from '../../shared/appointment';
 import { releaseReminder, reserveReminder, sendText } from './activities';
+import { SEND_SMS_LOCAL_OPTIONS } from '../../shared/activityOptions';
 import { describeFailure, textFailure } from './failures';
 import { providerNameOf, type PhoneLink } from './phoneLink';
 
@@ -94,25 +95,29 @@ export class Outbox {
       (r) => r.kind === message.reminder && r.generation === message.reminderGeneration,
     )?.sendAt;
     try {
-      const result = await sendText({
-        messageKey: message.key,
-        appointmentId: details.appointmentId,
-        to,
-        kind,
-        context: {
-          language: details.patient.language,
-          firstName: details.patient.firstName,
-          provider: provider || undefined,
-          location: details.location,
-          start: details.start,
-          zone: details.timeZone,
-          callbackPhone: details.provider?.callbackPhone,
+      // The Web UI names each text's activity ("first reminder"): user metadata, no PHI.
+      const options = { ...SEND_SMS_LOCAL_OPTIONS, summary: textSummary(message) };
+      const result = await sendText.executeWithOptions(options, [
+        {
+          messageKey: message.key,
+          appointmentId: details.appointmentId,
+          to,
+          kind,
+          context: {
+            language: details.patient.language,
+            firstName: details.patient.firstName,
+            provider: provider || undefined,
+            location: details.location,
+            start: details.start,
+            zone: details.timeZone,
+            callbackPhone: details.provider?.callbackPhone,
+          },
+          ...(link ? { link: link.appointment } : {}),
+          // A retry must not take an earlier identical text (a second acknowledgement) for its own send.
+          excludeSids: state.data.messages.flatMap((m) => (m.sid ? [m.sid] : [])),
+          ...(message.kind === 'REMINDER' && plannedAt ? { plannedAt } : {}),
         },
-        ...(link ? { link: link.appointment } : {}),
-        // A retry must not take an earlier identical text (a second acknowledgement) for its own send.
-        excludeSids: state.data.messages.flatMap((m) => (m.sid ? [m.sid] : [])),
-        ...(message.kind === 'REMINDER' && plannedAt ? { plannedAt } : {}),
-      });
+      ]);
       state.recordSent(message.key, result, Date.now());
       if (link) this.phoneLink.linked(link);
     } catch (err) {
@@ -121,4 +126,22 @@ export class Outbox {
       state.recordFailed(message.key, failure);
     }
   }
+}
+
+const TEXT_SUMMARIES: Readonly<Record<MessageRecord['kind'], string>> = {
+  BOOKED: 'booking text',
+  RESCHEDULED: 'reschedule text',
+  MODIFIED: 'change text',
+  CONFIRMED: 'confirmation text',
+  CANCELED: 'cancellation text',
+  NOSHOWED: 'missed-appointment text',
+  REMINDER: 'reminder',
+  REPLY_CONFIRMED: 'acknowledgement of a confirmation',
+  REPLY_CANCEL_REQUESTED: 'acknowledgement of a cancel request',
+};
+
+/** "booking text", "first reminder", "second reminder", … */
+export function textSummary(message: Pick<MessageRecord, 'kind' | 'reminder'>): string {
+  if (message.kind === 'REMINDER' && message.reminder) return `${message.reminder.toLowerCase()} reminder`;
+  return TEXT_SUMMARIES[message.kind];
 }
