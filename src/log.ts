@@ -2,6 +2,7 @@
  * Structured logs (pino, JSON lines). Patient data must never reach them: callers log ids and
  * hashes only, and the redaction paths below are a second line of defence.
  */
+import { Context } from '@temporalio/activity';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { redactPatientData } from './logRedaction';
 
@@ -16,6 +17,8 @@ export function createLogger(destination?: DestinationStream): Logger {
       // The config schema validates LOG_LEVEL; until it has run, an unknown level must not crash the import.
       level: LEVELS.has(process.env.LOG_LEVEL ?? '') ? (process.env.LOG_LEVEL as string) : 'info',
       base: { service: 'appointment-messaging' },
+      // Inside an activity every line names its workflow and run (workflow code logs through the SDK, which adds them).
+      mixin: activityContext,
       redact: {
         paths: [
           '*.patient_phone',
@@ -36,5 +39,20 @@ export function createLogger(destination?: DestinationStream): Logger {
 }
 
 export const logger: Logger = createLogger();
+
+/** The workflow id and run id of the activity this line is logged from; nothing elsewhere. */
+function activityContext(): Record<string, string> {
+  let info;
+  try {
+    info = Context.current().info;
+  } catch {
+    return {}; // not in an activity (the API, a tool, the worker itself)
+  }
+  // Standalone activities (started by a client, not a workflow) have no workflow execution.
+  const execution = info.workflowExecution;
+  return execution
+    ? { workflowId: execution.workflowId, runId: execution.runId, activity: info.activityType }
+    : { activity: info.activityType };
+}
 
 export type { Logger };

@@ -44,11 +44,13 @@ export function installTemporalRuntime(
   sdkMetricsAddress: string | undefined = sdkMetricsAddressFromEnv(),
 ): void {
   const temporalLogger = pinoTemporalLogger(logger);
+  // The SDK's native (core) logs come through the same logger, as JSON lines, not printed on their own.
+  const logging = { filter: { core: 'WARN', other: 'WARN' }, forward: {} } as const;
   if (sdkMetricsAddress !== undefined) {
     try {
       Runtime.install({
         logger: temporalLogger,
-        telemetryOptions: { metrics: { prometheus: { bindAddress: sdkMetricsAddress } } },
+        telemetryOptions: { logging, metrics: { prometheus: { bindAddress: sdkMetricsAddress } } },
       });
       logger.info({ address: sdkMetricsAddress }, 'Temporal SDK metrics at /metrics');
       return;
@@ -59,5 +61,5 @@ export function installTemporalRuntime(
       );
     }
   }
-  Runtime.install({ logger: temporalLogger });
+  Runtime.install({ logger: temporalLogger, telemetryOptions: { logging } });
 }
