@@ -39,7 +39,9 @@ const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
 const codecBody = z.object({
   payloads: z
     .array(z.object({ metadata: z.record(z.string(), base64).optional(), data: base64.optional() }))
-    .max(10_000),
+    .max(10_000)
+    // The `temporal` CLI sends `{}` for a call without input (e.g. a query without arguments).
+    .default([]),
 });
 type WirePayload = z.infer<typeof codecBody>['payloads'][number];
 

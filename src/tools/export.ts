@@ -7,6 +7,9 @@
  * chosen appointment (older versions may name another start: that is the reschedule history).
  * The output holds patient data: a file is created owner-only (0600), and nothing of it reaches the
  * log lines on stderr (counts, keys and ids only).
+ *
+ * stdout (or the `--out` file) holds the export only; progress goes to stderr: objects read, rows
+ * written and the rate, at most once per `--progress-interval` (1 s), and a final line.
  */
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
@@ -71,6 +74,12 @@ const cliSchema = z
     format: z.enum(['jsonl', 'csv'], { message: 'must be jsonl or csv' }).default('jsonl'),
     history: z.boolean().default(false),
     out: z.string().min(1).optional(),
+    'progress-interval': z
+      .string()
+      .regex(/^\d+(\.\d+)?$/, 'must be a number of seconds (0: the final line only)')
+      .transform(Number)
+      .pipe(z.number().max(3600, 'must be at most 3600 seconds'))
+      .optional(),
     customer: z
       .string()
       .regex(/^[a-z0-9]+$/, 'must be lowercase letters and digits')
@@ -88,16 +97,30 @@ export class ExportUsageError extends Error {
 }
 
 export const EXPORT_USAGE = [
-  'npm run export -- --from YYYY-MM-DD --to YYYY-MM-DD [options]',
-  '  --from, --to      appointment start dates (UTC, both inclusive)',
-  '  --format FORMAT   jsonl (default: one snapshot per line) or csv (one summary row per snapshot)',
-  '  --history         every stored version of each appointment, not only the current one',
-  '  --out FILE        write to FILE (created owner-only) instead of stdout',
-  '  --customer CODE   another customer code than CUSTOMER_CODE',
+  'Usage: npm run export -- --from YYYY-MM-DD --to YYYY-MM-DD [options]',
+  '',
+  'Writes the snapshots of the appointments starting within the dates, from the configured store',
+  '(GCS_BUCKET, else the files under DATA_DIR). The output holds patient data.',
+  '',
+  '  --from, --to             appointment start dates (UTC, both inclusive)',
+  '  --format FORMAT          jsonl (default: one snapshot per line) or csv (one summary row per snapshot)',
+  '  --history                every stored version of each appointment, not only the current one',
+  '  --out FILE               write to FILE (created owner-only) instead of stdout',
+  '  --customer CODE          another customer code than CUSTOMER_CODE',
+  '  --progress-interval S    seconds between progress lines on stderr (default 1; 0: the final line only)',
+  '  --help                   this text',
+  '',
+  'stdout (or FILE) holds the export only; progress and the summary go to stderr. Exit code: 0 done,',
+  '1 some stored object was unreadable (the rest is exported) or the store failed, 2 bad arguments.',
 ].join('\n');
 
+/** `--help`: print the usage and export nothing. */
+export interface ExportHelpRequest {
+  help: true;
+}
+
 /** Parses the command line; every problem is reported together, as for the configuration. */
-export function parseExportArgs(argv: readonly string[]): ExportCliArgs {
+export function parseExportArgs(argv: readonly string[]): ExportCliArgs | ExportHelpRequest {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -109,6 +132,8 @@ export function parseExportArgs(argv: readonly string[]): ExportCliArgs {
         history: { type: 'boolean' },
         out: { type: 'string' },
         customer: { type: 'string' },
+        'progress-interval': { type: 'string' },
+        help: { type: 'boolean' },
       },
       strict: true,
       allowPositionals: false,
@@ -116,7 +141,9 @@ export function parseExportArgs(argv: readonly string[]): ExportCliArgs {
   } catch (error) {
     throw new ExportUsageError(`${error instanceof Error ? error.message : String(error)}\n${EXPORT_USAGE}`);
   }
-  const parsed = cliSchema.safeParse(values);
+  const { help, ...rest } = values;
+  if (help === true) return { help: true };
+  const parsed = cliSchema.safeParse(rest);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `  --${issue.path.join('.')}: ${issue.message}`);
     throw new ExportUsageError(`Invalid arguments:\n${problems.join('\n')}\n${EXPORT_USAGE}`);
@@ -156,6 +183,19 @@ type ExportedState = z.infer<typeof stateSchema>;
 /** How many store reads are in flight at once (GCS round trips dominate an export). */
 const READ_CONCURRENCY = 16;
 
+/** How far an export has got; passed to `onProgress` as it moves (the same object, updated). */
+export interface ExportCounts {
+  /** Snapshot objects read from the store (current and history versions, damaged ones included). */
+  objectsRead: number;
+  /** Lines written so far (excluding the CSV header). */
+  rows: number;
+}
+
+export interface ExportOptions {
+  /** Called after each batch of reads and each row written; throttle in the callback (ExportProgress). */
+  onProgress?: (counts: Readonly<ExportCounts>) => void;
+}
+
 /**
  * Streams the chosen snapshots to `out` in the requested format, in key order. Unreadable objects are
  * skipped and reported in the summary; store errors (network, permissions) are thrown.
@@ -165,16 +205,21 @@ export async function exportSnapshots(
   customerCode: string,
   request: ExportRequest,
   out: Writable,
+  options: ExportOptions = {},
 ): Promise<ExportSummary> {
   const fromMs = utcDayStart(request.from);
   const toMs = utcDayStart(request.to);
   if (fromMs === undefined || toMs === undefined) throw new ExportUsageError('from/to must be YYYY-MM-DD');
   const endMs = toMs + 24 * 60 * 60 * 1000; // exclusive: the day after --to
   const summary: ExportSummary = { appointments: 0, rows: 0, withoutStart: 0, unreadable: [] };
+  const counts: ExportCounts = { objectsRead: 0, rows: 0 };
+  const progress = (): void => options.onProgress?.(counts);
   const emit = async (snapshot: AppointmentSnapshot): Promise<void> => {
     const line = request.format === 'csv' ? csvRow(snapshot) : JSON.stringify(snapshot);
     summary.rows++;
+    counts.rows = summary.rows;
     if (!out.write(`${line}\n`)) await once(out, 'drain');
+    progress();
   };
 
   /** The snapshot, or `undefined` when it vanished or is corrupt (recorded in the summary). */
@@ -182,9 +227,12 @@ export async function exportSnapshots(
     read: () => Promise<AppointmentSnapshot | undefined>,
   ): Promise<AppointmentSnapshot | undefined> => {
     try {
-      return await read();
+      const snapshot = await read();
+      counts.objectsRead++;
+      return snapshot;
     } catch (error) {
       if (error instanceof CorruptSnapshotError) {
+        counts.objectsRead++;
         summary.unreadable.push(error.key);
         return undefined;
       }
@@ -196,6 +244,7 @@ export async function exportSnapshots(
     const currents = await Promise.all(
       appointmentIds.map((id) => readSafely(() => store.readCurrent(customerCode, id))),
     );
+    progress();
     for (const current of currents) {
       if (current === undefined) continue;
       const startMs = startOf(current);
@@ -214,6 +263,7 @@ export async function exportSnapshots(
         const snapshots = await Promise.all(
           batch.map((v) => readSafely(() => store.readVersion(customerCode, current.appointmentId, v))),
         );
+        progress();
         for (const snapshot of snapshots) if (snapshot !== undefined) await emit(snapshot);
       }
     }
@@ -306,16 +356,65 @@ export function csvField(value: string | number | boolean | undefined): string {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Progress
+
+/**
+ * Progress lines for stderr: at most one per interval while the export runs (none for a run shorter
+ * than the interval), then one final line. Counts and rates only, never contents.
+ */
+export class ExportProgress {
+  private readonly startedAt: number;
+  private lastLineAt: number;
+
+  constructor(
+    private readonly writeLine: (line: string) => void,
+    /** Milliseconds between progress lines; 0: the final line only. */
+    private readonly intervalMs = 1000,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.startedAt = now();
+    this.lastLineAt = this.startedAt;
+  }
+
+  /** Cheap enough to call for every row: a line only when the interval has passed. */
+  update(counts: Readonly<ExportCounts>): void {
+    if (this.intervalMs <= 0) return;
+    const at = this.now();
+    if (at - this.lastLineAt < this.intervalMs) return;
+    this.lastLineAt = at;
+    this.writeLine(`[export] progress: ${this.describe(counts, at)}`);
+  }
+
+  finish(counts: Readonly<ExportCounts>): void {
+    this.writeLine(`[export] done: ${this.describe(counts, this.now())}`);
+  }
+
+  private describe(counts: Readonly<ExportCounts>, at: number): string {
+    const seconds = Math.max(at - this.startedAt, 0) / 1000;
+    const rate = seconds > 0 ? Math.round(counts.objectsRead / seconds) : counts.objectsRead;
+    return (
+      `${counts.objectsRead} object(s) read, ${counts.rows} row(s) written, ` +
+      `${rate} objects/s, ${seconds.toFixed(1)} s`
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // `npm run export`
 
 async function main(): Promise<number> {
-  let args: ExportCliArgs;
+  let parsed: ExportCliArgs | ExportHelpRequest;
   try {
-    args = parseExportArgs(process.argv.slice(2));
+    parsed = parseExportArgs(process.argv.slice(2));
   } catch (error) {
     console.error(error instanceof Error ? error.message : error);
     return 2;
   }
+  if ('help' in parsed) {
+    console.log(EXPORT_USAGE);
+    return 0;
+  }
+  const args = parsed;
   const [{ loadConfig }, { createSnapshotStore, GcsSnapshotStore }] = await Promise.all([
     import('../config'),
     import('../activities/snapshots'),
@@ -329,16 +428,28 @@ async function main(): Promise<number> {
 
   const out: Writable = args.out ? createWriteStream(args.out, { mode: 0o600 }) : process.stdout;
   if (args.out) await once(out, 'open');
+  const progress = new ExportProgress(
+    (line) => process.stderr.write(`${line}\n`),
+    (args['progress-interval'] ?? 1) * 1000,
+  );
+  let counts: Readonly<ExportCounts> = { objectsRead: 0, rows: 0 };
   const summary = await exportSnapshots(
     store,
     customerCode,
     { from: args.from, to: args.to, format: args.format, history: args.history },
     out,
+    {
+      onProgress: (current) => {
+        counts = current;
+        progress.update(current);
+      },
+    },
   );
   if (args.out) {
     out.end();
     await once(out, 'finish');
   }
+  progress.finish(counts);
   console.error(
     `[export] ${summary.appointments} appointment(s) starting ${args.from}..${args.to} (UTC), ` +
       `${summary.rows} ${args.format} row(s), customer ${customerCode}, from ${source}` +

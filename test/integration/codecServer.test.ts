@@ -116,6 +116,10 @@ describe('codec server', () => {
   test('a malformed body is a 400, a payload under an unknown key a 422', async () => {
     const auth = { Authorization: `Bearer ${TOKEN}` };
     expect((await decodeCall(auth, { payloads: 'x' })).status).toBe(400);
+    // What the `temporal` CLI sends for a call without input: nothing to decode, not an error.
+    const empty = await decodeCall(auth, {});
+    expect(empty.status).toBe(200);
+    expect(await empty.json()).toEqual({ payloads: [] });
     const [foreign] = await new AesGcmPayloadCodec([{ id: 'other', key: randomBytes(32) }]).encode([
       defaultPayloadConverter.toPayload(1),
     ]);

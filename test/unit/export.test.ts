@@ -1,6 +1,7 @@
 /**
  * `npm run export` over the file store (the GCS listing is covered in test/integration/gcsSnapshotStore.test.ts):
- * the range rule, both formats, history, damaged objects, arguments, and the command as a user runs it.
+ * the range rule, both formats, history, damaged objects, arguments, progress, and the command as a user
+ * runs it (--help, bad options, progress on stderr while stdout holds the export only).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,9 @@ import {
 } from '../../src/activities/snapshots/port';
 import {
   CSV_COLUMNS,
+  EXPORT_USAGE,
+  type ExportCounts,
+  ExportProgress,
   type ExportRequest,
   ExportUsageError,
   csvField,
@@ -77,11 +81,14 @@ function snap(appointmentId: string, version: number, details: Details | null): 
 
 const DECEMBER: ExportRequest = { from: '2026-12-01', to: '2026-12-31', format: 'jsonl', history: false };
 
-async function runExport(request: ExportRequest = DECEMBER) {
+async function runExport(
+  request: ExportRequest = DECEMBER,
+  onProgress?: (counts: Readonly<ExportCounts>) => void,
+) {
   const out = new PassThrough();
   const chunks: Buffer[] = [];
   out.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const summary = await exportSnapshots(store, CUSTOMER, request, out);
+  const summary = await exportSnapshots(store, CUSTOMER, request, out, onProgress ? { onProgress } : {});
   const text = Buffer.concat(chunks).toString('utf8');
   return { summary, text, lines: text === '' ? [] : text.trimEnd().split('\n') };
 }
@@ -260,6 +267,81 @@ describe('export arguments', () => {
       /--from: must not be after --to/,
     );
     expect(problems(['--from', '2026-12-01', '--to', '2026-12-31', '--bogus'])).toMatch(/bogus/);
+    expect(problems(['--from', '2026-12-01', '--to', '2026-12-31', '--progress-interval', 'soon'])).toMatch(
+      /--progress-interval: must be a number of seconds/,
+    );
+  });
+
+  it('reads --help, whatever else is given, and --progress-interval in seconds', () => {
+    expect(parseExportArgs(['--help'])).toEqual({ help: true });
+    expect(parseExportArgs(['--from', 'december', '--help'])).toEqual({ help: true });
+    expect(parseExportArgs(['--from=2026-12-01', '--to=2026-12-02', '--progress-interval', '0.5'])).toEqual({
+      from: '2026-12-01',
+      to: '2026-12-02',
+      format: 'jsonl',
+      history: false,
+      'progress-interval': 0.5,
+    });
+    expect(() => parseExportArgs(['--help', '--bogus'])).toThrow(ExportUsageError);
+  });
+});
+
+describe('export progress', () => {
+  it('counts objects read and rows written as the export moves', async () => {
+    for (const v of [1, 2, 3])
+      await store.write(CUSTOMER, snap('kept', v, { start: '2026-12-10T09:00:00Z' }));
+    await store.write(CUSTOMER, snap('elsewhen', 1, { start: '2027-03-10T09:00:00Z' }));
+    const seen: ExportCounts[] = [];
+
+    const { summary } = await runExport({ ...DECEMBER, history: true }, (counts) => seen.push({ ...counts }));
+
+    // Two current objects, then the three versions of the one chosen.
+    expect(seen.at(-1)).toEqual({ objectsRead: 5, rows: 3 });
+    expect(summary.rows).toBe(3);
+    for (const [i, counts] of seen.entries()) {
+      if (i === 0) continue;
+      const before = seen[i - 1] as ExportCounts;
+      expect(counts.objectsRead).toBeGreaterThanOrEqual(before.objectsRead);
+      expect(counts.rows).toBeGreaterThanOrEqual(before.rows);
+    }
+  });
+
+  it('writes at most one line per interval, then a final line with the rate', () => {
+    let now = 0;
+    const lines: string[] = [];
+    const progress = new ExportProgress(
+      (line) => lines.push(line),
+      1000,
+      () => now,
+    );
+
+    for (let i = 1; i <= 30; i++) {
+      now = i * 100; // 30 updates over 3 s
+      progress.update({ objectsRead: i * 10, rows: i * 5 });
+    }
+    now = 3_250;
+    progress.finish({ objectsRead: 300, rows: 150 });
+
+    expect(lines).toEqual([
+      '[export] progress: 100 object(s) read, 50 row(s) written, 100 objects/s, 1.0 s',
+      '[export] progress: 200 object(s) read, 100 row(s) written, 100 objects/s, 2.0 s',
+      '[export] progress: 300 object(s) read, 150 row(s) written, 100 objects/s, 3.0 s',
+      '[export] done: 300 object(s) read, 150 row(s) written, 92 objects/s, 3.3 s',
+    ]);
+  });
+
+  it('with interval 0 writes the final line only', () => {
+    let now = 0;
+    const lines: string[] = [];
+    const progress = new ExportProgress(
+      (line) => lines.push(line),
+      0,
+      () => now,
+    );
+    now = 5_000;
+    progress.update({ objectsRead: 1, rows: 1 });
+    progress.finish({ objectsRead: 2, rows: 2 });
+    expect(lines).toEqual(['[export] done: 2 object(s) read, 2 row(s) written, 0 objects/s, 5.0 s']);
   });
 });
 
@@ -291,6 +373,89 @@ describe('npm run export as a user runs it', () => {
     expect(result.stdout).toBe('');
     expect(statSync(outFile).mode & 0o777).toBe(0o600);
     expect(JSON.parse(readFileSync(outFile, 'utf8'))).toMatchObject({ appointmentId: 'cli-1' });
+  });
+
+  const tsx = path.join(projectRoot, 'node_modules', '.bin', 'tsx');
+  const cli = (args: string[]) =>
+    spawnSync(tsx, ['src/tools/export.ts', ...args], {
+      cwd: projectRoot,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: {
+        ...process.env,
+        DATA_DIR: dataDir,
+        CUSTOMER_CODE: CUSTOMER,
+        GCS_BUCKET: '',
+        LOG_LEVEL: 'silent',
+      },
+    });
+
+  it('prints the usage on --help and exits 0, exporting nothing', () => {
+    const result = cli(['--help']);
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim()).toBe(EXPORT_USAGE);
+    expect(result.stdout).toContain('--progress-interval');
+    expect(result.stderr).toBe('');
+  });
+
+  it('exits 2 with the usage on an unknown option, with nothing on stdout', () => {
+    const result = cli(['--from', '2026-12-01', '--to', '2026-12-31', '--bogus']);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("Unknown option '--bogus'");
+    expect(result.stderr).toContain(EXPORT_USAGE);
+    expect(result.stdout).toBe('');
+  });
+
+  it('reports progress on stderr while stdout holds exactly the export', async () => {
+    const count = 300;
+    for (let i = 0; i < count; i++) {
+      const start = new Date(Date.UTC(2026, 11, 1 + (i % 31), 9 + (i % 8))).toISOString();
+      await store.write(
+        CUSTOMER,
+        snap(`prog-${String(i).padStart(3, '0')}`, 1, { start, firstName: 'Grace' }),
+      );
+    }
+    const expected = await runExport();
+
+    // A short interval, so a run this small still shows lines between the start and the end.
+    const result = cli(['--from', '2026-12-01', '--to', '2026-12-31', '--progress-interval', '0.001']);
+
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe(expected.text);
+    expect(expected.lines).toHaveLength(count);
+    const stderr = result.stderr.trimEnd().split('\n');
+    const progress = stderr.filter((line) => line.startsWith('[export] progress: '));
+    expect(progress.length).toBeGreaterThan(0);
+    const figures =
+      /^\[export\] progress: (\d+) object\(s\) read, (\d+) row\(s\) written, \d+ objects\/s, \d+\.\d s$/;
+    let last = { read: 0, rows: 0 };
+    for (const line of progress) {
+      const match = figures.exec(line);
+      expect(match).not.toBeNull();
+      const now = { read: Number(match?.[1]), rows: Number(match?.[2]) };
+      expect(now.read).toBeGreaterThanOrEqual(last.read);
+      expect(now.rows).toBeGreaterThanOrEqual(last.rows);
+      expect(now.read).toBeLessThanOrEqual(count);
+      last = now;
+    }
+    expect(stderr).toContainEqual(
+      expect.stringMatching(
+        /^\[export\] done: 300 object\(s\) read, 300 row\(s\) written, \d+ objects\/s, \d+\.\d s$/,
+      ),
+    );
+    expect(stderr).toContainEqual(
+      expect.stringContaining('300 appointment(s) starting 2026-12-01..2026-12-31'),
+    );
+    expect(result.stderr).not.toContain('Grace');
+    expect(result.stderr).not.toContain('+1555');
+  });
+
+  it('at the default interval a short run still ends with the final line on stderr', async () => {
+    await store.write(CUSTOMER, snap('quick', 1, { start: '2026-12-09T10:00:00Z' }));
+    const result = cli(['--from', '2026-12-01', '--to', '2026-12-31']);
+    expect(result.status).toBe(0);
+    expect(idsOf(result.stdout.trimEnd().split('\n'))).toEqual(['quick']);
+    expect(result.stderr).toMatch(/^\[export\] done: 1 object\(s\) read, 1 row\(s\) written/m);
   });
 
   it('exits 2 with the usage on bad arguments', () => {
