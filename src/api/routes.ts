@@ -23,7 +23,12 @@ import { loopbackOnly } from '../sandbox/loopbackOnly';
 import { SandboxMessageStore } from '../sandbox/messageStore';
 import { sandboxInboundRouter, type SandboxInboundDeps } from '../sandbox/sandboxInbound';
 import { createSandboxPublicRouter, createTwilioSandboxRouter } from '../sandbox/twilioSandbox';
-import { createVerifySandboxRouter, SANDBOX_VERIFY_SERVICE_SID } from '../sandbox/verifySandbox';
+import {
+  createVerifySandboxRouter,
+  SANDBOX_ADMINISTRATOR_PHONE,
+  SANDBOX_VERIFY_SERVICE_SID,
+} from '../sandbox/verifySandbox';
+import { administratorPhoneRouter } from '../sandbox/administratorPhone';
 import { adminLandingRouter, consoleSettingsOf, operatorConsoleFor } from './admin';
 import { loadTemplates } from '../activities/sms';
 import { renderMessage } from '../domain/messages/render';
@@ -217,6 +222,11 @@ function sandboxRouter(config: AppConfig, logger: Logger): Router {
       authToken: config.sandboxTwilioAuthToken,
       serviceSid: consoleSettingsOf(config).verifyServiceSid ?? SANDBOX_VERIFY_SERVICE_SID,
       logger,
+    }),
+    // Read-only: the sign-in code before there is a session (loopback only, like all of /sandbox).
+    administratorPhoneRouter({
+      store,
+      administratorPhone: consoleSettingsOf(config).administratorPhone ?? SANDBOX_ADMINISTRATOR_PHONE,
     }),
   );
   router.use(

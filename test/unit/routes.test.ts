@@ -56,6 +56,7 @@ describe('which routes are served', () => {
         ['GET', '/v1/sandbox/ehr-callbacks'],
         ['POST', '/v1/sandbox/inbound'],
         ['POST', '/sandbox/ehr-callbacks'],
+        ['GET', '/sandbox/administrator-phone'],
         ['GET', `/sandbox/twilio/2010-04-01/Accounts/AC${'0'.repeat(32)}/Messages.json`],
       ] as const;
       for (const [method, route] of sandboxPaths) {

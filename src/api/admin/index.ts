@@ -10,6 +10,7 @@ import type { AppConfig } from '../../config';
 import { sandboxAdminPasswordFile } from '../../config/sandboxSecrets';
 import type { Logger } from '../../log';
 import { SANDBOX_ADMINISTRATOR_PHONE, SANDBOX_VERIFY_SERVICE_SID } from '../../sandbox/verifySandbox';
+import { ADMINISTRATOR_PHONE_PATH } from '../../sandbox/administratorPhone';
 import { html, layout, sendPage } from './html';
 import { createOperatorConsole, type OperatorConsole, type OperatorLocals } from './operatorConsole';
 import { TwilioVerifySecondFactor } from './secondFactor';
@@ -59,7 +60,8 @@ export function operatorConsoleFor(config: AppConfig, logger: Logger, now?: () =
     ...(config.sandbox
       ? {
           passwordHint: `Sandbox mode: the password is in ${sandboxAdminPasswordFile(config)} (unless APPLICATION_PASSWORD is set).`,
-          codeHint: `the virtual phone (${settings.administratorPhone ?? ''}; GET /v1/sandbox/messages)`,
+          codeHint: `the virtual phone (${settings.administratorPhone ?? ''})`,
+          codeLink: { href: ADMINISTRATOR_PHONE_PATH, label: 'Open the administrator’s virtual phone' },
         }
       : {}),
     ...(now ? { now } : {}),

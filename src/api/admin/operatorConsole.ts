@@ -48,6 +48,8 @@ export interface OperatorConsoleDeps {
   passwordHint?: string;
   /** Where the code arrives, said on the code form ("the virtual phone", "the administrator's phone"). */
   codeHint?: string;
+  /** A page showing the code (sandbox: the administrator's virtual phone), linked from the code form. */
+  codeLink?: { href: string; label: string };
   now?: () => number;
 }
 
@@ -397,6 +399,7 @@ export function createOperatorConsole(deps: OperatorConsoleDeps): OperatorConsol
           A 6-digit code was texted to ${deps.codeHint ?? 'the administrator’s phone'}. It is valid for 10
           minutes.
         </p>
+        ${deps.codeLink ? html`<p><a href="${deps.codeLink.href}" target="_blank">${deps.codeLink.label}</a></p>` : ''}
         <form method="post" action="${SIGN_IN_PATH}/code">
           <input type="hidden" name="csrf" value="${token}" />
           <label for="code">Security code</label>
