@@ -41,11 +41,13 @@ export async function startApi(config: AppConfig, client: Client): Promise<ApiSe
     metrics: config.env.METRICS_PORT === undefined ? metricsOptions : false,
   });
   const server = await new Promise<Server>((resolve, reject) => {
+    // Express 5 hands a listen error (EADDRINUSE) to this callback: without the check the API would
+    // say it listens and serve nothing.
+    const done = (err?: Error): void => (err ? reject(err) : resolve(listening));
     const listening =
       config.apiHost === undefined
-        ? app.listen(config.env.PORT, () => resolve(listening))
-        : app.listen(config.env.PORT, config.apiHost, () => resolve(listening));
-    listening.once('error', reject);
+        ? app.listen(config.env.PORT, done)
+        : app.listen(config.env.PORT, config.apiHost, done);
   });
   const closeHttp = (): Promise<void> =>
     new Promise<void>((resolve) => {
