@@ -18,6 +18,7 @@ import { dataConverterOf } from '../../src/temporal/dataConverter';
 import { freePort } from '../helpers/ports';
 import { waitFor } from '../helpers/processes';
 import { startSandboxStack, type SandboxStack } from '../helpers/sandboxStack';
+import { ConsoleClient, latestSandboxCode, signInToConsole } from '../helpers/consoleClient';
 
 jest.setTimeout(180_000);
 
@@ -63,68 +64,10 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-/** Cookies over fetch, redirects not followed. */
-class Browser {
-  readonly cookies = new Map<string, string>();
-
-  get(route: string): Promise<Response> {
-    return this.send(route, { method: 'GET', headers: {} });
-  }
-
-  post(route: string, form: Record<string, string>): Promise<Response> {
-    return this.send(route, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(form).toString(),
-    });
-  }
-
-  async page(route: string): Promise<{ status: number; text: string }> {
-    const res = await this.get(route);
-    return { status: res.status, text: await res.text() };
-  }
-
-  private async send(
-    route: string,
-    init: { method: string; headers: Record<string, string>; body?: string },
-  ) {
-    const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-    const res = await fetch(`${consoleBase}${route}`, {
-      ...init,
-      headers: { ...init.headers, ...(cookie ? { Cookie: cookie } : {}) },
-      redirect: 'manual',
-    });
-    for (const header of res.headers.getSetCookie()) {
-      const [pair = ''] = header.split(';');
-      const eq = pair.indexOf('=');
-      const value = pair.slice(eq + 1);
-      if (/max-age=0/i.test(header) || value === '') this.cookies.delete(pair.slice(0, eq));
-      else this.cookies.set(pair.slice(0, eq), value);
-    }
-    return res;
-  }
-}
-
-function csrfOf(page: string): string {
-  const token = /name="csrf" value="([^"]+)"/.exec(page)?.[1];
-  if (!token) throw new Error('no CSRF field');
-  return token;
-}
-
-async function signIn(): Promise<Browser> {
-  const browser = new Browser();
-  const form = await browser.page('/admin/sign-in');
-  const sent = await browser.post('/admin/sign-in/password', { csrf: csrfOf(form.text), password: PASSWORD });
-  expect(sent.status).toBe(303);
-  const texts = (await (
-    await fetch(`${stack.base}/v1/sandbox/messages?to=${encodeURIComponent(ADMIN_PHONE)}`)
-  ).json()) as Array<{ body: string }>;
-  const code = /(\d{6})$/.exec(texts[texts.length - 1]?.body ?? '')?.[1] ?? '';
-  const codeForm = await browser.page('/admin/sign-in');
-  const done = await browser.post('/admin/sign-in/code', { csrf: csrfOf(codeForm.text), code });
-  expect(done.status).toBe(303);
-  expect(done.headers.get('location')).toBe('/admin');
-  return browser;
+async function signIn(): Promise<ConsoleClient> {
+  const client = new ConsoleClient(() => consoleBase);
+  await signInToConsole(client, PASSWORD, () => latestSandboxCode(stack.base, ADMIN_PHONE));
+  return client;
 }
 
 async function book(appointmentId: string, phone: string, firstName: string): Promise<void> {
@@ -160,7 +103,11 @@ function linkOf(page: string, rel: 'next' | 'prev'): string | undefined {
 }
 
 /** Polls a search until `ready` holds for its ids (visibility catches up within seconds). */
-async function search(browser: Browser, query: string, ready: (found: string[]) => boolean): Promise<string> {
+async function search(
+  browser: ConsoleClient,
+  query: string,
+  ready: (found: string[]) => boolean,
+): Promise<string> {
   let last = '';
   return waitFor(
     async () => {
@@ -174,7 +121,7 @@ async function search(browser: Browser, query: string, ready: (found: string[]) 
 }
 
 describe('operator console: appointments', () => {
-  let browser: Browser;
+  let browser: ConsoleClient;
 
   beforeAll(async () => {
     await book(ids.mobile, MOBILE, 'Ada');
@@ -184,7 +131,7 @@ describe('operator console: appointments', () => {
   });
 
   test('without a session: 303 to the sign-in, for the search and the detail page', async () => {
-    const anonymous = new Browser();
+    const anonymous = new ConsoleClient(() => consoleBase);
     for (const route of ['/admin/appointments', `/admin/appointments/${ids.mobile}`]) {
       const res = await anonymous.get(route);
       expect(res.status).toBe(303);

@@ -25,6 +25,7 @@ import { withSandboxSecrets } from '../../src/config/sandboxSecrets';
 import { envFields } from '../../src/config/schema';
 import { productionEnv, sandboxEnv } from '../helpers/config';
 import { freePort } from '../helpers/ports';
+import { ConsoleClient, signInToConsole } from '../helpers/consoleClient';
 
 const PASSWORD = 'correct-horse-battery-staple';
 const ADMIN_PHONE = '+15005550100';
@@ -63,53 +64,8 @@ async function serve(routers: Router[]): Promise<Api> {
   return api;
 }
 
-/** Cookies over fetch, redirects not followed. */
-class Browser {
-  readonly cookies = new Map<string, string>();
-  constructor(private readonly api: Api) {}
-  get(route: string, headers: Record<string, string> = {}): Promise<Response> {
-    return this.send(route, { method: 'GET', headers });
-  }
-  post(route: string, form: Record<string, string>): Promise<Response> {
-    return this.send(route, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(form).toString(),
-    });
-  }
-  private async send(
-    route: string,
-    init: { method: string; headers: Record<string, string>; body?: string },
-  ) {
-    const cookie = [...this.cookies].map(([n, v]) => `${n}=${v}`).join('; ');
-    const res = await fetch(`${this.api.base}${route}`, {
-      ...init,
-      headers: { ...init.headers, ...(cookie ? { Cookie: cookie } : {}) },
-      redirect: 'manual',
-    });
-    for (const header of res.headers.getSetCookie()) {
-      const [pair = ''] = header.split(';');
-      const eq = pair.indexOf('=');
-      if (/max-age=0/i.test(header) || pair.slice(eq + 1) === '') this.cookies.delete(pair.slice(0, eq));
-      else this.cookies.set(pair.slice(0, eq), pair.slice(eq + 1));
-    }
-    return res;
-  }
-}
-
-const csrfOf = (page: string): string => {
-  const token = /name="csrf" value="([^"]+)"/.exec(page)?.[1];
-  if (!token) throw new Error('no CSRF field');
-  return token;
-};
-
-async function signIn(browser: Browser, code: () => Promise<string>): Promise<void> {
-  const form = await (await browser.get('/admin/sign-in')).text();
-  const password = await browser.post('/admin/sign-in/password', { csrf: csrfOf(form), password: PASSWORD });
-  expect(password.status).toBe(303);
-  const codeForm = await (await browser.get('/admin/sign-in')).text();
-  const done = await browser.post('/admin/sign-in/code', { csrf: csrfOf(codeForm), code: await code() });
-  expect(done.headers.get('location')).toBe('/admin');
+async function signIn(browser: ConsoleClient, code: () => Promise<string>): Promise<void> {
+  await signInToConsole(browser, PASSWORD, code);
 }
 
 function sandboxConfig(overrides: Record<string, string> = {}): {
@@ -214,7 +170,7 @@ function expectHeadingsInOrder(page: string): void {
 describe('without a session', () => {
   test('both pages and the copy script send browsers to the sign-in', async () => {
     const { api } = await startSandbox();
-    const browser = new Browser(api);
+    const browser = new ConsoleClient(api.base);
     for (const route of ['/admin/configuration', '/admin/integration', '/admin/assets/copy.js']) {
       const res = await browser.get(route);
       expect([route, res.status, res.headers.get('location')]).toEqual([route, 303, '/admin/sign-in']);
@@ -226,7 +182,7 @@ describe('without a session', () => {
 describe('sandbox, signed in with the code from the virtual phone', () => {
   test('the configuration page: every setting, secrets masked, sources, the live checks', async () => {
     const { api, config, env, code } = await startSandbox();
-    const browser = new Browser(api);
+    const browser = new ConsoleClient(api.base);
     await signIn(browser, code);
     const res = await browser.get('/admin/configuration');
     expect(res.status).toBe(200);
@@ -264,7 +220,7 @@ describe('sandbox, signed in with the code from the virtual phone', () => {
 
   test('the integration page: URLs, callback contract, copy buttons that need no inline script', async () => {
     const { api, code } = await startSandbox({ PUBLIC_BASE_URL: 'http://localhost:3000' });
-    const browser = new Browser(api);
+    const browser = new ConsoleClient(api.base);
     await signIn(browser, code);
     const page = await (await browser.get('/admin/integration')).text();
     for (const url of [
@@ -330,7 +286,7 @@ describe('a risky production configuration', () => {
 
   test('problems and risks are shown, and no secret’s value appears', async () => {
     const { api, code } = await startProduction(env, { REMINDER_OUTREACH_START: '9am' }, checks);
-    const browser = new Browser(api);
+    const browser = new ConsoleClient(api.base);
     await signIn(browser, code);
     const page = await (await browser.get('/admin/configuration')).text();
     for (const [name, value] of Object.entries(env)) {
@@ -351,7 +307,7 @@ describe('a risky production configuration', () => {
 
   test('the integration page names the public host for MLLP and never a key', async () => {
     const { api, code } = await startProduction(env, {}, checks);
-    const browser = new Browser(api);
+    const browser = new ConsoleClient(api.base);
     await signIn(browser, code);
     const page = await (await browser.get('/admin/integration')).text();
     expect(page).toContain('https://sms.example.org/v1/ehr/events');

@@ -17,6 +17,7 @@ import { parseConfig } from '../../src/config';
 import { newCodecKeyEntry } from '../../src/temporal/codecKeys';
 import { productionEnv, sandboxEnv } from '../helpers/config';
 import { freePort } from '../helpers/ports';
+import { ConsoleClient, csrfOf } from '../helpers/consoleClient';
 
 const PASSWORD = 'correct-horse-battery-staple';
 const ADMIN_PHONE = '+15005550100';
@@ -76,55 +77,6 @@ async function startApi(overrides: Record<string, string> = {}, production = fal
   return api;
 }
 
-/** A browser's cookie jar over fetch, without following redirects (so each answer can be checked). */
-class Browser {
-  readonly cookies = new Map<string, string>();
-  /** Every Set-Cookie header received, raw, for checking attributes. */
-  readonly setCookies: string[] = [];
-
-  constructor(private readonly api: Api) {}
-
-  get(route: string, headers: Record<string, string> = {}): Promise<Response> {
-    return this.send(route, { method: 'GET', headers });
-  }
-
-  post(route: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
-    return this.send(route, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...headers },
-      body: new URLSearchParams(form).toString(),
-    });
-  }
-
-  private async send(
-    route: string,
-    init: { method: string; headers: Record<string, string>; body?: string },
-  ) {
-    const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-    const res = await fetch(`${this.api.base}${route}`, {
-      ...init,
-      headers: { ...init.headers, ...(cookie ? { Cookie: cookie } : {}) },
-      redirect: 'manual',
-    });
-    for (const header of res.headers.getSetCookie()) {
-      this.setCookies.push(header);
-      const [pair = ''] = header.split(';');
-      const eq = pair.indexOf('=');
-      const name = pair.slice(0, eq);
-      const value = pair.slice(eq + 1);
-      if (/max-age=0|expires=thu, 01 jan 1970/i.test(header) || value === '') this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-    return res;
-  }
-}
-
-function csrfOf(page: string): string {
-  const token = /name="csrf" value="([^"]+)"/.exec(page)?.[1];
-  if (!token) throw new Error(`no CSRF field in ${page.slice(0, 300)}`);
-  return token;
-}
-
 async function textsToAdmin(api: Api): Promise<Array<{ body: string }>> {
   const res = await fetch(`${api.base}/v1/sandbox/messages?to=${encodeURIComponent(ADMIN_PHONE)}`);
   return (await res.json()) as Array<{ body: string }>;
@@ -138,12 +90,12 @@ async function latestCode(api: Api): Promise<string> {
 }
 
 /** The password step; answers the POST's response. */
-async function submitPassword(browser: Browser, password = PASSWORD): Promise<Response> {
+async function submitPassword(browser: ConsoleClient, password = PASSWORD): Promise<Response> {
   const form = await browser.get('/admin/sign-in');
   return browser.post('/admin/sign-in/password', { csrf: csrfOf(await form.text()), password });
 }
 
-async function submitCode(browser: Browser, code: string): Promise<Response> {
+async function submitCode(browser: ConsoleClient, code: string): Promise<Response> {
   const form = await browser.get('/admin/sign-in');
   const page = await form.text();
   expect(page).toContain('name="code"');
@@ -151,7 +103,7 @@ async function submitCode(browser: Browser, code: string): Promise<Response> {
 }
 
 /** Signs in all the way; answers the session's CSRF token (from the landing page). */
-async function signIn(api: Api, browser: Browser): Promise<string> {
+async function signIn(api: Api, browser: ConsoleClient): Promise<string> {
   expect((await submitPassword(browser)).status).toBe(303);
   const done = await submitCode(browser, await latestCode(api));
   expect(done.status).toBe(303);
@@ -169,7 +121,7 @@ const auditLines = (api: Api): Array<Record<string, unknown>> =>
 describe('signing in', () => {
   test('password, then the code from the virtual phone, gives a session on a hardened cookie', async () => {
     const api = await startApi();
-    const browser = new Browser(api);
+    const browser = new ConsoleClient(api.base);
 
     const form = await browser.get('/admin/sign-in');
     expect(form.status).toBe(200);
@@ -228,7 +180,7 @@ describe('signing in', () => {
 
   test('the cookies are Secure when PUBLIC_BASE_URL is https', async () => {
     const api = await startApi({ PUBLIC_BASE_URL: 'https://console.example.org' });
-    const browser = new Browser(api);
+    const browser = new ConsoleClient(api.base);
     await signIn(api, browser);
     const session = browser.setCookies.find((c) => c.startsWith('admin_session='));
     expect(session?.toLowerCase()).toContain('; secure');
@@ -238,7 +190,7 @@ describe('signing in', () => {
 
   test('without a session /admin redirects browsers to the sign-in and answers JSON callers 401', async () => {
     const api = await startApi();
-    const browser = new Browser(api);
+    const browser = new ConsoleClient(api.base);
     for (const route of ['/admin', '/admin/', '/admin/appointments', '/admin/anything/else']) {
       const page = await browser.get(route);
       expect([route, page.status, page.headers.get('location')]).toEqual([route, 303, '/admin/sign-in']);
@@ -254,7 +206,7 @@ describe('signing in', () => {
 describe('attempt limits', () => {
   test('5 wrong passwords lock this client for 15 minutes; no code is sent meanwhile', async () => {
     const api = await startApi();
-    const browser = new Browser(api);
+    const browser = new ConsoleClient(api.base);
     for (let i = 1; i <= 4; i++) {
       const wrong = await submitPassword(browser, `wrong-${i}`);
       expect(wrong.status).toBe(401);
@@ -280,7 +232,7 @@ describe('attempt limits', () => {
 
   test('5 wrong codes void the pending sign-in and lock the client for 15 minutes', async () => {
     const api = await startApi();
-    const browser = new Browser(api);
+    const browser = new ConsoleClient(api.base);
     expect((await submitPassword(browser)).status).toBe(303);
     const code = await latestCode(api);
     const wrong = code === '000000' ? '111111' : '000000';
@@ -313,14 +265,14 @@ describe('attempt limits', () => {
 describe('CSRF', () => {
   test('a sign-in form without its token, or with a wrong one, is refused (403) and changes nothing', async () => {
     const api = await startApi();
-    const browser = new Browser(api);
+    const browser = new ConsoleClient(api.base);
     await browser.get('/admin/sign-in'); // the pre-session cookie
     const missing = await browser.post('/admin/sign-in/password', { password: PASSWORD });
     expect(missing.status).toBe(403);
     const wrong = await browser.post('/admin/sign-in/password', { csrf: 'forged', password: PASSWORD });
     expect(wrong.status).toBe(403);
     // Another browser's token does not fit this browser's pre-session.
-    const other = new Browser(api);
+    const other = new ConsoleClient(api.base);
     const otherToken = csrfOf(await (await other.get('/admin/sign-in')).text());
     expect(
       (await browser.post('/admin/sign-in/password', { csrf: otherToken, password: PASSWORD })).status,
@@ -333,7 +285,7 @@ describe('CSRF', () => {
 
   test('a signed-in POST without the session token, or with a wrong one, is refused (403) and changes nothing', async () => {
     const api = await startApi();
-    const browser = new Browser(api);
+    const browser = new ConsoleClient(api.base);
     const token = await signIn(api, browser);
     expect((await browser.post('/admin/sign-out', {})).status).toBe(403);
     expect((await browser.post('/admin/sign-out', { csrf: `${token}x` })).status).toBe(403);
@@ -351,7 +303,7 @@ describe('CSRF', () => {
 describe('sessions end', () => {
   test('after 30 idle minutes (ADMIN_SESSION_IDLE_MINUTES), not while in use', async () => {
     const api = await startApi();
-    const browser = new Browser(api);
+    const browser = new ConsoleClient(api.base);
     await signIn(api, browser);
     api.clock.now += 29 * MIN;
     expect((await browser.get('/admin')).status).toBe(200);
@@ -368,7 +320,7 @@ describe('sessions end', () => {
 
   test('ADMIN_SESSION_MAX_HOURS after sign-in (2 h here), however active', async () => {
     const api = await startApi({ ADMIN_SESSION_MAX_HOURS: '2' });
-    const browser = new Browser(api);
+    const browser = new ConsoleClient(api.base);
     await signIn(api, browser);
     for (let elapsed = 25; elapsed < 120; elapsed += 25) {
       api.clock.now += 25 * MIN;
@@ -383,7 +335,7 @@ describe('sessions end', () => {
 
   test('at sign-out; the old cookie is refused afterwards', async () => {
     const api = await startApi();
-    const browser = new Browser(api);
+    const browser = new ConsoleClient(api.base);
     const token = await signIn(api, browser);
     const cookie = browser.cookies.get('admin_session') as string;
     const out = await browser.post('/admin/sign-out', { csrf: token });
@@ -406,7 +358,7 @@ describe('sessions end', () => {
 
 test('the codec server answers a signed-in console operator, and nobody else without its token', async () => {
   const api = await startApi({ PAYLOAD_CODEC_KEYS: newCodecKeyEntry('k1') });
-  const browser = new Browser(api);
+  const browser = new ConsoleClient(api.base);
   const decode = (cookie?: string) =>
     fetch(`${api.base}/codec/decode`, {
       method: 'POST',
@@ -420,7 +372,7 @@ test('the codec server answers a signed-in console operator, and nobody else wit
 
 test('outside sandbox mode /admin needs a session too, and no Verify emulation exists', async () => {
   const api = await startApi({}, true);
-  const browser = new Browser(api);
+  const browser = new ConsoleClient(api.base);
   expect((await browser.get('/admin')).status).toBe(303);
   const form = await browser.get('/admin/sign-in');
   expect(form.status).toBe(200);

@@ -6,6 +6,7 @@ import { createApp } from '../../src/api/app';
 import { temporalReadiness } from '../../src/api/readiness';
 import { logger } from '../../src/log';
 import { bundleWorkflows, devServerEnv, uniqueTaskQueue } from '../helpers/temporal';
+import { freePort } from '../helpers/ports';
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
@@ -47,9 +48,8 @@ describe('API skeleton', () => {
 
   test('GET /readyz is 503 with temporal unreachable when the server is down', async () => {
     const { Connection, Client } = await import('@temporalio/client');
-    const connection = await Connection.connect({ address: env.address, connectTimeout: 1000 });
-    const client = new Client({ connection });
-    await connection.close();
+    // Nothing listens there: the server is down.
+    const client = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${await freePort()}` }) });
     const app = createApp({ logger: quiet, readiness: temporalReadiness(client, 'default', 'q') });
     const res = await request(app).get('/readyz').expect(503);
     expect(res.body).toMatchObject({ ready: false, temporal: 'unreachable' });

@@ -29,6 +29,7 @@ import { createWorker } from '../../src/worker';
 import { sandboxEnv } from '../helpers/config';
 import { freePort } from '../helpers/ports';
 import { devServerEnv, uniqueTaskQueue } from '../helpers/temporal';
+import { ConsoleClient, sessionCsrf, signInToConsole } from '../helpers/consoleClient';
 
 jest.setTimeout(180_000);
 
@@ -123,63 +124,12 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-/** A browser's cookie jar over fetch, without following redirects. */
-class Browser {
-  readonly cookies = new Map<string, string>();
-
-  get(route: string, headers: Record<string, string> = {}): Promise<Response> {
-    return this.send(route, { method: 'GET', headers });
-  }
-
-  post(route: string, form: Record<string, string>): Promise<Response> {
-    return this.send(route, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(form).toString(),
-    });
-  }
-
-  private async send(
-    route: string,
-    init: { method: string; headers: Record<string, string>; body?: string },
-  ) {
-    const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-    const res = await fetch(`${base}${route}`, {
-      ...init,
-      headers: { ...init.headers, ...(cookie ? { Cookie: cookie } : {}) },
-      redirect: 'manual',
-    });
-    for (const header of res.headers.getSetCookie()) {
-      const [pair = ''] = header.split(';');
-      const eq = pair.indexOf('=');
-      const value = pair.slice(eq + 1);
-      if (/max-age=0|expires=thu, 01 jan 1970/i.test(header) || value === '')
-        this.cookies.delete(pair.slice(0, eq));
-      else this.cookies.set(pair.slice(0, eq), value);
-    }
-    return res;
-  }
-}
-
-function csrfOf(page: string): string {
-  const token = /name="csrf" value="([^"]+)"/.exec(page)?.[1];
-  if (!token) throw new Error(`no CSRF field in ${page.slice(0, 300)}`);
-  return token;
-}
-
-async function signIn(browser: Browser): Promise<string> {
-  const form = await browser.get('/admin/sign-in');
-  const password = await browser.post('/admin/sign-in/password', {
-    csrf: csrfOf(await form.text()),
-    password: PASSWORD,
+async function signIn(browser: ConsoleClient): Promise<string> {
+  await signInToConsole(browser, PASSWORD, async () => {
+    const texts = await store.list({ to: SANDBOX_ADMINISTRATOR_PHONE });
+    return /(\d{6})$/.exec(texts[texts.length - 1]?.body ?? '')?.[1] ?? '';
   });
-  expect(password.status).toBe(303);
-  const texts = await store.list({ to: SANDBOX_ADMINISTRATOR_PHONE });
-  const code = /(\d{6})$/.exec(texts[texts.length - 1]?.body ?? '')?.[1] ?? '';
-  const codeForm = await browser.get('/admin/sign-in');
-  const done = await browser.post('/admin/sign-in/code', { csrf: csrfOf(await codeForm.text()), code });
-  expect(done.headers.get('location')).toBe('/admin');
-  return csrfOf(await (await browser.get('/admin')).text());
+  return sessionCsrf(browser);
 }
 
 async function until<T>(what: string, read: () => Promise<T>, holds: (value: T) => boolean): Promise<T> {
@@ -192,7 +142,7 @@ async function until<T>(what: string, read: () => Promise<T>, holds: (value: T) 
   throw new Error(`${what} never held; last: ${JSON.stringify(last)?.slice(0, 2000)}`);
 }
 
-const phoneJson = async (browser: Browser, number = PATIENT_PHONE): Promise<PhoneConversation> => {
+const phoneJson = async (browser: ConsoleClient, number = PATIENT_PHONE): Promise<PhoneConversation> => {
   const res = await browser.get(`/admin/phone/messages.json?number=${encodeURIComponent(number)}`, {
     Accept: 'application/json',
   });
@@ -223,7 +173,7 @@ function actionForm(page: string, action: string): { url: string; request: strin
 }
 
 test('nothing of either page without a session', async () => {
-  const anonymous = new Browser();
+  const anonymous = new ConsoleClient(() => base);
   expect((await anonymous.get('/admin/simulation')).status).toBe(303);
   expect((await anonymous.get('/admin/phone')).status).toBe(303);
   expect((await anonymous.get(PHONE_SCRIPT_PATH)).status).toBe(303);
@@ -235,7 +185,7 @@ test('nothing of either page without a session', async () => {
 });
 
 test('book, see the text on the phone, send the reminder now, reply yes, see CONFIRMED', async () => {
-  const browser = new Browser();
+  const browser = new ConsoleClient(() => base);
   const csrf = await signIn(browser);
 
   const empty = await browser.get('/admin/simulation');
