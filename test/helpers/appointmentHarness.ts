@@ -141,14 +141,8 @@ export async function appointmentWorker(
   });
 }
 
-export const DEFAULT_POLICY: AppointmentPolicy = {
-  firstOffsetMinutes: 48 * 60,
-  secondOffsetMinutes: 24 * 60,
-  windowStartMinutes: 0,
-  windowFinishMinutes: 24 * 60,
-  retentionHours: 72,
-  customerCode: 'valley',
-};
+export { DEFAULT_POLICY } from './policy';
+import { DEFAULT_POLICY } from './policy';
 
 let counter = 0;
 

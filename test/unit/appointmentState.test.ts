@@ -13,6 +13,7 @@ import { EHR_EVENT_TYPES } from '../../src/shared/appointment';
 import { formatInstantInZone } from '../../src/domain/time/zone';
 import { appliedView } from '../../src/ingest/appointmentGateway';
 import { FIRST_RULES, type RulesVersion } from '../../src/shared/rulesVersion';
+import { DEFAULT_POLICY } from '../helpers/policy';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
@@ -21,15 +22,7 @@ const DAY_MS = 24 * HOUR_MS;
 const APPOINTMENT_ID = 'A1';
 const ZONE = 'America/Denver';
 
-// 48 h and 24 h before, window open all day (00:00-24:00), kept 72 h after the appointment.
-const POLICY: AppointmentPolicy = {
-  firstOffsetMinutes: 2880,
-  secondOffsetMinutes: 1440,
-  windowStartMinutes: 0,
-  windowFinishMinutes: 1440,
-  retentionHours: 72,
-  customerCode: 'clinic',
-};
+const POLICY = DEFAULT_POLICY;
 
 const NOW = Date.parse('2026-12-01T17:00:00.000Z');
 /** Exactly three days after NOW. */

@@ -7,24 +7,17 @@ import { AppointmentState, initialStateData } from '../../src/domain/appointment
 import { untextableReasonOf } from '../../src/domain/appointment/textability';
 import type {
   AppointmentEvent,
-  AppointmentPolicy,
   EhrEventType,
   EventEnvelope,
   PhoneProblem,
 } from '../../src/shared/appointment';
+import { DEFAULT_POLICY } from '../helpers/policy';
 
 const NOW = Date.parse('2026-12-01T17:00:00.000Z');
 const START = '2026-12-04T17:00:00.000Z';
 const FIRST_SEND_MS = Date.parse('2026-12-02T17:00:00.000Z');
 const PHONE = '+13035550123';
-const POLICY: AppointmentPolicy = {
-  firstOffsetMinutes: 2880,
-  secondOffsetMinutes: 1440,
-  windowStartMinutes: 0,
-  windowFinishMinutes: 1440,
-  retentionHours: 72,
-  customerCode: 'clinic',
-};
+const POLICY = DEFAULT_POLICY;
 
 let sequence = 0;
 

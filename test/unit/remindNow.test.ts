@@ -1,22 +1,11 @@
 /** AppointmentState.remindNow: the operator's "send the next reminder now" (issue 13.4), pure. */
 import { AppointmentState, initialStateData } from '../../src/domain/appointment/appointmentState';
-import type {
-  AppointmentEvent,
-  AppointmentPolicy,
-  EhrEventType,
-  EventEnvelope,
-} from '../../src/shared/appointment';
+import type { AppointmentEvent, EhrEventType, EventEnvelope } from '../../src/shared/appointment';
+import { DEFAULT_POLICY } from '../helpers/policy';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
-const POLICY: AppointmentPolicy = {
-  firstOffsetMinutes: 2880,
-  secondOffsetMinutes: 1440,
-  windowStartMinutes: 0,
-  windowFinishMinutes: 1440,
-  retentionHours: 72,
-  customerCode: 'clinic',
-};
+const POLICY = DEFAULT_POLICY;
 const NOW = Date.parse('2026-12-01T17:00:00.000Z');
 const START = '2026-12-04T17:00:00.000Z';
 const iso = (ms: number): string => new Date(ms).toISOString();
