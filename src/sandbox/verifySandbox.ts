@@ -184,7 +184,8 @@ function formField(req: Request, name: string): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
 }
 
-function verificationJson(
+/** What a Verification and a VerificationCheck resource share (Twilio's JSON shapes). */
+function commonJson(
   v: PendingVerification,
   serviceSid: string,
   accountSid: string,
@@ -198,12 +199,23 @@ function verificationJson(
     channel: 'sms',
     status,
     valid: status === 'approved',
-    lookup: { carrier: null },
     amount: null,
     payee: null,
-    send_code_attempts: v.sends,
     date_created: iso(v.createdAt),
     date_updated: iso(v.updatedAt),
+  };
+}
+
+function verificationJson(
+  v: PendingVerification,
+  serviceSid: string,
+  accountSid: string,
+  status: 'pending' | 'approved',
+): Record<string, unknown> {
+  return {
+    ...commonJson(v, serviceSid, accountSid, status),
+    lookup: { carrier: null },
+    send_code_attempts: v.sends,
     sna: null,
     url: `https://verify.twilio.com/v2/Services/${serviceSid}/Verifications/${v.sid}`,
   };
@@ -215,20 +227,7 @@ function checkJson(
   accountSid: string,
   status: 'pending' | 'approved',
 ): Record<string, unknown> {
-  return {
-    sid: v.sid,
-    service_sid: serviceSid,
-    account_sid: accountSid,
-    to: v.to,
-    channel: 'sms',
-    status,
-    valid: status === 'approved',
-    amount: null,
-    payee: null,
-    date_created: iso(v.createdAt),
-    date_updated: iso(v.updatedAt),
-    sna_attempts_error_codes: [],
-  };
+  return { ...commonJson(v, serviceSid, accountSid, status), sna_attempts_error_codes: [] };
 }
 
 function invalidParameter(name: string): VerifyError {
