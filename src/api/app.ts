@@ -18,12 +18,21 @@ export interface AppDependencies {
    * serves it on a port of its own: here it is then 404. Default: served, without a token.
    */
   metrics?: MetricsEndpointOptions | false;
+  /** TRUST_PROXY: the proxies whose X-Forwarded-For is believed; none by default. */
+  trustProxy?: readonly string[];
 }
 
-export function createApp({ logger, readiness, routers = [], metrics = {} }: AppDependencies): Express {
+export function createApp({
+  logger,
+  readiness,
+  routers = [],
+  metrics = {},
+  trustProxy = [],
+}: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', true);
+  // req.ip is the socket's address unless it is a proxy named in TRUST_PROXY (then the client it saw).
+  app.set('trust proxy', trustProxy.length > 0 ? trustProxy : false);
   app.use(
     pinoHttp({
       logger,

@@ -39,6 +39,7 @@ export async function startApi(config: AppConfig, client: Client): Promise<ApiSe
     readiness: temporalReadiness(client, config.env.TEMPORAL_NAMESPACE, config.env.TEMPORAL_TASK_QUEUE),
     // METRICS_PORT: /metrics on a port of its own, none on the API's.
     metrics: config.env.METRICS_PORT === undefined ? metricsOptions : false,
+    trustProxy: config.env.TRUST_PROXY,
   });
   const server = await new Promise<Server>((resolve, reject) => {
     // Express 5 hands a listen error (EADDRINUSE) to this callback: without the check the API would

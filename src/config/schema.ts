@@ -276,6 +276,25 @@ export const envFields = z.object({
   WORKFLOW_BUNDLE_PATH: optionalString,
 
   PORT: port.default(3000),
+  // Proxies whose X-Forwarded-For is believed (Express's names: loopback, uniquelocal, IPs, CIDRs);
+  // none by default, so a client cannot choose the address the console's lock-out counts.
+  TRUST_PROXY: optionalString.pipe(
+    z
+      .string()
+      .optional()
+      .transform((v) =>
+        v
+          ? v
+              .split(',')
+              .map((p) => p.trim())
+              .filter(Boolean)
+          : [],
+      )
+      .refine(
+        (list) => list.every(isProxySpec),
+        'must be comma-separated loopback, linklocal, uniquelocal, IP addresses or CIDRs (e.g. 10.0.0.0/8)',
+      ),
+  ),
   // Where the API listens: 127.0.0.1 in sandbox mode, every interface otherwise, unless set.
   API_HOST: optionalString.pipe(
     z
@@ -337,6 +356,16 @@ export const MIN_SECRET_LENGTH = 32;
 export const MIN_APPLICATION_PASSWORD_LENGTH = 16;
 /** The EHR key the sandbox accepts when none is set; never accepted outside it. */
 export const SANDBOX_EHR_API_KEY = 'sandbox-key';
+
+/** What Express's `trust proxy` takes: a named range, an IP address, or an IP/prefix. */
+function isProxySpec(spec: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(spec)) return true;
+  const [ip, prefix, ...rest] = spec.split('/');
+  if (rest.length > 0 || ip === undefined || isIP(ip) === 0) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^\d{1,3}$/.test(prefix) && bits <= (isIP(ip) === 4 ? 32 : 128);
+}
 
 /** `https://host[:port]`, nothing after it: what a browser sends as Origin. */
 function isOrigin(value: string): boolean {

@@ -63,6 +63,7 @@ async function startApi(overrides: Record<string, string> = {}, production = fal
     logger,
     readiness: async () => ({ ready: false, temporal: 'unreachable', worker: 'unknown' }),
     routers: apiRouters(config, createGateways(config, temporal), logger, { now: () => clock.now }),
+    trustProxy: config.env.TRUST_PROXY,
   });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(port, '127.0.0.1', () => resolve(s));
@@ -228,6 +229,31 @@ describe('attempt limits', () => {
 
     api.clock.now += 15 * MIN;
     await signIn(api, browser);
+  });
+
+  test('a forged X-Forwarded-For does not dodge the lock-out; behind a proxy named in TRUST_PROXY it names the client', async () => {
+    const direct = await startApi();
+    const attacker = new ConsoleClient(direct.base);
+    for (let i = 1; i <= 5; i++) await submitPassword(attacker, `wrong-${i}`);
+    // A new "address" each time changes nothing: the socket's address is the client's.
+    const form = await attacker.get('/admin/sign-in', { 'X-Forwarded-For': '203.0.113.77' });
+    expect(form.status).toBe(429);
+
+    // Behind a proxy on loopback (TRUST_PROXY=loopback) the address it saw is the client.
+    const proxied = await startApi({ TRUST_PROXY: 'loopback' });
+    const someone = new ConsoleClient(proxied.base);
+    const asFirst = { 'X-Forwarded-For': '203.0.113.1' };
+    for (let i = 1; i <= 5; i++) {
+      const page = await someone.get('/admin/sign-in', asFirst);
+      if (page.status === 429) break;
+      await someone.post(
+        '/admin/sign-in/password',
+        { csrf: csrfOf(await page.text()), password: `wrong-${i}` },
+        asFirst,
+      );
+    }
+    expect((await someone.get('/admin/sign-in', asFirst)).status).toBe(429);
+    expect((await someone.get('/admin/sign-in', { 'X-Forwarded-For': '203.0.113.2' })).status).toBe(200);
   });
 
   test('5 wrong codes void the pending sign-in and lock the client for 15 minutes', async () => {

@@ -222,6 +222,18 @@ describe('configuration', () => {
     ]);
   });
 
+  test('TRUST_PROXY: none by default; named ranges, IPs and CIDRs; anything else refused', () => {
+    expect(parseConfig(sandboxEnv()).env.TRUST_PROXY).toEqual([]);
+    expect(
+      parseConfig(sandboxEnv({ TRUST_PROXY: 'loopback, 10.0.0.0/8, 192.0.2.7, fd00::/8' })).env.TRUST_PROXY,
+    ).toEqual(['loopback', '10.0.0.0/8', '192.0.2.7', 'fd00::/8']);
+    for (const bad of ['true', 'proxy.example.org', '10.0.0.0/33', '10.0.0.0/8/1']) {
+      expect(problemsOf(sandboxEnv({ TRUST_PROXY: bad }))).toEqual([
+        expect.stringMatching(/^TRUST_PROXY: must be/),
+      ]);
+    }
+  });
+
   test('sandbox secrets parsed without a data folder are random, never a constant', () => {
     const one = parseConfig({ SANDBOX_MODE: 'true' });
     const two = parseConfig({ SANDBOX_MODE: 'true' });

@@ -22,13 +22,11 @@ export function idTag(id: string): string {
 }
 
 /**
- * The client an attempt limit applies to: the address the nearest proxy saw (the last
- * X-Forwarded-For entry, which the client cannot choose behind one proxy), else the socket's.
+ * The client an attempt limit applies to: Express's req.ip, which is the socket's address unless
+ * that is a proxy named in TRUST_PROXY (then the client that proxy saw). A client cannot choose it.
  */
 export function clientAddress(req: Request): string {
-  const forwarded = req.get('x-forwarded-for');
-  const last = forwarded?.split(',').pop()?.trim();
-  return (last || req.socket.remoteAddress || 'unknown').slice(0, 64);
+  return (req.ip || req.socket.remoteAddress || 'unknown').slice(0, 64);
 }
 
 export function cookiesOf(req: Request): Record<string, string> {
