@@ -7,12 +7,13 @@
  * operator console session (`isOperator`). Browsers are answered from the configured Web UI origins
  * only (CORS). Each call is logged with who made it and how many payloads, never their content.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { z } from 'zod';
 import type { Logger } from '../log';
 import { HttpError } from './errors';
+import { cookiesOf, sameSecret } from './security';
 
 export const CODEC_PATH = '/codec';
 export const CODEC_SESSION_COOKIE = 'codec_session';
@@ -193,28 +194,6 @@ class SessionSigner {
   private sign(text: string): string {
     return createHmac('sha256', this.key).update(text).digest('base64url');
   }
-}
-
-/** Constant-time comparison of two secrets (of any length). */
-function sameSecret(given: string, expected: string): boolean {
-  const a = createHmac('sha256', 'compare').update(given).digest();
-  const b = createHmac('sha256', 'compare').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
-
-function cookiesOf(req: Request): Record<string, string> {
-  const cookies: Record<string, string> = {};
-  for (const part of (req.get('cookie') ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq <= 0) continue;
-    // A malformed escape (the header is the browser's or anyone's) is not our cookie: skip it, no 500.
-    try {
-      cookies[part.slice(0, eq).trim()] = decodeURIComponent(part.slice(eq + 1).trim());
-    } catch {
-      continue;
-    }
-  }
-  return cookies;
 }
 
 function fromWire(payload: WirePayload): Payload {

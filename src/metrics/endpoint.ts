@@ -3,7 +3,7 @@
  * (METRICS_PORT, then the API's /metrics is 404), and on the standalone worker (WORKER_METRICS_PORT).
  * With METRICS_BEARER_TOKEN every one of them asks for `Authorization: Bearer <token>`.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { sameSecret } from '../api/security';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RequestHandler } from 'express';
@@ -24,12 +24,10 @@ interface MetricsAnswer {
   body: string;
 }
 
-const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
-
-/** Constant-time: both sides hashed to the same length first. */
+/** Constant-time (sameSecret). */
 export function bearerMatches(header: string | undefined, token: string): boolean {
   const match = /^Bearer[ \t]+(\S+)\s*$/i.exec(header ?? '');
-  return match?.[1] !== undefined && timingSafeEqual(digest(match[1]), digest(token));
+  return match?.[1] !== undefined && sameSecret(match[1], token);
 }
 
 async function answer(

@@ -21,8 +21,8 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import twilio from 'twilio';
 import { z } from 'zod';
-import { timingSafeEqual } from 'node:crypto';
 import { SANDBOX_ACCOUNT_SID, SANDBOX_FROM_NUMBER, SANDBOX_TWILIO_PATH } from '../activities/twilioClient';
+import { basicCredentials, sameSecret } from '../api/security';
 import { logger as defaultLogger, type Logger } from '../log';
 import type { SandboxMessage, SandboxMessageStatus, SandboxMessageStore } from './messageStore';
 
@@ -578,21 +578,14 @@ async function postStatusCallback(
 
 /** Whether the request's Basic credentials are `sid:token` and its path names the same account. */
 function isAccount(req: Request, sid: string, token: string): boolean {
-  const header = req.headers.authorization;
-  const match = header === undefined ? null : /^Basic\s+(\S+)$/i.exec(header);
-  if (match?.[1] === undefined) return false;
-  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
-  const separator = decoded.indexOf(':');
-  if (separator < 0 || decoded.slice(0, separator) !== sid) return false;
+  const credentials = basicCredentials(req);
   const pathAccount = /^\/2010-04-01\/Accounts\/([^/]+)\//.exec(req.path)?.[1];
-  return pathAccount === sid && sameSecret(decoded.slice(separator + 1), token);
-}
-
-/** Constant-time comparison of two secrets of any length. */
-function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
+  return (
+    credentials !== undefined &&
+    credentials.user === sid &&
+    pathAccount === sid &&
+    sameSecret(credentials.password, token)
+  );
 }
 
 function sleep(ms: number): Promise<void> {

@@ -11,7 +11,8 @@
  * 429 / 60202, and the verification is gone); an approved, expired or unknown verification is
  * 404 / 20404; a bad parameter is 400 / 60200. Verifications live in memory (one API process).
  */
-import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
+import { basicCredentials, sameSecret } from '../api/security';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { SANDBOX_ACCOUNT_SID, SANDBOX_FROM_NUMBER, SANDBOX_TWILIO_PATH } from '../activities/twilioClient';
 import { logger as defaultLogger, type Logger } from '../log';
@@ -157,7 +158,7 @@ export function createVerifySandboxRouter(options: VerifySandboxOptions): Router
     }
     verification.checks += 1;
     verification.updatedAt = now();
-    const approved = sameCode(code, verification.code);
+    const approved = sameSecret(code, verification.code);
     // Approved is final: Twilio answers a second check of the same verification 20404.
     if (approved) pending.delete(verification.to);
     log.info(
@@ -250,19 +251,8 @@ function sendError(res: Response, error: VerifyError): void {
 
 /** HTTP Basic with the account SID and auth token; Verify's paths name no account. */
 function isAccount(req: Request, sid: string, token: string): boolean {
-  const match = /^Basic\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-  if (match?.[1] === undefined) return false;
-  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
-  const separator = decoded.indexOf(':');
-  return (
-    separator >= 0 && decoded.slice(0, separator) === sid && sameCode(decoded.slice(separator + 1), token)
-  );
-}
-
-/** Constant-time: equal-length digests, so neither content nor length leaks. */
-function sameCode(given: string, expected: string): boolean {
-  const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
-  return timingSafeEqual(digest(given), digest(expected));
+  const credentials = basicCredentials(req);
+  return credentials !== undefined && credentials.user === sid && sameSecret(credentials.password, token);
 }
 
 function newSid(prefix: string): string {

@@ -2,7 +2,7 @@
 import { AttemptLimiter } from '../../src/api/admin/attemptLimiter';
 import { escapeHtml, html } from '../../src/api/admin/html';
 import { sessionEnd, SessionStore, type Session } from '../../src/api/admin/sessions';
-import { sameSecret } from '../../src/api/admin/security';
+import { sameSecret } from '../../src/api/security';
 
 const MIN = 60_000;
 const limits = { maxFailures: 5, lockMs: 15 * MIN };

@@ -22,7 +22,7 @@ import {
   type SafeHtml,
 } from './html';
 import { describe as describeError, type SecondFactor } from './secondFactor';
-import { clientAddress, cookiesOf, idTag, randomToken, sameSecret, sha256 } from './security';
+import { clientAddress, cookiesOf, idTag, randomToken, sameSecret, sha256 } from '../security';
 import { SessionStore, type Session, type SessionLimits } from './sessions';
 
 export const SESSION_COOKIE = 'admin_session';

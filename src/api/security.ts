@@ -1,4 +1,8 @@
-/** Small security primitives of the operator console: random ids, constant-time compares, hashed ids. */
+/**
+ * Small security primitives every authenticated route shares (console, codec server, metrics, the
+ * sandbox's Twilio and Verify emulations): random ids, constant-time compares, hashed ids, cookies,
+ * HTTP Basic credentials.
+ */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 
@@ -29,6 +33,18 @@ export function clientAddress(req: Request): string {
   return (req.ip || req.socket.remoteAddress || 'unknown').slice(0, 64);
 }
 
+/** The user and password of an HTTP Basic Authorization header, or undefined. */
+export function basicCredentials(req: Request): { user: string; password: string } | undefined {
+  const match = /^Basic\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+  if (match?.[1] === undefined) return undefined;
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const separator = decoded.indexOf(':');
+  return separator < 0
+    ? undefined
+    : { user: decoded.slice(0, separator), password: decoded.slice(separator + 1) };
+}
+
+/** The request's cookies; a malformed escape (the header is anyone's) is skipped, never a 500. */
 export function cookiesOf(req: Request): Record<string, string> {
   const cookies: Record<string, string> = {};
   for (const part of (req.get('cookie') ?? '').split(';')) {
