@@ -2,7 +2,7 @@
  * Structured logs (pino, JSON lines). Patient data must never reach them: callers log ids and
  * hashes only, and the redaction paths below are a second line of defence.
  */
-import { Context } from '@temporalio/activity';
+import { asyncLocalStorage } from '@temporalio/activity';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { redactPatientData } from './logRedaction';
 
@@ -42,12 +42,9 @@ export const logger: Logger = createLogger();
 
 /** The workflow id and run id of the activity this line is logged from; nothing elsewhere. */
 function activityContext(): Record<string, string> {
-  let info;
-  try {
-    info = Context.current().info;
-  } catch {
-    return {}; // not in an activity (the API, a tool, the worker itself)
-  }
+  // The store is empty outside an activity (the API, a tool): no throw on every API log line.
+  const info = asyncLocalStorage.getStore()?.info;
+  if (!info) return {};
   // Standalone activities (started by a client, not a workflow) have no workflow execution.
   const execution = info.workflowExecution;
   return execution
