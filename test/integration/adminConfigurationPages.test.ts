@@ -36,12 +36,6 @@ interface Api {
   close(): Promise<void>;
 }
 const cleanups: Array<() => Promise<void> | void> = [];
-const lazyConnections: Array<{ close(): Promise<void> }> = [];
-afterAll(async () => {
-  // Longer than the live checks' Temporal deadline (4 s × 0.75): their retries have ended by now.
-  await new Promise((resolve) => setTimeout(resolve, 4_000));
-  await Promise.all(lazyConnections.map((c) => c.close()));
-});
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
@@ -106,9 +100,8 @@ async function startSandbox(overrides: Record<string, string> = {}) {
     base: `http://127.0.0.1:${port}`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
-  // Closed once the file is done: a live check's call to nothing may still be retrying until its
-  // deadline, and a retry on a closed channel throws outside any test ("Channel has been shut down").
-  lazyConnections.push(temporal.connection);
+  // The test setup defers every close past the client's retry backoff (test/helpers/quietRuntime.ts).
+  cleanups.push(() => temporal.connection.close());
   cleanups.push(() => api.close());
   const code = async (): Promise<string> => {
     const res = await fetch(`${api.base}/v1/sandbox/messages?to=${encodeURIComponent(ADMIN_PHONE)}`);

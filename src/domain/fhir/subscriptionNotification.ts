@@ -70,7 +70,11 @@ export function readNotification(body: unknown, urlReference?: string): Notifica
     return {
       ok: false,
       diagnostics: 'A notification is a subscription-notification or history Bundle, or an Appointment',
-      expression: String(body.resourceType ?? '(resourceType)'),
+      // Echoed only when it has a resource type's shape: the sender's text reaches the answer and the log.
+      expression:
+        typeof body.resourceType === 'string' && /^[A-Z][A-Za-z]{1,63}$/.test(body.resourceType)
+          ? body.resourceType
+          : 'resourceType',
     };
   }
   const entries = Array.isArray(body.entry) ? body.entry.filter(isObject) : [];
