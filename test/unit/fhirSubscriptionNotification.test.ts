@@ -140,5 +140,11 @@ describe('readNotification', () => {
       ok: false,
       expression: 'Bundle.type',
     });
+    // The sender's text is echoed only when it looks like a resource type (it reaches the log).
+    expect(readNotification({ resourceType: 'Ana Rose +13035550123' })).toMatchObject({
+      ok: false,
+      expression: 'resourceType',
+    });
+    expect(readNotification(patient)).toMatchObject({ ok: false, expression: 'Patient' });
   });
 });
