@@ -187,6 +187,12 @@ test('nothing of either page without a session', async () => {
 test('book, see the text on the phone, send the reminder now, reply yes, see CONFIRMED', async () => {
   const browser = new ConsoleClient(() => base);
   const csrf = await signIn(browser);
+  // A notice is named by the query: only the page's own, never one reached through the prototype.
+  for (const query of ['?done=constructor', '?done=remind-none&reason=toString']) {
+    const odd = await browser.get(`/admin/simulation${query}`);
+    expect(odd.status).toBe(200);
+    expect(await odd.text()).not.toMatch(/native code|function /);
+  }
 
   const empty = await browser.get('/admin/simulation');
   expect(empty.status).toBe(200);

@@ -214,8 +214,9 @@ export function simulationRouter(deps: SimulationDeps): Router {
   router.get(SIMULATION_PATH, async (req, res) => {
     const done = typeof req.query.done === 'string' ? req.query.done : '';
     const reason = typeof req.query.reason === 'string' ? req.query.reason : '';
-    let notice = NOTICES[done];
-    if (done === 'remind-none' && reason in REFUSALS) {
+    // Own keys only: `?done=constructor` must not reach the page through the prototype.
+    let notice = Object.hasOwn(NOTICES, done) ? NOTICES[done] : undefined;
+    if (done === 'remind-none' && Object.hasOwn(REFUSALS, reason)) {
       notice = `No reminder was sent: ${REFUSALS[reason as RemindNowRefusal]}.`;
     }
     await render(res, 200, notice ? { notice } : {});
