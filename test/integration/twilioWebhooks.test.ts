@@ -367,6 +367,24 @@ describe('POST /v1/twilio/status', () => {
     expect(port.statuses).toEqual([{ messageSid: sid, status: 'delivered', to: PATIENT }]);
   });
 
+  test('a report with fields we do not use (raw DLR, channel extras) still applies', async () => {
+    const port = new RecordingPort();
+    const sid = nextSid();
+    const form = {
+      ...statusForm(sid, 'delivered'),
+      RawDlrDoneDate: '2303222338',
+      ChannelPrefix: 'sms',
+      SmsStatus: 'delivered',
+    };
+    await request(appWith(port))
+      .post('/v1/twilio/status')
+      .type('form')
+      .set('X-Twilio-Signature', sign(STATUS_URL, form))
+      .send(form)
+      .expect(204);
+    expect(port.statuses).toEqual([{ messageSid: sid, status: 'delivered', to: PATIENT }]);
+  });
+
   test('the query string is part of what Twilio signs: a signature without it is refused', async () => {
     const port = new RecordingPort();
     const form = statusForm(nextSid(), 'delivered');

@@ -33,6 +33,15 @@ describe('which routes are served', () => {
       await request(app).get(path).expect(404);
     }
     await request(app).post('/v1/sandbox/inbound').send({ from: '+13035550123', body: 'yes' }).expect(404);
+    // With Twilio configured every sandbox route is gone, the emulations and the administrator's phone too.
+    for (const path of [
+      '/sandbox/administrator-phone',
+      `/sandbox/twilio/2010-04-01/Accounts/AC${'0'.repeat(32)}/Messages.json`,
+      '/sandbox/twilio/v2/Services/VA00000000000000000000000000000000/Verifications',
+    ]) {
+      await request(app).get(path).expect(404);
+    }
+    await request(app).post('/sandbox/ehr-callbacks').send({}).expect(404);
   });
 
   test('in sandbox mode the sandbox listings are served', async () => {
