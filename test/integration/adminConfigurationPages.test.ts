@@ -13,9 +13,9 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { Router } from 'express';
 import pino from 'pino';
-import { configurationRouter, type ConfigurationPageDeps } from '../../src/api/admin/configurationPage';
+import { configurationRouter } from '../../src/api/admin/configurationPage';
 import { integrationRouter } from '../../src/api/admin/integrationPage';
-import { liveChecksOf, type LiveCheckResult } from '../../src/api/admin/liveChecks';
+import type { LiveCheckResult } from '../../src/api/admin/liveChecks';
 import { createOperatorConsole } from '../../src/api/admin/operatorConsole';
 import type { SecondFactor } from '../../src/api/admin/secondFactor';
 import { createApp } from '../../src/api/app';
@@ -73,25 +73,16 @@ function sandboxConfig(overrides: Record<string, string> = {}): {
   return { config: parseConfig(withSandboxSecrets(parsed, env)), env };
 }
 
-/** The sandbox API (apiRouters) with both pages mounted after it, and live checks for real. */
+/** The sandbox API (apiRouters, the console's pages included), and live checks for real. */
 async function startSandbox(overrides: Record<string, string> = {}) {
   const port = await freePort();
   const { config, env } = sandboxConfig({ PORT: String(port), ...overrides });
   const temporal = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${await freePort()}` }) });
-  const deps: ConfigurationPageDeps = {
-    config,
-    environment: env,
-    readDotenvFile: () => ({ CUSTOMER_NAME: env.CUSTOMER_NAME ?? 'x' }),
-    liveChecks: liveChecksOf(config, temporal),
-  };
   const app = createApp({
     logger,
     readiness: async () => ({ ready: false, temporal: 'unreachable', worker: 'unknown' }),
-    routers: [
-      ...apiRouters(config, createGateways(config, temporal), logger),
-      configurationRouter(deps),
-      integrationRouter({ config }),
-    ],
+    // apiRouters mounts both pages behind the sign-in, their live checks on this (unreachable) client.
+    routers: apiRouters(config, createGateways(config, temporal), logger),
   });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(port, '127.0.0.1', () => resolve(s));

@@ -1,7 +1,7 @@
 /**
  * The console's simulation page and virtual phone (issue 13.4, 13.5) over HTTP, end to end on a dev
- * server: the API's own routers (sign-in, EHR ingress, Twilio webhooks, sandbox) with the two pages
- * mounted after them as README "Operator console" says, a real worker, texts through the sandbox.
+ * server: the API's own routers (sign-in, EHR ingress, Twilio webhooks, sandbox, the console's pages),
+ * a real worker, texts through the sandbox.
  * An operator signs in with the code from the virtual phone, books an appointment, sees the booking
  * text on the phone, sends the next reminder now, replies "yes" from the phone and sees CONFIRMED.
  */
@@ -13,12 +13,10 @@ import { Writable } from 'node:stream';
 import { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import type { RequestHandler } from 'express';
 import pino from 'pino';
 import { SANDBOX_FROM_NUMBER } from '../../src/activities/twilioClient';
-import { phoneAssetsRouter, PHONE_SCRIPT_PATH } from '../../src/api/admin/phoneAssets';
-import { simulationRouter } from '../../src/api/admin/simulationPage';
-import { virtualPhoneRouter, type PhoneConversation } from '../../src/api/admin/virtualPhonePage';
+import { PHONE_SCRIPT_PATH } from '../../src/api/admin/phoneAssets';
+import type { PhoneConversation } from '../../src/api/admin/virtualPhonePage';
 import { createApp } from '../../src/api/app';
 import { apiRouters, createGateways } from '../../src/api/routes';
 import { parseConfig, type AppConfig } from '../../src/config';
@@ -46,12 +44,6 @@ let workerRun: Promise<void>;
 let base: string;
 let store: SandboxMessageStore;
 const logs: string[] = [];
-
-/** The console's router (inside apiRouters) guards all of /admin first; the pages check it did. */
-const guardedAbove: RequestHandler = (_req, res, next) => {
-  if (res.locals.operator) next();
-  else res.status(401).end();
-};
 
 beforeAll(async () => {
   env = await devServerEnv();
@@ -81,33 +73,8 @@ beforeAll(async () => {
   const app = createApp({
     logger,
     readiness: async () => ({ ready: true, temporal: 'reachable', worker: 'polling' }),
-    routers: [
-      ...apiRouters(config, gateways, logger),
-      simulationRouter({
-        gateway: gateways.appointments,
-        requireOperator: guardedAbove,
-        defaultCountry: config.env.DEFAULT_COUNTRY,
-        timeZone: config.defaultTimezone,
-        virtualPhone: true,
-        visibility: client,
-        logger,
-      }),
-      virtualPhoneRouter({
-        store,
-        inbound: {
-          store,
-          apiOrigin: `http://127.0.0.1:${port}`,
-          authToken: config.sandboxTwilioAuthToken,
-          publicBaseUrl: config.publicBaseUrl,
-          sandboxNumber: SANDBOX_FROM_NUMBER,
-          logger,
-        },
-        requireOperator: guardedAbove,
-        defaultCountry: config.env.DEFAULT_COUNTRY,
-        timeZone: config.defaultTimezone,
-      }),
-      phoneAssetsRouter(),
-    ],
+    // apiRouters mounts both pages behind the console's sign-in, as in production.
+    routers: apiRouters(config, gateways, logger),
   });
   server = await new Promise<Server>((resolve) => {
     const s = app.listen(port, '127.0.0.1', () => resolve(s));
