@@ -33,10 +33,10 @@ beforeAll(async () => {
   bundle = await bundleWorkflows(require.resolve('../../src/workflows'));
 });
 
-async function replay(scenario: string): Promise<ReplayResult[]> {
+async function replay(scenario: string, history: History = loadHistory(scenario)): Promise<ReplayResult[]> {
   const results: ReplayResult[] = [];
   // The workflow id is not in a history (the type is); any id replays.
-  const histories = [{ workflowId: `replay-${scenario}`, history: loadHistory(scenario) }];
+  const histories = [{ workflowId: `replay-${scenario}`, history }];
   for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, histories)) {
     results.push(result);
   }
@@ -60,4 +60,39 @@ describe('recorded workflow histories replay against the current workflow code',
       expect(result?.error && `${result.error.name}: ${result.error.message}`).toBeUndefined();
     });
   }
+});
+
+/**
+ * The guard must be able to fail: histories the current code would not have written are refused.
+ * Each mutation below is what a careless change does to running workflows.
+ */
+describe('a history the workflow code did not write fails replay', () => {
+  const SCENARIO = 'appointmentLifecycle/booked-reminded-confirmed-by-reply';
+  async function replayError(history: History): Promise<string | undefined> {
+    const [result] = await replay(SCENARIO, history);
+    return result?.error && `${result.error.name}: ${result.error.message}`;
+  }
+
+  test('the unmutated history replays (the mutations below are the only difference)', async () => {
+    expect(await replayError(loadHistory(SCENARIO))).toBeUndefined();
+  });
+
+  test('a signal renamed in the code while workflows that received it are running', async () => {
+    const history = loadHistory(SCENARIO);
+    const signaled = history.events?.find(
+      (event) => event.workflowExecutionSignaledEventAttributes,
+    )?.workflowExecutionSignaledEventAttributes;
+    expect(signaled?.signalName).toBe('ehrEvent');
+    if (signaled) signaled.signalName = 'ehrEventRenamed';
+    expect(await replayError(history)).toMatch(/^DeterminismViolationError: .*Nondeterminism error/);
+  });
+
+  test('another workflow type written under this history', async () => {
+    const history = loadHistory(SCENARIO);
+    const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+    expect(started?.workflowType?.name).toBe('appointmentLifecycle');
+    if (started?.workflowType) started.workflowType.name = 'phoneConversationWorkflow';
+    const error = await replayError(history);
+    expect(error).toMatch(/^DeterminismViolationError/);
+  });
 });
