@@ -5,7 +5,17 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { canonicalEventSchema } from '../domain/events/canonicalEvent';
-import { EHR_EVENT_TYPES, UNTIMED_EVENT_TYPES } from '../shared/appointment';
+import {
+  APPOINTMENT_STATUSES,
+  EHR_EVENT_TYPES,
+  IGNORED_EVENT_REASONS,
+  OUTBOUND_KINDS,
+  REMINDER_KINDS,
+  REMINDER_STATUSES,
+  UNTEXTABLE_REASONS,
+  UNTIMED_EVENT_TYPES,
+  type AppointmentView,
+} from '../shared/appointment';
 import { sandboxInboundRequest } from '../sandbox/sandboxInbound';
 import { twilioInboundForm, twilioStatusForm } from './twilioWebhooks';
 
@@ -20,7 +30,7 @@ const toSchema = (schema: z.ZodType): JsonSchema => {
 };
 
 const untextable = z
-  .enum(['NO_PHONE', 'INVALID_PHONE', 'MASKED_PHONE', 'NOT_MOBILE', 'APPOINTMENT_PASSED'])
+  .enum(UNTEXTABLE_REASONS)
   .describe('Recorded, but no texts: why (absent when the appointment can be texted)');
 
 const submitResult = z.object({
@@ -47,23 +57,23 @@ const errorBody = z.object({
 
 const appointmentView = z.object({
   appointmentId: z.string(),
-  status: z.enum(['BOOKED', 'CONFIRMED', 'CANCEL_REQUESTED', 'CANCELED', 'NOSHOWED', 'COMPLETED']),
+  status: z.enum(APPOINTMENT_STATUSES),
   start: z.string().describe('ISO 8601 with the appointment zone offset'),
   timeZone: z.string(),
   localStart: z.string(),
   optedOut: z.boolean(),
   reminders: z.array(
     z.object({
-      kind: z.enum(['FIRST', 'SECOND']),
+      kind: z.enum(REMINDER_KINDS),
       dueAt: z.string(),
       sendAt: z.string().nullable(),
-      status: z.string(),
+      status: z.enum(REMINDER_STATUSES),
       note: z.string().optional(),
     }),
   ),
   messages: z.array(
     z.object({
-      kind: z.string(),
+      kind: z.enum(OUTBOUND_KINDS),
       sid: z.string().nullable(),
       status: z.string(),
       sentAt: z.string().nullable(),
@@ -71,15 +81,34 @@ const appointmentView = z.object({
     }),
   ),
   callbacks: z.array(
-    z.object({ type: z.enum(['CONFIRM', 'CANCEL']), status: z.string(), repliedAt: z.string() }),
+    z.object({
+      type: z.enum(['CONFIRM', 'CANCEL']),
+      status: z.string(),
+      repliedAt: z.string(),
+      deliveredAt: z.string().nullable(),
+      error: z.string().optional(),
+    }),
   ),
   ignoredEvents: z.array(
-    z.object({ eventId: z.string(), eventType: z.string(), eventAt: z.string(), reason: z.string() }),
+    z.object({
+      eventId: z.string(),
+      eventType: z.enum(EHR_EVENT_TYPES),
+      eventAt: z.string(),
+      reason: z.enum(IGNORED_EVENT_REASONS),
+    }),
   ),
   lastEventAt: z.string(),
   version: z.number(),
   untextable: untextable.optional(),
 });
+
+/**
+ * Compile-time guard: the documented response and the TypeScript view are the same type, optional
+ * fields included (mutual assignability would let an optional field go missing).
+ */
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+const viewDocumented: Same<z.output<typeof appointmentView>, AppointmentView> = true;
+void viewDocumented;
 
 const json = (ref: string) => ({ 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } });
 const form = (ref: string) => ({

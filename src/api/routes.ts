@@ -84,12 +84,7 @@ export function apiRouters(
   const auth = requireBearerKey(config.ehrApiKeys);
   // The sandbox signs its webhooks with its own token, as Twilio signs with the account's.
   const twilioAuthToken = config.sandbox ? config.sandboxTwilioAuthToken : (env.TWILIO_AUTH_TOKEN ?? '');
-  const port: ConversationPort = {
-    deliverInbound: (sms) => gateways.conversations.deliverInbound(sms),
-    deliverStatus: async (status) => {
-      await gateways.conversations.deliverStatus(status);
-    },
-  };
+  const port: ConversationPort = gateways.conversations;
   const fhirDeps: FhirRouterDeps = {
     gateway: gateways.appointments,
     auth,

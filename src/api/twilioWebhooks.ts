@@ -16,35 +16,19 @@ import { z } from 'zod';
 import { ehrIdentifier } from '../domain/events/canonicalEvent';
 import type { Logger } from '../log';
 import { HttpError } from './errors';
-
-export interface InboundSms {
-  messageSid: string;
-  from: string;
-  to: string;
-  /** As the patient typed it (not trimmed); may be empty (an MMS without text). */
-  body: string;
-  /** ISO 8601 instant this webhook request arrived (a Twilio retry gets a later one; dedupe by messageSid). */
-  receivedAt: string;
-}
-
-export interface DeliveryStatus {
-  messageSid: string;
-  /** Twilio's MessageStatus, lowercase: queued|sending|sent|delivered|undelivered|failed|read|… */
-  status: string;
-  errorCode?: number;
-  to?: string;
-  /** The `appointmentId` query parameter of the StatusCallback URL we gave Twilio for that text (sendSms adds it). */
-  appointmentId?: string;
-}
+import type { DeliveryReport, InboundText } from '../shared/phone';
 
 export interface ConversationPort {
   /**
    * Durably hands the reply to the phone's conversation (must not lose it); resolves after that. Twilio may deliver
    * one message more than once: the same `messageSid` must be applied once.
    */
-  deliverInbound(sms: InboundSms): Promise<void>;
-  /** One call per status change of a message; the same (messageSid, status) may arrive more than once. */
-  deliverStatus(status: DeliveryStatus): Promise<void>;
+  deliverInbound(text: InboundText): Promise<void>;
+  /**
+   * One call per status change of a message; the same (messageSid, status) may arrive more than once.
+   * May answer whether the report was used (ConversationGateway does); the webhook answers 200 either way.
+   */
+  deliverStatus(report: DeliveryReport): Promise<unknown>;
 }
 
 export interface TwilioWebhooksDeps {
@@ -149,7 +133,7 @@ export function twilioWebhooksRouter({
     const report = parseForm(twilioStatusForm, req);
     const query = statusCallbackQuery.safeParse(req.query);
     if (!query.success) throw invalidForm(query.error);
-    const status: DeliveryStatus = {
+    const status: DeliveryReport = {
       messageSid: report.MessageSid,
       status: report.MessageStatus,
       ...(report.ErrorCode === undefined ? {} : { errorCode: report.ErrorCode }),

@@ -10,24 +10,11 @@ import {
   inboundReplySignal,
   newPhoneWorkflowInput,
   PHONE_WORKFLOW_SUMMARY,
+  type DeliveryReport,
   type InboundReply,
+  type InboundText,
 } from '../shared/phone';
 import { phoneWorkflowId } from './phoneIds';
-
-export interface InboundText {
-  messageSid: string;
-  from: string;
-  body: string;
-  receivedAt: string;
-}
-
-export interface DeliveryReport {
-  messageSid: string;
-  status: string;
-  errorCode?: number;
-  /** From the status callback URL we gave Twilio for that text. */
-  appointmentId?: string;
-}
 
 /** Twilio's message statuses after which no other is expected (`read`: WhatsApp and RCS). */
 export const FINAL_STATUSES: ReadonlySet<string> = new Set(['delivered', 'undelivered', 'failed', 'read']);

@@ -4,7 +4,6 @@
  * tiny definitions, so the workflow bundle stays small).
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { PlannedReminder, ReminderKind, ReminderPolicy } from '../domain/reminders/planReminders';
 import { CURRENT_RULES, type RulesVersion } from './rulesVersion';
 
 export const EHR_EVENT_TYPES = [
@@ -34,7 +33,8 @@ export const PHONE_PROBLEMS = [
 export type PhoneProblem = (typeof PHONE_PROBLEMS)[number];
 
 /** Why a recorded appointment gets no texts: its phone, or a time already past when the EHR sent it. */
-export type UntextableReason = PhoneProblem | 'APPOINTMENT_PASSED';
+export const UNTEXTABLE_REASONS = [...PHONE_PROBLEMS, 'APPOINTMENT_PASSED'] as const;
+export type UntextableReason = (typeof UNTEXTABLE_REASONS)[number];
 
 /** One EHR event after parsing and normalisation, whatever format it arrived in. */
 export interface AppointmentEvent {
@@ -97,14 +97,53 @@ export function isTimed(event: IngestedEvent): event is AppointmentEvent {
   return event.start !== undefined;
 }
 
-export type AppointmentStatus =
-  'BOOKED' | 'CONFIRMED' | 'CANCEL_REQUESTED' | 'CANCELED' | 'NOSHOWED' | 'COMPLETED';
+export const APPOINTMENT_STATUSES = [
+  'BOOKED',
+  'CONFIRMED',
+  'CANCEL_REQUESTED',
+  'CANCELED',
+  'NOSHOWED',
+  'COMPLETED',
+] as const;
+export type AppointmentStatus = (typeof APPOINTMENT_STATUSES)[number];
+
+/** The clinic's reminder settings, sent with each event (a reschedule plans with today's settings). */
+export interface ReminderPolicy {
+  /** Minutes before the appointment the first reminder is due; at least 1. */
+  firstOffsetMinutes: number;
+  /** Minutes before the appointment the second reminder is due; 0 = second reminder off; at most firstOffsetMinutes. */
+  secondOffsetMinutes: number;
+  /** Local minute of day the outreach window opens, 0..1439, inclusive. */
+  windowStartMinutes: number;
+  /** Local minute of day the outreach window closes, 1..1440, exclusive (1440 = midnight); after windowStartMinutes. */
+  windowFinishMinutes: number;
+}
+
+export const REMINDER_KINDS = ['FIRST', 'SECOND'] as const;
+export type ReminderKind = (typeof REMINDER_KINDS)[number];
+
+export type ReminderSkipReason =
+  'DUE_BEFORE_BOOKING' | 'NO_WINDOW_BEFORE_APPOINTMENT' | 'SEND_TIME_PASSED' | 'SAME_TIME_AS_FIRST';
 
 /** PENDING/SKIPPED from the planner; QUEUED once due and handed to the outbox; then SENT or FAILED. */
-export type ReminderStatus =
-  PlannedReminder['status'] | 'QUEUED' | 'SENT' | 'FAILED' | 'CANCELED' | 'SUPPRESSED';
+export const REMINDER_STATUSES = [
+  'PENDING',
+  'SKIPPED',
+  'QUEUED',
+  'SENT',
+  'FAILED',
+  'CANCELED',
+  'SUPPRESSED',
+] as const;
+export type ReminderStatus = (typeof REMINDER_STATUSES)[number];
 
-export interface ReminderRecord extends Omit<PlannedReminder, 'status'> {
+export interface ReminderRecord {
+  kind: ReminderKind;
+  /** Appointment start minus the offset, ISO UTC. */
+  dueAt: string;
+  /** When to send, ISO UTC; null when skipped. */
+  sendAt: string | null;
+  skipReason?: ReminderSkipReason;
   status: ReminderStatus;
   /** Why it was suppressed or failed, e.g. OPTED_OUT, APPOINTMENT_CANCELED, SmsPermanentFailure:21211. */
   note?: string;
@@ -112,16 +151,19 @@ export interface ReminderRecord extends Omit<PlannedReminder, 'status'> {
   generation: number;
 }
 
-export type OutboundKind =
-  | 'BOOKED'
-  | 'RESCHEDULED'
-  | 'MODIFIED'
-  | 'CONFIRMED'
-  | 'CANCELED'
-  | 'NOSHOWED'
-  | 'REMINDER'
-  | 'REPLY_CONFIRMED'
-  | 'REPLY_CANCEL_REQUESTED';
+/** The texts an appointment sends (the phone conversation sends the rest of MESSAGE_KINDS). */
+export const OUTBOUND_KINDS = [
+  'BOOKED',
+  'RESCHEDULED',
+  'MODIFIED',
+  'CONFIRMED',
+  'CANCELED',
+  'NOSHOWED',
+  'REMINDER',
+  'REPLY_CONFIRMED',
+  'REPLY_CANCEL_REQUESTED',
+] as const;
+export type OutboundKind = (typeof OUTBOUND_KINDS)[number];
 
 /** A patient's confirm or cancel request on its way to the EHR (ARCHITECTURE §5). */
 export interface EhrCallbackRecord {
@@ -158,12 +200,15 @@ export interface MessageRecord {
   skipReason?: string;
 }
 
+export const IGNORED_EVENT_REASONS = ['STALE', 'UNKNOWN_TIME'] as const;
+export type IgnoredEventReason = (typeof IGNORED_EVENT_REASONS)[number];
+
 export interface IgnoredEvent {
   eventId: string;
   eventType: EhrEventType;
   eventAt: string;
   /** STALE: older than the last applied event; UNKNOWN_TIME: no time given and none known. */
-  reason: 'STALE' | 'UNKNOWN_TIME';
+  reason: IgnoredEventReason;
 }
 
 /** What GET /v1/appointments/:appointment_id returns (ARCHITECTURE §3). */

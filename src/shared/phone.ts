@@ -26,11 +26,24 @@ export interface LinkedAppointment {
   customerName?: string;
 }
 
-export interface InboundReply {
+/**
+ * A patient's text, as Twilio's inbound webhook reports it: one type from the webhook to the phone
+ * workflow. The number (`from`) names that workflow (hashed), so its signal leaves it out.
+ */
+export interface InboundText {
   messageSid: string;
+  /** The patient's number (E.164 as Twilio sends it). */
+  from: string;
+  /** Our number the patient texted, when known. */
+  to?: string;
+  /** As the patient typed it (not trimmed); may be empty (an MMS without text). */
   body: string;
+  /** ISO 8601 instant the webhook request arrived (a Twilio retry gets a later one; dedupe by messageSid). */
   receivedAt: string;
 }
+
+/** The phone workflow's `inboundReply` signal: the text without its addresses. */
+export type InboundReply = Pick<InboundText, 'messageSid' | 'body' | 'receivedAt'>;
 
 export interface ReminderReservation {
   appointmentId: string;
@@ -135,12 +148,19 @@ export interface PatientReply {
   receivedAt: string;
 }
 
-/** Delivery status of one text, from Twilio's status callback. */
-export interface DeliveryUpdate {
+/** Twilio's report on one text we sent (its status callback): one type from the webhook to the workflow. */
+export interface DeliveryReport {
   messageSid: string;
+  /** Twilio's MessageStatus, lowercase: queued|sending|sent|delivered|undelivered|failed|read|… */
   status: string;
   errorCode?: number;
+  to?: string;
+  /** The `appointmentId` query parameter of the StatusCallback URL we gave Twilio for that text (sendSms adds it). */
+  appointmentId?: string;
 }
+
+/** The appointment workflow's `deliveryUpdate` signal: the report without its routing fields. */
+export type DeliveryUpdate = Pick<DeliveryReport, 'messageSid' | 'status' | 'errorCode'>;
 
 export const inboundReplySignal = defineSignal<[InboundReply]>('inboundReply');
 /** Links an appointment to its number; answers whether the number has opted out (STOP). */

@@ -11,12 +11,8 @@ import request from 'supertest';
 import twilio from 'twilio';
 import { SANDBOX_ACCOUNT_SID, SANDBOX_FROM_NUMBER } from '../../src/activities/twilioClient';
 import { createApp } from '../../src/api/app';
-import {
-  twilioWebhooksRouter,
-  type ConversationPort,
-  type DeliveryStatus,
-  type InboundSms,
-} from '../../src/api/twilioWebhooks';
+import { twilioWebhooksRouter, type ConversationPort } from '../../src/api/twilioWebhooks';
+import type { DeliveryReport, InboundText } from '../../src/shared/phone';
 import { logger } from '../../src/log';
 import { SandboxMessageStore } from '../../src/sandbox/messageStore';
 import { sandboxInboundRouter } from '../../src/sandbox/sandboxInbound';
@@ -27,16 +23,16 @@ import { SANDBOX_TEST_AUTH_TOKEN } from '../helpers/config';
 const quiet = logger.child({}, { level: 'silent' });
 
 class RecordingPort implements ConversationPort {
-  readonly inbound: InboundSms[] = [];
-  readonly statuses: DeliveryStatus[] = [];
+  readonly inbound: InboundText[] = [];
+  readonly statuses: DeliveryReport[] = [];
   failing = false;
 
-  async deliverInbound(sms: InboundSms): Promise<void> {
+  async deliverInbound(sms: InboundText): Promise<void> {
     if (this.failing) throw new Error('Temporal is unavailable');
     this.inbound.push(sms);
   }
 
-  async deliverStatus(status: DeliveryStatus): Promise<void> {
+  async deliverStatus(status: DeliveryReport): Promise<void> {
     this.statuses.push(status);
   }
 }

@@ -14,12 +14,8 @@ import request from 'supertest';
 import twilio from 'twilio';
 import { createSandboxTwilioClient, sandboxTwilioBaseUrl } from '../../src/activities/twilioClient';
 import { createApp } from '../../src/api/app';
-import {
-  twilioWebhooksRouter,
-  type ConversationPort,
-  type DeliveryStatus,
-  type InboundSms,
-} from '../../src/api/twilioWebhooks';
+import { twilioWebhooksRouter, type ConversationPort } from '../../src/api/twilioWebhooks';
+import type { DeliveryReport, InboundText } from '../../src/shared/phone';
 import { logger, type Logger } from '../../src/log';
 import { SandboxMessageStore } from '../../src/sandbox/messageStore';
 import { createTwilioSandboxRouter, type TwilioSandboxRouter } from '../../src/sandbox/twilioSandbox';
@@ -38,16 +34,16 @@ const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
 
 /** The conversation side, in memory: records what it is handed, or fails while `failing` is set. */
 class RecordingPort implements ConversationPort {
-  readonly inbound: InboundSms[] = [];
-  readonly statuses: DeliveryStatus[] = [];
+  readonly inbound: InboundText[] = [];
+  readonly statuses: DeliveryReport[] = [];
   failing = false;
 
-  async deliverInbound(sms: InboundSms): Promise<void> {
+  async deliverInbound(sms: InboundText): Promise<void> {
     if (this.failing) throw new Error('Temporal is unavailable');
     this.inbound.push(sms);
   }
 
-  async deliverStatus(status: DeliveryStatus): Promise<void> {
+  async deliverStatus(status: DeliveryReport): Promise<void> {
     if (this.failing) throw new Error('Temporal is unavailable');
     this.statuses.push(status);
   }

@@ -22,19 +22,13 @@
  *   UCS-2 and may need more segments; `renderMessage` reports the count.
  */
 
+import { OUTBOUND_KINDS } from '../../shared/appointment';
 import { OPT_OUT_KEYWORDS } from '../replies/parseReply';
 
+/** Every text we send: the appointment's own (OUTBOUND_KINDS, one list), then those the phone conversation sends. */
 export const MESSAGE_KINDS = [
-  'BOOKED',
-  'RESCHEDULED',
-  'MODIFIED',
-  'CONFIRMED',
-  'CANCELED',
-  'NOSHOWED',
-  'REMINDER',
+  ...OUTBOUND_KINDS,
   'REMINDER_CONFIRMED',
-  'REPLY_CONFIRMED',
-  'REPLY_CANCEL_REQUESTED',
   'HELP',
   'NOT_UNDERSTOOD',
   'OPTED_OUT',

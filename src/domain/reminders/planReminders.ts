@@ -3,18 +3,11 @@
  * window in the patient's zone. Pure: the planning instant is an input, never the clock.
  */
 import type { Zone } from 'luxon';
+import type { ReminderKind, ReminderPolicy, ReminderSkipReason } from '../../shared/appointment';
 import { firstOffsetChangeAfter, offsetStretchStart, parseInstant, resolveZone } from '../time/zone';
 
-export interface ReminderPolicy {
-  /** Minutes before the appointment the first reminder is due; at least 1. */
-  firstOffsetMinutes: number;
-  /** Minutes before the appointment the second reminder is due; 0 = second reminder off; at most firstOffsetMinutes. */
-  secondOffsetMinutes: number;
-  /** Local minute of day the outreach window opens, 0..1439, inclusive. */
-  windowStartMinutes: number;
-  /** Local minute of day the outreach window closes, 1..1440, exclusive (1440 = midnight); after windowStartMinutes. */
-  windowFinishMinutes: number;
-}
+// The policy and the names are the workflow's wire contract (each event carries its policy).
+export type { ReminderKind, ReminderPolicy, ReminderSkipReason };
 
 export interface ReminderPlanInput {
   /** ISO-8601 instant of the appointment, with `Z` or an offset. */
@@ -25,11 +18,6 @@ export interface ReminderPlanInput {
   plannedAt: string;
   policy: ReminderPolicy;
 }
-
-export type ReminderKind = 'FIRST' | 'SECOND';
-
-export type ReminderSkipReason =
-  'DUE_BEFORE_BOOKING' | 'NO_WINDOW_BEFORE_APPOINTMENT' | 'SEND_TIME_PASSED' | 'SAME_TIME_AS_FIRST';
 
 export interface PlannedReminder {
   kind: ReminderKind;
