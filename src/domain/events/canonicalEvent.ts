@@ -1,9 +1,10 @@
 /**
  * The canonical JSON appointment event (ARCHITECTURE §3): field names an integration engine
  * already sends. Parses untrusted input into an AppointmentEvent or a list of every bad field.
+ * The value rules (ids, language, phone numbers, lengths) are ingestRules.ts, shared with HL7 and FHIR;
+ * the HL7 mapper hands its values to this parser besides.
  */
 import { createHash } from 'node:crypto';
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import { z } from 'zod';
 import {
   EHR_EVENT_TYPES,
@@ -13,7 +14,17 @@ import {
   type IngestedEvent,
 } from '../../shared/appointment';
 import { localToInstant, parseAppointmentZone } from '../time/zone';
-import { readTextablePhone } from '../phone/textablePhone';
+import {
+  FIELD_LIMITS,
+  ehrIdentifier,
+  normalisePhone,
+  patientIdentifier,
+  readLanguageTag,
+  readTextablePhone,
+} from './ingestRules';
+
+// Their home is ingestRules.ts; callers import them from here too.
+export { ehrIdentifier, normalisePhone, patientIdentifier };
 
 const optionalText = (max: number) =>
   z
@@ -23,24 +34,6 @@ const optionalText = (max: number) =>
     .optional()
     .nullable()
     .transform((v) => (v ? v : undefined));
-
-/** EHR ids end up in workflow ids and storage paths: printable, no slashes, bounded. */
-export const ehrIdentifier = z
-  .string()
-  .trim()
-  .min(1, 'must not be empty')
-  .max(128, 'must be at most 128 characters')
-  .regex(/^[A-Za-z0-9._:@-]+$/, 'may contain only letters, digits and . _ : @ -');
-
-/** Patient ids only go back to the EHR in callbacks (never into ids or paths): any printable text. */
-export const patientIdentifier = z
-  .string()
-  .trim()
-  .min(1, 'must not be empty')
-  .max(128, 'must be at most 128 characters')
-  .refine((id) => ![...id].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f), {
-    message: 'must not contain control characters',
-  });
 
 const LOCAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/;
 
@@ -62,17 +55,17 @@ export const canonicalEventSchema = z.object({
     .regex(LOCAL_DATE_TIME, 'must be local wall-clock time without offset, e.g. 2026-12-01T15:30:00')
     .optional(),
   appointment_timezone: z.string().trim().min(1, 'is required').optional(),
-  appointment_location: optionalText(200),
+  appointment_location: optionalText(FIELD_LIMITS.location),
   patient_id: patientIdentifier,
-  patient_first_name: optionalText(100),
-  patient_last_name: optionalText(100),
+  patient_first_name: optionalText(FIELD_LIMITS.name),
+  patient_last_name: optionalText(FIELD_LIMITS.name),
   // Optional: without a number that can be texted the appointment is recorded with the reason.
-  patient_phone: optionalText(40),
-  patient_language: optionalText(35),
-  provider_id: optionalText(128),
-  provider_first_name: optionalText(100),
-  provider_last_name: optionalText(100),
-  provider_callback_phone: optionalText(40),
+  patient_phone: optionalText(FIELD_LIMITS.phoneText),
+  patient_language: optionalText(FIELD_LIMITS.language),
+  provider_id: optionalText(FIELD_LIMITS.identifier),
+  provider_first_name: optionalText(FIELD_LIMITS.name),
+  provider_last_name: optionalText(FIELD_LIMITS.name),
+  provider_callback_phone: optionalText(FIELD_LIMITS.phoneText),
 });
 
 export type CanonicalEventBody = z.input<typeof canonicalEventSchema>;
@@ -89,14 +82,6 @@ export interface ParseContext {
   /** ISO instant of receipt; the default event time. */
   receivedAt: string;
 }
-
-/** Normalises a phone number to E.164, reading national formats in the default country. */
-export function normalisePhone(raw: string, defaultCountry: string): string | undefined {
-  const parsed = parsePhoneNumberFromString(raw, defaultCountry as CountryCode);
-  return parsed?.isValid() ? parsed.number : undefined;
-}
-
-const BCP47 = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
 
 /** A stable id for an event the EHR sent without one: same body, same id, so a resend is a duplicate. */
 export function deriveEventId(body: Record<string, unknown>): string {
@@ -140,8 +125,10 @@ export function parseCanonicalEvent(input: unknown, context: ParseContext): Pars
   if (callbackText && !normalisePhone(callbackText, context.defaultCountry)) {
     problems.push({ field: 'provider_callback_phone', message: 'is not a valid phone number' });
   }
-  const language = typeof raw.patient_language === 'string' ? raw.patient_language.trim() : '';
-  if (language && !BCP47.test(language)) {
+  const languageText = typeof raw.patient_language === 'string' ? raw.patient_language : '';
+  const language = languageText.trim() ? readLanguageTag(languageText) : undefined;
+  // A tag over the length limit is the schema's problem (it says so); a text that is no tag is this one.
+  if (language?.ok === false && language.reason === 'not-a-tag') {
     problems.push({ field: 'patient_language', message: 'must be a BCP 47 language tag, e.g. en or es-MX' });
   }
   // Checked whenever the text has the right shape, so an impossible date is listed beside other problems.
@@ -183,7 +170,7 @@ export function parseCanonicalEvent(input: unknown, context: ParseContext): Pars
         firstName: body.patient_first_name,
         lastName: body.patient_last_name,
         ...(phone.ok ? { phone: phone.phone } : { phoneProblem: phone.problem }),
-        language: language || 'en',
+        language: language?.ok ? language.tag : 'en',
       },
       ...(hasProvider
         ? {

@@ -5,7 +5,7 @@
  * imports (the ingest workflow imports its types and the workflow id from here).
  */
 import type { IngestedEvent } from '../../shared/appointment';
-import type { FhirProblem } from './appointmentMapping';
+import type { FhirProblem } from './problems';
 
 /**
  * The resource types read from the EHR: an Appointment a Subscription notification names (id-only),
@@ -22,7 +22,7 @@ export type ReadableType = (typeof READABLE_TYPES)[number];
 
 /** What the mapping reads of each type: everything else an EHR returns (history, notes…) is dropped at once. */
 export const MAPPED_FIELDS: Readonly<Record<ReadableType, readonly string[]>> = {
-  // What the mapper reads of an Appointment (its schema in appointmentMapping.ts).
+  // What the mapper reads of an Appointment (its schema in shapes.ts).
   Appointment: [
     'id',
     'meta',

@@ -2,7 +2,8 @@
  * HL7 v2 acknowledgments (ACK) for the messages we receive. Pure: the clock and the new control id
  * are passed in. Written with the standard encoding characters (|^~\&) and CR between segments.
  */
-import type { Hl7ErrorCode, Hl7Header } from './siuMapping';
+import type { Hl7Header } from './header';
+import type { Hl7ErrorCode } from './problems';
 
 /** The outcome for the sender's application: accepted, error in the content, rejected. */
 export type AckOutcome = 'AA' | 'AE' | 'AR';

@@ -1,4 +1,4 @@
-import { readNotification } from '../../src/domain/fhir/subscriptionNotification';
+import { readNotification } from '../../../src/domain/fhir/subscriptionNotification';
 
 const appointment = { resourceType: 'Appointment', id: 'A7', status: 'booked' };
 const patient = { resourceType: 'Patient', id: 'P7' };

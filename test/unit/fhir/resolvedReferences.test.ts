@@ -4,13 +4,13 @@
  * mapper lists what it could not resolve.
  */
 import type { Appointment, Bundle, Patient } from '@medplum/fhirtypes';
-import { mapFhirAppointment, type FhirMappingContext } from '../../src/domain/fhir/appointmentMapping';
+import { mapFhirAppointment, type FhirMappingContext } from '../../../src/domain/fhir/appointmentMapping';
 import {
   fhirIngestWorkflowId,
   keepMappedFields,
   readTarget,
   withResolvedResources,
-} from '../../src/domain/fhir/resolvedReferences';
+} from '../../../src/domain/fhir/resolvedReferences';
 
 const BASE = 'https://ehr.example.org/fhir/R4';
 const context: FhirMappingContext = {

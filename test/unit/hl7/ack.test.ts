@@ -1,7 +1,7 @@
 /** HL7 ACKs as an interface engine reads them: MSH addressed back, MSA echoing MSH-10, ERR per version. */
 import { Message } from 'node-hl7-client';
-import { acknowledgmentCode, buildAck, escapeEr7, formatHl7Timestamp } from '../../src/domain/hl7/ack';
-import type { Hl7Header } from '../../src/domain/hl7/siuMapping';
+import { acknowledgmentCode, buildAck, escapeEr7, formatHl7Timestamp } from '../../../src/domain/hl7/ack';
+import type { Hl7Header } from '../../../src/domain/hl7/header';
 
 const now = new Date('2026-12-01T15:31:02.345Z');
 

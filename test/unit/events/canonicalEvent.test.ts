@@ -1,13 +1,12 @@
 import fc from 'fast-check';
 import {
   deriveEventId,
-  normalisePhone,
   parseCanonicalEvent,
   type FieldProblem,
   type ParseContext,
   type ParseResult,
-} from '../../src/domain/events/canonicalEvent';
-import { EHR_EVENT_TYPES, type IngestedEvent } from '../../src/shared/appointment';
+} from '../../../src/domain/events/canonicalEvent';
+import { EHR_EVENT_TYPES, type IngestedEvent } from '../../../src/shared/appointment';
 
 const RECEIVED_AT = '2026-11-20T18:05:00.000Z';
 const context: ParseContext = { defaultCountry: 'US', receivedAt: RECEIVED_AT };
@@ -403,30 +402,6 @@ describe('parseCanonicalEvent: phone numbers', () => {
   });
 });
 
-describe('normalisePhone', () => {
-  it.each([
-    ['+13035550123', 'US', '+13035550123'],
-    ['(303) 555-0123', 'US', '+13035550123'],
-    ['303-555-0123', 'US', '+13035550123'],
-    ['1 303 555 0123', 'US', '+13035550123'],
-    ['+1 (303) 555-0123', 'GB', '+13035550123'],
-    ['55 1234 5678', 'MX', '+525512345678'],
-  ])('%s in %s is %s', (raw, country, expected) => {
-    expect(normalisePhone(raw, country)).toBe(expected);
-  });
-
-  it.each([
-    ['', 'US'],
-    ['12345', 'US'],
-    ['abc', 'US'],
-    ['(303) 555-0123', 'XX'],
-    ['(303) 555-0123', ''],
-    ['x'.repeat(10_000), 'US'],
-  ])('returns undefined for %# without throwing', (raw, country) => {
-    expect(normalisePhone(raw, country)).toBeUndefined();
-  });
-});
-
 describe('parseCanonicalEvent: event_id and event_datetime_utc', () => {
   it('uses event_id as given', () => {
     expect(expectEvent({ ...minimalBody(), event_id: 'MSG-00017' }).eventId).toBe('MSG-00017');
@@ -720,5 +695,22 @@ describe('parseCanonicalEvent: cancellations and no-shows need no time (issue 10
 
   it('a cancellation with its time keeps it', () => {
     expect(expectEvent({ ...minimalBody(), event_type: 'CANCELED' }).start).toBe('2026-12-01T22:30:00.000Z');
+  });
+});
+
+describe('parseCanonicalEvent: language codes the templates know by another name', () => {
+  // ISO 639-2 codes have a BCP 47 tag's shape; kept as sent, `spa` would pick the English templates.
+  it.each([
+    ['eng', 'en'],
+    ['spa', 'es'],
+    ['SPA', 'es'],
+  ])('reads patient_language %j as %s', (language, tag) => {
+    expect(expectEvent({ ...minimalBody(), patient_language: language }).patient.language).toBe(tag);
+  });
+
+  it('keeps refusing a language name: the field takes a BCP 47 tag', () => {
+    expect(fieldsOf(expectProblems({ ...minimalBody(), patient_language: 'Spanish' }))).toEqual([
+      'patient_language',
+    ]);
   });
 });
