@@ -1,11 +1,12 @@
 /**
  * The GCS snapshot store against a real fake-gcs-server (the project's pinned emulator) through the real
  * `@google-cloud/storage` client: no mock anywhere. One emulator per file, objects kept in a temp folder
- * so the restart test finds them again; each test writes into its own bucket.
+ * so the restart test finds them again; each test writes into its own bucket. The contract every store
+ * keeps is test/helpers/snapshotStoreContract.ts; this file adds what only GCS has (the emulator's own
+ * behaviour, object metadata, listing pages, CMEK, 412 races, export at scale, a restart).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -17,7 +18,6 @@ import { GcsSnapshotStore, SnapshotStoreContentionError } from '../../src/activi
 import { createSnapshotStore } from '../../src/activities/snapshots';
 import {
   type AppointmentSnapshot,
-  CorruptSnapshotError,
   SNAPSHOT_SCHEMA_VERSION,
   SnapshotConflictError,
   objectKey,
@@ -34,8 +34,15 @@ import {
 import { exportSnapshots } from '../../src/tools/export';
 import { freePort } from '../helpers/ports';
 import { sandboxEnv } from '../helpers/config';
+import { type RecordedRequest, type RecordingProxy, recordingProxy } from '../helpers/recordingProxy';
+import {
+  CUSTOMER,
+  describeSnapshotStoreContract,
+  range,
+  rejectionOf,
+  snap,
+} from '../helpers/snapshotStoreContract';
 
-const CUSTOMER = 'clinic1';
 const KMS_KEY = 'projects/p/locations/us/keyRings/ring/cryptoKeys/snapshots';
 
 let emulator: GcsEmulator;
@@ -67,30 +74,6 @@ beforeEach(async () => {
   store = new GcsSnapshotStore(storage, { bucket });
 });
 
-function snap(version: number, overrides: Partial<AppointmentSnapshot> = {}): AppointmentSnapshot {
-  return {
-    schemaVersion: SNAPSHOT_SCHEMA_VERSION,
-    appointmentId: 'appt-1',
-    version,
-    status: version % 2 === 0 ? 'CONFIRMED' : 'BOOKED',
-    writtenAt: new Date(Date.UTC(2026, 0, 1, 0, 0, version)).toISOString(),
-    state: { patient_first_name: 'Ada', messages: [{ body: `message ${version}` }], version },
-    ...overrides,
-  };
-}
-
-function shuffled<T>(items: T[]): T[] {
-  const copy = [...items];
-  for (let i = copy.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [copy[i], copy[j]] = [copy[j] as T, copy[i] as T];
-  }
-  return copy;
-}
-
-const range = (from: number, to: number): number[] =>
-  Array.from({ length: to - from + 1 }, (_, i) => from + i);
-
 async function objectText(key: string): Promise<string> {
   const [contents] = await storage.bucket(bucket).file(key).download();
   return contents.toString('utf8');
@@ -104,15 +87,6 @@ async function generationOf(key: string): Promise<string> {
 async function allNames(): Promise<string[]> {
   const [files] = await storage.bucket(bucket).getFiles();
   return files.map((f) => f.name).sort();
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
 }
 
 const statusOf = (error: unknown): unknown =>
@@ -167,8 +141,23 @@ describe('fake-gcs-server (the pinned emulator)', () => {
   });
 });
 
+describeSnapshotStoreContract('GcsSnapshotStore', () => ({
+  store,
+  openPeer: () => new GcsSnapshotStore(client(), { bucket }),
+  allKeys: allNames,
+  holdsAnythingFor: async (customerCode) => {
+    const [files] = await storage.bucket(bucket).getFiles({ prefix: `${customerCode}/` });
+    return files.length > 0;
+  },
+  readRaw: objectText,
+  writeRaw: async (key, text) => {
+    await storage.bucket(bucket).file(key).save(text, { resumable: false });
+  },
+  revision: generationOf,
+}));
+
 describe('GcsSnapshotStore', () => {
-  it('creates the current and the history object on the first write: JSON, content type and metadata', async () => {
+  it('labels every object as JSON with the metadata operators read, kept up to date on the current object', async () => {
     await expect(store.write(CUSTOMER, snap(1))).resolves.toBe('written');
 
     expect(await allNames()).toEqual([
@@ -184,135 +173,11 @@ describe('GcsSnapshotStore', () => {
         version: '1',
         schemaVersion: String(SNAPSHOT_SCHEMA_VERSION),
       });
-      expect(JSON.parse(await objectText(key))).toEqual(snap(1));
     }
-    await expect(store.readCurrent(CUSTOMER, 'appt-1')).resolves.toEqual(snap(1));
-    await expect(store.listHistory(CUSTOMER, 'appt-1')).resolves.toEqual([1]);
-    await expect(store.readVersion(CUSTOMER, 'appt-1', 1)).resolves.toEqual(snap(1));
-  });
 
-  it('replaces the current object with a newer version and keeps every version in history', async () => {
-    for (const v of [1, 2, 3]) await expect(store.write(CUSTOMER, snap(v))).resolves.toBe('written');
-
-    await expect(store.readCurrent(CUSTOMER, 'appt-1')).resolves.toEqual(snap(3));
-    await expect(store.listHistory(CUSTOMER, 'appt-1')).resolves.toEqual([1, 2, 3]);
-    await expect(store.readVersion(CUSTOMER, 'appt-1', 2)).resolves.toEqual(snap(2));
+    for (const v of [2, 3]) await expect(store.write(CUSTOMER, snap(v))).resolves.toBe('written');
     const [metadata] = await storage.bucket(bucket).file(objectKey.current(CUSTOMER, 'appt-1')).getMetadata();
     expect(metadata.metadata).toMatchObject({ version: '3', status: 'BOOKED' });
-  });
-
-  it('answers stale to a late older write, leaves current untouched and still records its history', async () => {
-    await store.write(CUSTOMER, snap(5));
-    const currentKey = objectKey.current(CUSTOMER, 'appt-1');
-    const generation = await generationOf(currentKey);
-
-    await expect(store.write(CUSTOMER, snap(3))).resolves.toBe('stale');
-
-    expect(await generationOf(currentKey)).toBe(generation);
-    await expect(store.readCurrent(CUSTOMER, 'appt-1')).resolves.toEqual(snap(5));
-    await expect(store.listHistory(CUSTOMER, 'appt-1')).resolves.toEqual([3, 5]);
-  });
-
-  it('treats a retried identical write as idempotent: stale, and no object rewritten', async () => {
-    await store.write(CUSTOMER, snap(1));
-    const keys = await allNames();
-    const generations = await Promise.all(keys.map(generationOf));
-
-    await expect(store.write(CUSTOMER, snap(1))).resolves.toBe('stale');
-
-    expect(await allNames()).toEqual(keys);
-    expect(await Promise.all(keys.map(generationOf))).toEqual(generations);
-  });
-
-  it('completes a write whose earlier attempt recorded history but failed before replacing current', async () => {
-    await store.write(CUSTOMER, snap(1));
-    // What a crash between the two uploads leaves: version 2 in history only.
-    await storage
-      .bucket(bucket)
-      .file(objectKey.history(CUSTOMER, 'appt-1', 2))
-      .save(`${JSON.stringify(snap(2), null, 2)}\n`, { resumable: false });
-
-    await expect(store.write(CUSTOMER, snap(2))).resolves.toBe('written');
-    await expect(store.readCurrent(CUSTOMER, 'appt-1')).resolves.toEqual(snap(2));
-  });
-
-  it('refuses a different snapshot under an existing version and leaves both objects as they were', async () => {
-    await store.write(CUSTOMER, snap(1));
-    const keys = await allNames();
-    const generations = await Promise.all(keys.map(generationOf));
-    const different = snap(1, { status: 'CANCELED', state: { other: true } });
-
-    const error = await rejectionOf(store.write(CUSTOMER, different));
-
-    expect(error).toBeInstanceOf(SnapshotConflictError);
-    expect(String(error)).not.toContain('Ada');
-    expect(await Promise.all(keys.map(generationOf))).toEqual(generations);
-    await expect(store.readCurrent(CUSTOMER, 'appt-1')).resolves.toEqual(snap(1));
-  });
-
-  it('ends with the highest version current and every version in history after racing shuffled writes from several workers, and current never goes backwards', async () => {
-    // One client per "worker": the preconditions, not an in-process queue, keep the order.
-    const workers = range(1, 4).map(() => new GcsSnapshotStore(client(), { bucket }));
-    const versions = shuffled(range(1, 30));
-    const seen: number[] = [];
-    let writing = true;
-    const watcher = (async () => {
-      while (writing) {
-        const current = await store.readCurrent(CUSTOMER, 'appt-1');
-        if (current) seen.push(current.version);
-      }
-    })();
-
-    const outcomes = await Promise.all(
-      versions.map((v, i) => (workers[i % workers.length] as GcsSnapshotStore).write(CUSTOMER, snap(v))),
-    );
-    writing = false;
-    await watcher;
-
-    expect(outcomes).toContain('written');
-    await expect(store.readCurrent(CUSTOMER, 'appt-1')).resolves.toEqual(snap(30));
-    await expect(store.listHistory(CUSTOMER, 'appt-1')).resolves.toEqual(range(1, 30));
-    for (const v of range(1, 30))
-      await expect(store.readVersion(CUSTOMER, 'appt-1', v)).resolves.toEqual(snap(v));
-    expect(seen).toEqual([...seen].sort((a, b) => a - b));
-  });
-
-  it('ends with every version present when the same shuffled versions are also retried concurrently', async () => {
-    const versions = shuffled([...range(1, 15), ...range(1, 15)]);
-    const outcomes = await Promise.all(versions.map((v) => store.write(CUSTOMER, snap(v))));
-
-    expect(outcomes.filter((o) => o === 'written').length).toBeGreaterThanOrEqual(1);
-    await expect(store.readCurrent(CUSTOMER, 'appt-1')).resolves.toEqual(snap(15));
-    await expect(store.listHistory(CUSTOMER, 'appt-1')).resolves.toEqual(range(1, 15));
-  });
-
-  it('keeps appointments and customers apart', async () => {
-    await Promise.all([
-      store.write(CUSTOMER, snap(2, { appointmentId: 'A/1' })),
-      store.write(CUSTOMER, snap(7, { appointmentId: 'b.2' })),
-      store.write('other', snap(1, { appointmentId: 'A/1' })),
-    ]);
-
-    await expect(store.readCurrent(CUSTOMER, 'A/1')).resolves.toMatchObject({ version: 2 });
-    await expect(store.readCurrent(CUSTOMER, 'b.2')).resolves.toMatchObject({ version: 7 });
-    await expect(store.readCurrent('other', 'A/1')).resolves.toMatchObject({ version: 1 });
-    expect(await allNames()).toContain('clinic1/appointments/A%2F1.json');
-  });
-
-  it('answers undefined and [] for an unknown appointment or version', async () => {
-    await store.write(CUSTOMER, snap(1));
-    await expect(store.readCurrent(CUSTOMER, 'nope')).resolves.toBeUndefined();
-    await expect(store.listHistory(CUSTOMER, 'nope')).resolves.toEqual([]);
-    await expect(store.readVersion(CUSTOMER, 'appt-1', 9)).resolves.toBeUndefined();
-  });
-
-  it('reports a corrupt current object instead of overwriting it', async () => {
-    const currentKey = objectKey.current(CUSTOMER, 'appt-1');
-    await storage.bucket(bucket).file(currentKey).save('not json', { resumable: false });
-
-    await expect(store.write(CUSTOMER, snap(1))).rejects.toBeInstanceOf(CorruptSnapshotError);
-    expect(await objectText(currentKey)).toBe('not json');
-    await expect(store.readCurrent(CUSTOMER, 'appt-1')).rejects.toBeInstanceOf(CorruptSnapshotError);
   });
 
   it('lists history and appointments across listing pages', async () => {
@@ -512,81 +377,3 @@ describe('GcsSnapshotStore across an emulator restart', () => {
       await expect(store.readVersion(CUSTOMER, 'appt-1', v)).resolves.toEqual(snap(v));
   });
 });
-
-interface RecordedRequest {
-  method: string;
-  url: URL;
-}
-
-interface Hold {
-  /** Resolves when a matching request has reached the relay (and is being held). */
-  arrived: Promise<void>;
-  release: () => void;
-}
-
-interface RecordingProxy {
-  endpoint: string;
-  requests: RecordedRequest[];
-  /** Holds the next request matching `match` until `release()`: a way to interleave two writers exactly. */
-  holdNext: (match: (request: RecordedRequest) => boolean) => Hold;
-  close: () => Promise<void>;
-}
-
-/**
- * A plain HTTP relay in front of the emulator that notes each request line (to see what the client sends)
- * and can hold one request back, to put another writer's whole write in between.
- */
-async function recordingProxy(target: string): Promise<RecordingProxy> {
-  const requests: RecordedRequest[] = [];
-  const holds: Array<{
-    match: (request: RecordedRequest) => boolean;
-    arrive: () => void;
-    released: Promise<void>;
-  }> = [];
-  const targetUrl = new URL(target);
-  const server = http.createServer((req, res) => {
-    const recorded = { method: req.method ?? '', url: new URL(req.url ?? '/', target) };
-    requests.push(recorded);
-    const holdIndex = holds.findIndex((h) => h.match(recorded));
-    const hold = holdIndex >= 0 ? holds.splice(holdIndex, 1)[0] : undefined;
-    hold?.arrive();
-    void (hold?.released ?? Promise.resolve()).then(() => forward(req, res));
-  });
-  const forward = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    const upstream = http.request(
-      {
-        host: targetUrl.hostname,
-        port: targetUrl.port,
-        method: req.method,
-        path: req.url,
-        headers: { ...req.headers, host: targetUrl.host },
-      },
-      (response) => {
-        res.writeHead(response.statusCode ?? 502, response.headers);
-        response.pipe(res);
-      },
-    );
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
-  };
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (typeof address !== 'object' || address === null) throw new Error('proxy has no address');
-  return {
-    endpoint: `http://127.0.0.1:${address.port}`,
-    requests,
-    holdNext(match) {
-      let arrive = (): void => undefined;
-      let release = (): void => undefined;
-      const arrived = new Promise<void>((resolve) => (arrive = resolve));
-      const released = new Promise<void>((resolve) => (release = resolve));
-      holds.push({ match, arrive, released });
-      return { arrived, release };
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}

@@ -40,17 +40,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import {
   type AppointmentSnapshot,
-  CorruptSnapshotError,
   type ListableSnapshotStore,
-  SnapshotConflictError,
   type SnapshotWriteOutcome,
+  appointmentIdsOf,
+  checkExistingHistory,
   encodeAppointmentId,
+  historyVersions,
   objectKey,
-  parseCurrentObjectName,
-  parseHistoryFileName,
   parseStoredSnapshot,
-  sameStoredSnapshot,
-  serializeSnapshot,
+  prepareSnapshotWrite,
 } from './port';
 
 export interface FileSnapshotStoreOptions {
@@ -101,36 +99,21 @@ export class FileSnapshotStore implements ListableSnapshotStore {
   }
 
   async write(customerCode: string, snapshot: AppointmentSnapshot): Promise<SnapshotWriteOutcome> {
-    const text = serializeSnapshot(snapshot);
+    const { text, currentKey, historyKey } = prepareSnapshotWrite(customerCode, snapshot);
     const { appointmentId, version } = snapshot;
-    const currentKey = objectKey.current(customerCode, appointmentId);
-    const historyKey = objectKey.history(customerCode, appointmentId, version);
     return this.oneAtATime(currentKey, async () => {
-      await this.createHistory(historyKey, text, appointmentId, version);
+      await this.createHistory(historyKey, text, snapshot);
       return this.replaceCurrentIfNewer(customerCode, appointmentId, currentKey, text, version);
     });
   }
 
   async readCurrent(customerCode: string, appointmentId: string): Promise<AppointmentSnapshot | undefined> {
     const key = objectKey.current(customerCode, appointmentId);
-    return this.readSnapshot(key, appointmentId);
+    return this.readSnapshot(key, { appointmentId });
   }
 
   async listHistory(customerCode: string, appointmentId: string): Promise<number[]> {
-    const dir = this.pathOf(objectKey.historyPrefix(customerCode, appointmentId));
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch (error) {
-      if (errorCode(error) === 'ENOENT') return [];
-      throw error;
-    }
-    const versions: number[] = [];
-    for (const name of names) {
-      const version = parseHistoryFileName(name);
-      if (version !== undefined) versions.push(version);
-    }
-    return versions.sort((a, b) => a - b);
+    return historyVersions(await this.namesUnder(objectKey.historyPrefix(customerCode, appointmentId)));
   }
 
   async readVersion(
@@ -139,25 +122,13 @@ export class FileSnapshotStore implements ListableSnapshotStore {
     version: number,
   ): Promise<AppointmentSnapshot | undefined> {
     const key = objectKey.history(customerCode, appointmentId, version);
-    const snapshot = await this.readSnapshot(key, appointmentId);
-    if (snapshot !== undefined && snapshot.version !== version) throw new CorruptSnapshotError(key);
-    return snapshot;
+    return this.readSnapshot(key, { appointmentId, version });
   }
 
   async *listAppointments(customerCode: string): AsyncIterable<string> {
-    const dir = this.pathOf(objectKey.currentPrefix(customerCode));
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch (error) {
-      if (errorCode(error) === 'ENOENT') return;
-      throw error;
-    }
+    const names = await this.namesUnder(objectKey.currentPrefix(customerCode));
     // Sorted like a GCS listing, so both stores export in the same order.
-    for (const name of names.sort()) {
-      const appointmentId = parseCurrentObjectName(name);
-      if (appointmentId !== undefined) yield appointmentId;
-    }
+    yield* appointmentIdsOf(names.sort());
   }
 
   // -------------------------------------------------------------------------------------------
@@ -178,12 +149,7 @@ export class FileSnapshotStore implements ListableSnapshotStore {
     }
   }
 
-  private async createHistory(
-    key: string,
-    text: string,
-    appointmentId: string,
-    version: number,
-  ): Promise<void> {
+  private async createHistory(key: string, text: string, snapshot: AppointmentSnapshot): Promise<void> {
     const target = this.pathOf(key);
     await mkdir(path.dirname(target), { recursive: true, mode: DIR_MODE });
     const temp = await this.writeTemp(text);
@@ -191,8 +157,7 @@ export class FileSnapshotStore implements ListableSnapshotStore {
       await link(temp, target);
     } catch (error) {
       if (errorCode(error) !== 'EEXIST') throw error;
-      const existing = await readFile(target, 'utf8');
-      if (!sameStoredSnapshot(existing, text)) throw new SnapshotConflictError(appointmentId, version);
+      checkExistingHistory(await readFile(target, 'utf8'), text, snapshot);
     } finally {
       await rm(temp, { force: true });
     }
@@ -307,10 +272,13 @@ export class FileSnapshotStore implements ListableSnapshotStore {
   }
 
   private async readCurrentVersion(currentKey: string, appointmentId: string): Promise<number | undefined> {
-    return (await this.readSnapshot(currentKey, appointmentId))?.version;
+    return (await this.readSnapshot(currentKey, { appointmentId }))?.version;
   }
 
-  private async readSnapshot(key: string, appointmentId: string): Promise<AppointmentSnapshot | undefined> {
+  private async readSnapshot(
+    key: string,
+    expected: { appointmentId: string; version?: number },
+  ): Promise<AppointmentSnapshot | undefined> {
     let text: string;
     try {
       text = await readFile(this.pathOf(key), 'utf8');
@@ -318,10 +286,17 @@ export class FileSnapshotStore implements ListableSnapshotStore {
       if (errorCode(error) === 'ENOENT') return undefined;
       throw error;
     }
-    const snapshot = parseStoredSnapshot(text, key);
-    // Also catches two ids that differ only in case on a case-insensitive filesystem.
-    if (snapshot.appointmentId !== appointmentId) throw new CorruptSnapshotError(key);
-    return snapshot;
+    return parseStoredSnapshot(text, key, expected);
+  }
+
+  /** Names of the entries in the folder of `prefix` (a key prefix ending in `/`); none if it does not exist. */
+  private async namesUnder(prefix: string): Promise<string[]> {
+    try {
+      return await readdir(this.pathOf(prefix));
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return [];
+      throw error;
+    }
   }
 
   /** Writes `text` to a new fsynced file under `<root>/.tmp/` and returns its path. */

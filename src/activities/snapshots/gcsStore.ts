@@ -21,16 +21,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Bucket, File, SaveOptions, Storage } from '@google-cloud/storage';
 import {
   type AppointmentSnapshot,
-  CorruptSnapshotError,
   type ListableSnapshotStore,
-  SnapshotConflictError,
   type SnapshotWriteOutcome,
+  appointmentIdsOf,
+  checkExistingHistory,
+  historyVersions,
   objectKey,
-  parseCurrentObjectName,
-  parseHistoryFileName,
   parseStoredSnapshot,
-  sameStoredSnapshot,
-  serializeSnapshot,
+  prepareSnapshotWrite,
 } from './port';
 
 export interface GcsSnapshotStoreOptions {
@@ -69,10 +67,7 @@ export class GcsSnapshotStore implements ListableSnapshotStore {
   }
 
   async write(customerCode: string, snapshot: AppointmentSnapshot): Promise<SnapshotWriteOutcome> {
-    const text = serializeSnapshot(snapshot);
-    const { appointmentId, version } = snapshot;
-    const currentKey = objectKey.current(customerCode, appointmentId);
-    const historyKey = objectKey.history(customerCode, appointmentId, version);
+    const { text, currentKey, historyKey } = prepareSnapshotWrite(customerCode, snapshot);
     await this.createHistory(historyKey, text, snapshot);
     return this.replaceCurrentIfNewer(currentKey, text, snapshot);
   }
@@ -80,17 +75,11 @@ export class GcsSnapshotStore implements ListableSnapshotStore {
   async readCurrent(customerCode: string, appointmentId: string): Promise<AppointmentSnapshot | undefined> {
     const key = objectKey.current(customerCode, appointmentId);
     const text = await this.download(this.bucket.file(key));
-    return text === undefined ? undefined : parseFor(text, key, appointmentId);
+    return text === undefined ? undefined : parseStoredSnapshot(text, key, { appointmentId });
   }
 
   async listHistory(customerCode: string, appointmentId: string): Promise<number[]> {
-    const prefix = objectKey.historyPrefix(customerCode, appointmentId);
-    const versions: number[] = [];
-    for await (const name of this.listNames(prefix)) {
-      const version = parseHistoryFileName(name.slice(prefix.length));
-      if (version !== undefined) versions.push(version);
-    }
-    return versions.sort((a, b) => a - b);
+    return historyVersions(this.namesUnder(objectKey.historyPrefix(customerCode, appointmentId)));
   }
 
   async readVersion(
@@ -100,18 +89,11 @@ export class GcsSnapshotStore implements ListableSnapshotStore {
   ): Promise<AppointmentSnapshot | undefined> {
     const key = objectKey.history(customerCode, appointmentId, version);
     const text = await this.download(this.bucket.file(key));
-    if (text === undefined) return undefined;
-    const snapshot = parseFor(text, key, appointmentId);
-    if (snapshot.version !== version) throw new CorruptSnapshotError(key);
-    return snapshot;
+    return text === undefined ? undefined : parseStoredSnapshot(text, key, { appointmentId, version });
   }
 
   async *listAppointments(customerCode: string): AsyncIterable<string> {
-    const prefix = objectKey.currentPrefix(customerCode);
-    for await (const name of this.listNames(prefix)) {
-      const appointmentId = parseCurrentObjectName(name.slice(prefix.length));
-      if (appointmentId !== undefined) yield appointmentId;
-    }
+    yield* appointmentIdsOf(this.namesUnder(objectKey.currentPrefix(customerCode)));
   }
 
   // -------------------------------------------------------------------------------------------
@@ -128,9 +110,7 @@ export class GcsSnapshotStore implements ListableSnapshotStore {
       }
       const existing = await this.download(this.bucket.file(key));
       if (existing === undefined) continue;
-      if (!sameStoredSnapshot(existing, text)) {
-        throw new SnapshotConflictError(snapshot.appointmentId, snapshot.version);
-      }
+      checkExistingHistory(existing, text, snapshot);
       return;
     }
     throw new SnapshotStoreContentionError(`history object ${key} was deleted while being written`);
@@ -184,7 +164,7 @@ export class GcsSnapshotStore implements ListableSnapshotStore {
     // Pinned to the generation just read, so the version compared is the one the precondition guards.
     const text = await this.download(this.bucket.file(key, { generation }));
     if (text === undefined) return 'moved';
-    return { generation, version: parseFor(text, key, appointmentId).version };
+    return { generation, version: parseStoredSnapshot(text, key, { appointmentId }).version };
   }
 
   private uploadOptions(snapshot: AppointmentSnapshot, ifGenerationMatch: number): SaveOptions {
@@ -216,8 +196,8 @@ export class GcsSnapshotStore implements ListableSnapshotStore {
     }
   }
 
-  /** Names of the objects under `prefix`, one listing page at a time (memory stays bounded). */
-  private async *listNames(prefix: string): AsyncIterable<string> {
+  /** Names of the objects under `prefix`, relative to it, one listing page at a time (memory stays bounded). */
+  private async *namesUnder(prefix: string): AsyncIterable<string> {
     let pageToken: string | undefined;
     do {
       const [files, next] = await this.bucket.getFiles({
@@ -227,17 +207,11 @@ export class GcsSnapshotStore implements ListableSnapshotStore {
         pageToken,
         fields: 'items(name),nextPageToken',
       });
-      for (const file of files) yield file.name;
+      for (const file of files) yield file.name.slice(prefix.length);
       // `null` after the last page, despite the library's type.
       pageToken = (next as { pageToken?: string } | null)?.pageToken;
     } while (pageToken);
   }
-}
-
-function parseFor(text: string, key: string, appointmentId: string): AppointmentSnapshot {
-  const snapshot = parseStoredSnapshot(text, key);
-  if (snapshot.appointmentId !== appointmentId) throw new CorruptSnapshotError(key);
-  return snapshot;
 }
 
 /** HTTP status of a client-library error (`ApiError.code`), if any. */

@@ -167,6 +167,32 @@ export function parseHistoryFileName(name: string): number | undefined {
 }
 
 /**
+ * The versions among the names of the objects under `objectKey.historyPrefix` (relative to it),
+ * ascending; any other name (temp files, foreign files) is skipped.
+ */
+export async function historyVersions(names: AsyncIterable<string> | Iterable<string>): Promise<number[]> {
+  const versions: number[] = [];
+  for await (const name of names) {
+    const version = parseHistoryFileName(name);
+    if (version !== undefined) versions.push(version);
+  }
+  return versions.sort((a, b) => a - b);
+}
+
+/**
+ * The appointment ids among the names of the objects under `objectKey.currentPrefix` (relative to it),
+ * in the order given; any other name is skipped.
+ */
+export async function* appointmentIdsOf(
+  names: AsyncIterable<string> | Iterable<string>,
+): AsyncIterable<string> {
+  for await (const name of names) {
+    const appointmentId = parseCurrentObjectName(name);
+    if (appointmentId !== undefined) yield appointmentId;
+  }
+}
+
+/**
  * Inverse of the last segment of `objectKey.current`: `<id>.json` → the appointment id; `undefined` for
  * any other name (temp files, foreign files, non-canonical encodings that no write would produce).
  */
@@ -274,8 +300,30 @@ export function serializeSnapshot(snapshot: AppointmentSnapshot): string {
   return `${text}\n`;
 }
 
-/** Parses a stored object; throws `CorruptSnapshotError` naming only the key. */
-export function parseStoredSnapshot(text: string, key: string): AppointmentSnapshot {
+/**
+ * What a write stores and where: the stored form (`serializeSnapshot`) and the current and history keys.
+ * Validates everything (throws `InvalidSnapshotError`) before an adapter touches storage.
+ */
+export function prepareSnapshotWrite(
+  customerCode: string,
+  snapshot: AppointmentSnapshot,
+): { text: string; currentKey: string; historyKey: string } {
+  const text = serializeSnapshot(snapshot);
+  const currentKey = objectKey.current(customerCode, snapshot.appointmentId);
+  const historyKey = objectKey.history(customerCode, snapshot.appointmentId, snapshot.version);
+  return { text, currentKey, historyKey };
+}
+
+/**
+ * Parses the object stored under `key`, which must hold the snapshot of `expected.appointmentId` (and, for
+ * a history object, of `expected.version`); throws `CorruptSnapshotError` naming only the key. Another id
+ * inside also catches two ids that differ only in case on a case-insensitive filesystem.
+ */
+export function parseStoredSnapshot(
+  text: string,
+  key: string,
+  expected: { appointmentId: string; version?: number },
+): AppointmentSnapshot {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -284,11 +332,30 @@ export function parseStoredSnapshot(text: string, key: string): AppointmentSnaps
   }
   const parsed = storedSnapshotSchema.safeParse(json);
   if (!parsed.success || !('state' in (json as object))) throw new CorruptSnapshotError(key);
-  return pick(parsed.data);
+  const snapshot = pick(parsed.data);
+  if (snapshot.appointmentId !== expected.appointmentId) throw new CorruptSnapshotError(key);
+  if (expected.version !== undefined && snapshot.version !== expected.version) {
+    throw new CorruptSnapshotError(key);
+  }
+  return snapshot;
+}
+
+/**
+ * The rule for a history object that already exists when `text` is written to it: the same snapshot is an
+ * idempotent retry (nothing to do), another one a `SnapshotConflictError` (history is never overwritten).
+ */
+export function checkExistingHistory(
+  existing: string,
+  text: string,
+  snapshot: Pick<AppointmentSnapshot, 'appointmentId' | 'version'>,
+): void {
+  if (!sameStoredSnapshot(existing, text)) {
+    throw new SnapshotConflictError(snapshot.appointmentId, snapshot.version);
+  }
 }
 
 /** Whether two stored forms hold the same snapshot (JSON value equality; key order and spacing ignored). */
-export function sameStoredSnapshot(a: string, b: string): boolean {
+function sameStoredSnapshot(a: string, b: string): boolean {
   try {
     return isDeepStrictEqual(JSON.parse(a), JSON.parse(b));
   } catch {
