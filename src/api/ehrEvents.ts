@@ -12,6 +12,7 @@ import {
   type AppointmentGateway,
 } from '../ingest/appointmentGateway';
 import { HttpError } from './errors';
+import { MAX_JSON_DEPTH, nestedDeeperThan } from './jsonDepth';
 import { countEhrEvent } from '../metrics/registry';
 
 export interface EhrEventsDeps {
@@ -29,6 +30,12 @@ export function ehrEventsRouter({ gateway, defaultCountry, auth }: EhrEventsDeps
     if (!req.is('application/json')) {
       countEhrEvent('json', 'refused');
       throw new HttpError(415, 'unsupported_media_type', 'Send the event as Content-Type: application/json');
+    }
+    if (nestedDeeperThan(req.body)) {
+      countEhrEvent('json', 'refused');
+      throw new HttpError(400, 'invalid_event', '1 invalid field(s)', [
+        { field: '(body)', message: `must not nest more than ${MAX_JSON_DEPTH} levels deep` },
+      ]);
     }
     const parsed = parseCanonicalEvent(req.body, { defaultCountry, receivedAt: new Date().toISOString() });
     if (!parsed.ok) {

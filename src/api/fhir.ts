@@ -24,6 +24,7 @@ import type { Logger } from '../log';
 import { appointmentWorkflowId } from '../shared/appointment';
 import { BODY_LIMIT } from './app';
 import { HttpError } from './errors';
+import { MAX_JSON_DEPTH, nestedDeeperThan } from './jsonDepth';
 import { countEhrEvent, type EventFormat } from '../metrics/registry';
 
 export const FHIR_APPOINTMENT_PATH = '/v1/ehr/fhir';
@@ -119,6 +120,10 @@ export function fhirIngest({
     throw err;
   };
   return async (body: unknown, receivedAt: string): Promise<FhirIngestAnswer> => {
+    if (nestedDeeperThan(body)) {
+      countEhrEvent(format, 'refused');
+      return { ok: false, issues: [tooDeep] };
+    }
     const mapped = mapFhirAppointment(body, {
       defaultCountry,
       defaultTimezone,
@@ -206,6 +211,12 @@ export function fhirIngest({
     };
   }
 }
+
+/** The refusal of a body nested deeper than MAX_JSON_DEPTH (jsonDepth.ts). */
+export const tooDeep: Issue = {
+  code: 'invalid',
+  diagnostics: `The resource nests more than ${MAX_JSON_DEPTH} levels deep`,
+};
 
 export function sendOutcome(res: Response, status: number, issues: readonly Issue[]): void {
   res.status(status).type('application/fhir+json').json(operationOutcome(issues));

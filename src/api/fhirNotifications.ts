@@ -17,11 +17,13 @@ import {
   fhirErrors,
   fhirIngest,
   sendOutcome,
+  tooDeep,
   type FhirIngestAnswer,
   type FhirRouterDeps,
   type Issue,
 } from './fhir';
 
+import { nestedDeeperThan } from './jsonDepth';
 import { countEhrEvent } from '../metrics/registry';
 
 export const FHIR_NOTIFICATIONS_PATH = '/v1/ehr/fhir/notifications';
@@ -45,6 +47,12 @@ export function fhirNotificationsRouter(deps: FhirRouterDeps): Router {
     }
     const urlReference = id === undefined ? undefined : `Appointment/${id}`;
     const body: unknown = req.body;
+    // Before the key below (JSON.stringify) and the ingest: what nests too deeply cannot be read safely.
+    if (nestedDeeperThan(body)) {
+      countEhrEvent('fhir_notification', 'refused');
+      sendOutcome(res, 400, [tooDeep]);
+      return;
+    }
     const read = readNotification(body, urlReference);
     if (!read.ok) {
       countEhrEvent('fhir_notification', 'refused');
