@@ -1,13 +1,15 @@
 /**
  * `npm start`: the whole system on one machine. Starts the Temporal dev server (unless
  * TEMPORAL_ADDRESS points at a cluster), the worker and the API; on Ctrl-C or SIGTERM drains the
- * worker first, then closes the API and stops the dev server, leaving no process behind.
+ * worker first, then the API, then stops the dev server, leaving no process behind. Exit codes and
+ * time bounds: README "Stopping, draining and exit codes".
  */
 import { temporalConnectionOptions } from './temporal/connectionOptions';
 import { ConfigError, loadConfig, type AppConfig } from './config';
 import { sandboxAdminPasswordFile, sandboxOperatorTokenFile } from './config/sandboxSecrets';
 import { logger } from './log';
-import { startApi, type ApiServer } from './api/server';
+import { apiDrainMs, apiListenTargets, startApi, type ApiServer } from './api/server';
+import { assertCanListen, EXIT_CODES, ListenError, onStopSignals, type ListenTarget } from './lifecycle';
 import { binaryVersion, resolveTemporalBinary, TemporalBinaryNotFound } from './temporal/binaries';
 import {
   connectWithRetry,
@@ -15,12 +17,49 @@ import {
   createClient,
   ensureSearchAttributes,
 } from './temporal/connection';
-import { startDevServer, type DevServer } from './temporal/devServer';
+import {
+  DataDirInUseError,
+  DEV_SERVER_STOP_GRACE_MS,
+  startDevServer,
+  stopStaleDevServer,
+  type DevServer,
+} from './temporal/devServer';
 import { codecKeysOf, dataConverterOf, payloadCodecOf } from './temporal/dataConverter';
-import { createWorker } from './worker';
+import { createWorker, WORKER_SHUTDOWN_FORCE_MS } from './worker';
 import { installTemporalRuntime } from './temporal/runtimeLogger';
 import { TemplatesFileError } from './activities/sms';
 import type { Worker } from '@temporalio/worker';
+
+/** The dev server's own ports (it listens on loopback), checked with ours before anything starts. */
+function devServerListenTargets(config: AppConfig): ListenTarget[] {
+  const { env } = config;
+  return [
+    {
+      listener: 'the Temporal dev server',
+      port: env.TEMPORAL_DEV_SERVER_PORT,
+      host: '127.0.0.1',
+      portSetting: 'TEMPORAL_DEV_SERVER_PORT',
+    },
+    {
+      listener: 'the Temporal Web UI',
+      port: env.TEMPORAL_UI_PORT,
+      host: '127.0.0.1',
+      portSetting: 'TEMPORAL_UI_PORT',
+    },
+  ];
+}
+
+/** The exit code and the message of a failed start-up. */
+function startFailure(err: unknown): { code: number; message?: string } {
+  if (err instanceof ListenError) return { code: EXIT_CODES.listen, message: err.message };
+  if (
+    err instanceof TemporalBinaryNotFound ||
+    err instanceof TemplatesFileError ||
+    err instanceof DataDirInUseError
+  )
+    return { code: EXIT_CODES.failed, message: err.message };
+  return { code: EXIT_CODES.failed };
+}
 
 async function main(): Promise<void> {
   // Files this process and its children (the dev server's SQLite, logs, stores, keys) create are owner-only.
@@ -33,7 +72,7 @@ async function main(): Promise<void> {
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
-      process.exit(2);
+      process.exit(EXIT_CODES.config);
     }
     throw err;
   }
@@ -45,26 +84,59 @@ async function main(): Promise<void> {
   let worker: Worker | undefined;
   let api: ApiServer | undefined;
   let stopping = false;
+  /** Resolves once the worker has stopped: true when it drained, false when its drain was cut short or it failed. */
+  let workerDone: Promise<boolean> = Promise.resolve(true);
+  // Past every step's own bound (worker, API, dev server), the process ends anyway.
+  const shutdownDeadlineMs = WORKER_SHUTDOWN_FORCE_MS + apiDrainMs(config) + DEV_SERVER_STOP_GRACE_MS + 5_000;
 
-  const shutdown = async (signal: string): Promise<void> => {
+  /** Stops what has started, in order, then exits with `exitCode` (1 if a step could not finish cleanly). */
+  const shutdown = async (reason: string, exitCode: number): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down: draining worker, then API, then Temporal dev server');
+    logger.info({ reason }, 'shutting down: draining worker, then API, then Temporal dev server');
+    setTimeout(() => {
+      logger.error({ deadlineMs: shutdownDeadlineMs }, 'shutdown did not finish in time; exiting');
+      process.exit(EXIT_CODES.failed);
+    }, shutdownDeadlineMs).unref();
+    let code = exitCode;
+    // How long each step took, in the last line: where a slow stop spent its time.
+    const tookMs: Record<string, number> = {};
+    const step = async (name: string, run: () => Promise<unknown>): Promise<void> => {
+      const started = Date.now();
+      await run();
+      tookMs[name] = Date.now() - started;
+    };
     try {
       if (worker && worker.getState() === 'RUNNING') worker.shutdown();
-      await workerDone;
-      await api?.close();
-      await devServer?.stop();
+      await step('worker', async () => {
+        if (!(await workerDone)) code ||= EXIT_CODES.failed;
+      });
+      await step('api', async () => {
+        if ((await api?.close()) === false) code ||= EXIT_CODES.failed;
+      });
+      await step('devServer', async () => devServer?.stop());
+    } catch (err) {
+      logger.error({ err }, 'shutdown step failed');
+      code ||= EXIT_CODES.failed;
     } finally {
-      logger.info('stopped');
-      process.exit(0);
+      logger.info({ exitCode: code, tookMs }, 'stopped');
+      process.exit(code);
     }
   };
-  let workerDone: Promise<void> = Promise.resolve();
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  onStopSignals((signal) => void shutdown(signal, EXIT_CODES.stopped), logger);
 
   try {
+    if (config.embeddedTemporal) {
+      // Before the port checks: a dev server left behind by a start that was killed holds those ports.
+      const stale = await stopStaleDevServer(config.dataDir);
+      if (stale)
+        logger.warn({ devServerPid: stale }, 'stopped a Temporal dev server an earlier start left running');
+    }
+    // Every port now, before the dev server and the workflow bundle: a taken one fails in a second.
+    await assertCanListen([
+      ...apiListenTargets(config),
+      ...(config.embeddedTemporal ? devServerListenTargets(config) : []),
+    ]);
     if (config.embeddedTemporal) {
       const binary = resolveTemporalBinary('cli');
       logger.info({ binary, version: binaryVersion(binary) }, 'starting Temporal dev server');
@@ -77,10 +149,10 @@ async function main(): Promise<void> {
         // Its Web UI shows decrypted payloads to an operator signed in at our /codec/sign-in.
         ...(payloadCodecOf(config) ? { codecEndpoint: `http://localhost:${env.PORT}/codec` } : {}),
       });
-      devServer.process.once('exit', (code) => {
+      devServer.process.once('exit', (code, signal) => {
         if (!stopping) {
-          logger.fatal({ code, log: devServer?.logFile }, 'Temporal dev server exited unexpectedly');
-          void shutdown('dev-server-exit');
+          logger.fatal({ code, signal, log: devServer?.logFile }, 'Temporal dev server exited unexpectedly');
+          void shutdown('dev-server-exit', EXIT_CODES.failed);
         }
       });
     }
@@ -91,10 +163,15 @@ async function main(): Promise<void> {
     const workerConnection = await connectWorkerWithRetry(temporalConnectionOptions(config));
     worker = await createWorker(config, workerConnection);
     workerDone = worker.run().then(
-      () => workerConnection.close(),
+      async () => {
+        await workerConnection.close();
+        return true;
+      },
       (err: unknown) => {
-        logger.fatal({ err }, 'worker failed');
-        void shutdown('worker-failed');
+        // During a shutdown this is the drain cut short at WORKER_SHUTDOWN_FORCE_MS.
+        logger.fatal({ err }, stopping ? 'worker did not drain in time' : 'worker failed');
+        void shutdown('worker-failed', EXIT_CODES.failed);
+        return false;
       },
     );
     api = await startApi(config, createClient(connection, env.TEMPORAL_NAMESPACE, dataConverterOf(config)));
@@ -127,11 +204,11 @@ async function main(): Promise<void> {
     ];
     console.log(`\nAppointment messaging is running\n  ${lines.join('\n  ')}\n`);
   } catch (err) {
-    if (err instanceof TemporalBinaryNotFound || err instanceof TemplatesFileError)
-      console.error(err.message);
+    if (stopping) return; // a signal's shutdown is already under way and ends the process
+    const failure = startFailure(err);
+    if (failure.message) console.error(failure.message);
     else logger.fatal({ err }, 'start-up failed');
-    await shutdown('startup-failed');
-    process.exit(1);
+    await shutdown('startup-failed', failure.code);
   }
 }
 

@@ -8,13 +8,23 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { activityDepsFromConfig, createActivities } from './activities';
-import { loadConfig, type AppConfig } from './config';
+import { ConfigError, loadConfig, type AppConfig } from './config';
 import { logger } from './log';
 import { startMetricsServer, type MetricsServer } from './metrics';
 import { installTemporalRuntime } from './temporal/runtimeLogger';
 import { connectWithRetry, connectWorkerWithRetry, ensureSearchAttributes } from './temporal/connection';
 import { WORKFLOW_BUNDLER_OPTIONS } from './temporal/workflowBundle';
 import { dataConverterOf } from './temporal/dataConverter';
+import { EXIT_CODES, ListenError, onStopSignals } from './lifecycle';
+
+/**
+ * SIGTERM drains the worker: it stops polling, and activities in flight (an SMS send, an EHR POST) get
+ * WORKER_SHUTDOWN_GRACE_MS to finish before they are cancelled. WORKER_SHUTDOWN_FORCE_MS after the
+ * signal the SDK gives up on whatever still runs (Temporal retries it on another worker after its
+ * timeout) and the process exits 1. README "Stopping, draining and exit codes".
+ */
+export const WORKER_SHUTDOWN_GRACE_MS = 10_000;
+export const WORKER_SHUTDOWN_FORCE_MS = 20_000;
 
 /** The bundle built into the image (`npm run build:workflows`), when there is one: no webpack at start-up. */
 function prebuiltBundle(config: AppConfig): { workflowBundle: { codePath: string } } | undefined {
@@ -40,9 +50,9 @@ export async function createWorker(config: AppConfig, connection: NativeConnecti
     maxConcurrentActivityTaskExecutions: config.env.WORKER_MAX_CONCURRENT_ACTIVITIES,
     maxConcurrentLocalActivityExecutions: config.env.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
     // Lets in-flight activities (an SMS send, an EHR POST) finish before the process exits.
-    shutdownGraceTime: '10s',
-    // Then activities are cancelled; one that ignores cancellation must not hold the process for ever.
-    shutdownForceTime: '20s',
+    shutdownGraceTime: WORKER_SHUTDOWN_GRACE_MS,
+    // Counted from the signal: an activity that ignores its cancellation must not hold the process for ever.
+    shutdownForceTime: WORKER_SHUTDOWN_FORCE_MS,
   });
 }
 
@@ -65,6 +75,15 @@ async function main(): Promise<void> {
   const config = loadConfig();
   logger.level = config.env.LOG_LEVEL; // .env may set it after the logger was created
   installTemporalRuntime(logger, config.env.TEMPORAL_SDK_METRICS_ADDRESS);
+  // The SDK's own SIGINT/SIGTERM handlers drain the worker (a signal before it runs stops it as soon as it
+  // exists); ours log it and bound the whole stop.
+  onStopSignals((signal) => {
+    logger.info({ signal, graceMs: WORKER_SHUTDOWN_GRACE_MS }, 'draining the worker');
+    setTimeout(() => {
+      logger.error('the worker did not stop in time; exiting');
+      process.exit(EXIT_CODES.failed);
+    }, WORKER_SHUTDOWN_FORCE_MS + 5_000).unref();
+  }, logger);
   const metrics = await startWorkerMetrics(config);
   await registerSearchAttributes(config);
   const connection = await connectWorkerWithRetry(temporalConnectionOptions(config));
@@ -84,38 +103,46 @@ async function main(): Promise<void> {
         if (worker.getState() === 'RUNNING') writeFileSync(healthFile, new Date().toISOString());
       }, 10_000)
     : undefined;
-  // The SDK installs SIGINT/SIGTERM handlers that drain the worker; run() resolves once it has stopped.
-  await worker.run();
-  if (beat) clearInterval(beat);
+  try {
+    // Resolves once a signal's drain has finished; rejects when the drain was cut short (the force time).
+    await worker.run();
+  } finally {
+    if (beat) clearInterval(beat);
+    await metrics?.close();
+  }
   await connection.close();
-  await metrics?.close();
+  logger.info('worker stopped');
+  // Whatever handle is left (a gRPC channel winding down) must not keep a stopped worker's process alive.
+  process.exit(EXIT_CODES.stopped);
 }
 
 /**
  * The standalone worker's own /metrics (texts, lateness, callbacks, snapshots) on WORKER_METRICS_PORT
- * (0: none). A port in use is logged, not fatal: the worker matters more than its metrics.
+ * (0: none). A port it cannot have stops the worker (ListenError, exit 3): a worker that runs without
+ * its metrics is one nobody sees fail.
  */
 async function startWorkerMetrics(config: AppConfig): Promise<MetricsServer | undefined> {
   const port = config.env.WORKER_METRICS_PORT;
   if (port === 0) return undefined;
   const host = config.env.METRICS_HOST ?? config.apiHost;
-  try {
-    const server = await startMetricsServer({
-      port,
-      ...(host === undefined ? {} : { host }),
-      ...(config.env.METRICS_BEARER_TOKEN ? { bearerToken: config.env.METRICS_BEARER_TOKEN } : {}),
-    });
-    logger.info({ port: server.port, host: host ?? 'all interfaces' }, 'worker metrics at /metrics');
-    return server;
-  } catch (err) {
-    logger.error({ err, port }, 'worker metrics not served (WORKER_METRICS_PORT); running without them');
-    return undefined;
-  }
+  const server = await startMetricsServer({
+    port,
+    ...(host === undefined ? {} : { host }),
+    ...(config.env.METRICS_BEARER_TOKEN ? { bearerToken: config.env.METRICS_BEARER_TOKEN } : {}),
+    portSetting: 'WORKER_METRICS_PORT',
+  });
+  logger.info({ port: server.port, host: host ?? 'all interfaces' }, 'worker metrics at /metrics');
+  return server;
 }
 
 if (require.main === module) {
-  main().catch((err) => {
+  main().catch((err: unknown) => {
+    if (err instanceof ConfigError || err instanceof ListenError) {
+      console.error(err.message);
+      process.exit(err instanceof ConfigError ? EXIT_CODES.config : EXIT_CODES.listen);
+    }
+    // GracefulShutdownPeriodExpiredError too: the drain was cut short at WORKER_SHUTDOWN_FORCE_MS.
     logger.fatal({ err }, 'worker failed');
-    process.exit(1);
+    process.exit(EXIT_CODES.failed);
   });
 }

@@ -6,6 +6,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Logger } from '../log';
+import { listen } from '../lifecycle';
 
 export const MLLP_START_BLOCK = 0x0b;
 export const MLLP_END_BLOCK = 0x1c;
@@ -174,16 +175,15 @@ export async function startMllpListener(options: MllpListenerOptions): Promise<M
     options.logger.warn({ code: err.code }, 'MLLP TLS handshake failed'),
   );
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port: options.port, host: options.host ?? '127.0.0.1' }, () => {
-      server.off('error', reject);
-      resolve();
-    });
+  // A port or address it cannot have rejects with a ListenError naming HL7_MLLP_PORT / HL7_MLLP_HOST.
+  const port = await listen(server, {
+    listener: 'the HL7 MLLP listener',
+    port: options.port,
+    host: options.host ?? '127.0.0.1',
+    portSetting: 'HL7_MLLP_PORT',
+    hostSetting: 'HL7_MLLP_HOST',
   });
   server.on('error', (err) => options.logger.error({ err }, 'MLLP listener error'));
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : options.port;
   options.logger.info({ port }, 'MLLP listener started');
 
   let closed: Promise<void> | undefined;

@@ -4,8 +4,9 @@
  */
 import { describeConnection, temporalConnectionOptions } from '../temporal/connectionOptions';
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { Client } from '@temporalio/client';
+import type { Express } from 'express';
 import { ConfigError, loadConfig, type AppConfig } from '../config';
 import { logger } from '../log';
 import { connectWithRetry, createClient } from '../temporal/connection';
@@ -16,6 +17,14 @@ import { handleHl7Message } from './hl7';
 import { startMllpListener, type MllpListener } from './mllp';
 import { temporalReadiness } from './readiness';
 import { startMetricsServer, type MetricsServer } from '../metrics/endpoint';
+import {
+  assertCanListen,
+  EXIT_CODES,
+  listen,
+  ListenError,
+  onStopSignals,
+  type ListenTarget,
+} from '../lifecycle';
 
 export interface ApiServer {
   readonly server: Server;
@@ -24,7 +33,107 @@ export interface ApiServer {
   readonly mllpPort?: number;
   /** The separate /metrics listener's port, when METRICS_PORT is set. */
   readonly metricsPort?: number;
-  close(): Promise<void>;
+  /**
+   * Drains: stops accepting connections, answers 503 to requests that arrive on kept-alive ones, lets
+   * requests in flight finish (at most apiDrainMs), then closes every connection and the other listeners.
+   * Resolves true when every request finished, false when the drain time cut some short.
+   */
+  close(): Promise<boolean>;
+}
+
+/** In-flight requests get this long after a stop beyond the longest wait for Temporal on a request's path. */
+const DRAIN_MARGIN_MS = 5_000;
+
+/** How long close() lets requests in flight finish: TEMPORAL_SUBMIT_TIMEOUT_MS + 5 s (10 s by default). */
+export function apiDrainMs(config: AppConfig): number {
+  return config.env.TEMPORAL_SUBMIT_TIMEOUT_MS + DRAIN_MARGIN_MS;
+}
+
+function apiTarget(config: AppConfig): ListenTarget {
+  return {
+    listener: 'the API',
+    port: config.env.PORT,
+    ...(config.apiHost === undefined ? {} : { host: config.apiHost }),
+    portSetting: 'PORT',
+    hostSetting: 'API_HOST',
+  };
+}
+
+/** Every listener startApi opens, in that order: the API, then METRICS_PORT and HL7_MLLP_PORT when set. */
+export function apiListenTargets(config: AppConfig): ListenTarget[] {
+  const { env } = config;
+  const targets = [apiTarget(config)];
+  const metricsHost = env.METRICS_HOST ?? config.apiHost;
+  if (env.METRICS_PORT !== undefined) {
+    targets.push({
+      listener: 'the metrics endpoint',
+      port: env.METRICS_PORT,
+      ...(metricsHost === undefined ? {} : { host: metricsHost }),
+      portSetting: 'METRICS_PORT',
+      hostSetting: 'METRICS_HOST',
+    });
+  }
+  if (env.HL7_MLLP_PORT !== undefined) {
+    targets.push({
+      listener: 'the HL7 MLLP listener',
+      port: env.HL7_MLLP_PORT,
+      host: env.HL7_MLLP_HOST,
+      portSetting: 'HL7_MLLP_PORT',
+      hostSetting: 'HL7_MLLP_HOST',
+    });
+  }
+  return targets;
+}
+
+interface DrainableServer {
+  readonly server: Server;
+  /** True when every connection had finished within `graceMs`; false when the rest were cut. */
+  drain(graceMs: number): Promise<boolean>;
+}
+
+/**
+ * The app's HTTP server, able to drain. Node's own close() would keep serving kept-alive connections
+ * until they time out, and closeAllConnections() would cut requests in flight: neither is a drain.
+ */
+function drainableServer(app: Express): DrainableServer {
+  let draining = false;
+  const inFlight = new Set<ServerResponse>();
+  const server = createServer((req, res) => {
+    if (draining) {
+      // Arrived on a kept-alive connection after the stop began: the sender retries elsewhere.
+      res
+        .writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '1', Connection: 'close' })
+        .end(JSON.stringify({ error: 'the API is shutting down' }));
+      return;
+    }
+    inFlight.add(res);
+    res.once('close', () => {
+      inFlight.delete(res);
+      // Its connection is idle now: close it rather than wait for the next request or the keep-alive timeout.
+      if (draining) setImmediate(() => server.closeIdleConnections());
+    });
+    app(req, res);
+  });
+  let drained: Promise<boolean> | undefined;
+  return {
+    server,
+    drain: (graceMs) =>
+      (drained ??= new Promise<boolean>((resolve) => {
+        draining = true;
+        // Node closes a connection after a response that says so.
+        for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
+        let complete = true;
+        const cut = setTimeout(() => {
+          complete = false;
+          server.closeAllConnections();
+        }, graceMs);
+        server.close(() => {
+          clearTimeout(cut);
+          resolve(complete);
+        });
+        server.closeIdleConnections();
+      })),
+  };
 }
 
 export async function startApi(config: AppConfig, client: Client): Promise<ApiServer> {
@@ -41,20 +150,13 @@ export async function startApi(config: AppConfig, client: Client): Promise<ApiSe
     metrics: config.env.METRICS_PORT === undefined ? metricsOptions : false,
     trustProxy: config.env.TRUST_PROXY,
   });
-  const server = await new Promise<Server>((resolve, reject) => {
-    // Express 5 hands a listen error (EADDRINUSE) to this callback: without the check the API would
-    // say it listens and serve nothing.
-    const done = (err?: Error): void => (err ? reject(err) : resolve(listening));
-    const listening =
-      config.apiHost === undefined
-        ? app.listen(config.env.PORT, done)
-        : app.listen(config.env.PORT, config.apiHost, done);
-  });
-  const closeHttp = (): Promise<void> =>
-    new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+  // Our own server rather than Express's app.listen, which hands a listen error to its callback (a
+  // server that says it listens and serves nothing when unchecked) and cannot drain.
+  const http = drainableServer(app);
+  const { server } = http;
+  await listen(server, apiTarget(config));
+  server.on('error', (err) => logger.error({ err }, 'API listener error'));
+  const closeHttp = (): Promise<boolean> => http.drain(0);
   let metrics: MetricsServer | undefined;
   if (config.env.METRICS_PORT !== undefined) {
     const host = config.env.METRICS_HOST ?? config.apiHost;
@@ -63,6 +165,7 @@ export async function startApi(config: AppConfig, client: Client): Promise<ApiSe
         ...metricsOptions,
         port: config.env.METRICS_PORT,
         ...(host === undefined ? {} : { host }),
+        portSetting: 'METRICS_PORT',
       });
     } catch (err) {
       await closeHttp();
@@ -102,10 +205,10 @@ export async function startApi(config: AppConfig, client: Client): Promise<ApiSe
     mllpPort: mllp?.port,
     metricsPort: metrics?.port,
     close: async () => {
-      // MLLP first: messages already received still reach Temporal before we stop.
-      await mllp?.close();
-      await closeHttp();
+      // Both transports drain at once; messages and requests already received still reach Temporal.
+      const [, drained] = await Promise.all([mllp?.close(), http.drain(apiDrainMs(config))]);
       await metrics?.close();
+      return drained;
     },
   };
 }
@@ -138,6 +241,8 @@ async function main(): Promise<void> {
   process.umask(0o077); // files it creates under DATA_DIR (sandbox stores, snapshots) are owner-only
   const config = loadConfig();
   logger.level = config.env.LOG_LEVEL;
+  // A port it cannot have ends start-up now, not after the wait for Temporal.
+  await assertCanListen(apiListenTargets(config));
   const connection = await connectWithRetry(temporalConnectionOptions(config), { logger });
   const api = await startApi(
     config,
@@ -147,18 +252,30 @@ async function main(): Promise<void> {
     { url: api.url, temporal: describeConnection(temporalConnectionOptions(config)) },
     'API listening',
   );
-  const stop = async (): Promise<void> => {
-    await api.close();
+  const stop = async (signal: NodeJS.Signals): Promise<void> => {
+    const drainMs = apiDrainMs(config);
+    logger.info({ signal, drainMs }, 'draining: no new connections, requests in flight finish');
+    // close() cuts what is left at drainMs; this is the backstop should anything else hang.
+    setTimeout(() => {
+      logger.error('the API did not stop in time; exiting');
+      process.exit(EXIT_CODES.failed);
+    }, drainMs + 5_000).unref();
+    const drained = await api.close();
     await connection.close();
-    process.exit(0);
+    logger.info({ drained }, 'stopped');
+    // A drain cut short at drainMs is not a clean stop: requests were dropped (their senders retry).
+    process.exit(drained ? EXIT_CODES.stopped : EXIT_CODES.failed);
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  onStopSignals((signal) => void stop(signal), logger);
 }
 
 if (require.main === module) {
-  main().catch((err) => {
+  main().catch((err: unknown) => {
+    if (err instanceof ConfigError || err instanceof ListenError) {
+      console.error(err.message);
+      process.exit(err instanceof ConfigError ? EXIT_CODES.config : EXIT_CODES.listen);
+    }
     logger.fatal({ err }, 'API failed');
-    process.exit(1);
+    process.exit(EXIT_CODES.failed);
   });
 }

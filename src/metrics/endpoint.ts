@@ -3,9 +3,9 @@
  * (METRICS_PORT, then the API's /metrics is 404), and on the standalone worker (WORKER_METRICS_PORT).
  * With METRICS_BEARER_TOKEN every one of them asks for `Authorization: Bearer <token>`.
  */
+import { listen } from '../lifecycle';
 import { sameSecret } from '../api/security';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { RequestHandler } from 'express';
 import type { Registry } from 'prom-client';
 import { registry as defaultRegistry } from './registry';
@@ -63,9 +63,12 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** A listener that answers GET /metrics and 404 to everything else (METRICS_PORT, WORKER_METRICS_PORT). */
+/**
+ * A listener that answers GET /metrics and 404 to everything else (METRICS_PORT, WORKER_METRICS_PORT).
+ * A port it cannot have rejects with a ListenError naming `portSetting` (default METRICS_PORT).
+ */
 export async function startMetricsServer(
-  options: MetricsEndpointOptions & { port: number; host?: string },
+  options: MetricsEndpointOptions & { port: number; host?: string; portSetting?: string },
 ): Promise<MetricsServer> {
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '').split('?')[0];
@@ -82,18 +85,16 @@ export async function startMetricsServer(
       },
     );
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    const listening = (): void => {
-      server.off('error', reject);
-      resolve();
-    };
-    if (options.host === undefined) server.listen(options.port, listening);
-    else server.listen(options.port, options.host, listening);
+  const port = await listen(server, {
+    listener: 'the metrics endpoint',
+    port: options.port,
+    ...(options.host === undefined ? {} : { host: options.host }),
+    portSetting: options.portSetting ?? 'METRICS_PORT',
+    hostSetting: 'METRICS_HOST',
   });
   return {
     server,
-    port: (server.address() as AddressInfo).port,
+    port,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -1,5 +1,6 @@
 /** Sends the Temporal SDK's own logs (worker, workflow `log`, activity `log`) to our pino logger. */
 import { Runtime, type LogLevel, type LogMetadata, type Logger as TemporalLogger } from '@temporalio/worker';
+import { WORKER_HEARTBEAT_INTERVAL_MS } from '../api/readiness';
 import { metricsFields } from '../config/schema';
 import type { Logger } from '../log';
 
@@ -46,11 +47,14 @@ export function installTemporalRuntime(
   const temporalLogger = pinoTemporalLogger(logger);
   // The SDK's native (core) logs come through the same logger, as JSON lines, not printed on their own.
   const logging = { filter: { core: 'WARN', other: 'WARN' }, forward: {} } as const;
+  // /readyz sees a killed worker as gone a few heartbeats later (src/api/readiness.ts); the SDK's 60 s is too slow.
+  const workerHeartbeatInterval = WORKER_HEARTBEAT_INTERVAL_MS;
   if (sdkMetricsAddress !== undefined) {
     try {
       Runtime.install({
         logger: temporalLogger,
         telemetryOptions: { logging, metrics: { prometheus: { bindAddress: sdkMetricsAddress } } },
+        workerHeartbeatInterval,
       });
       logger.info({ address: sdkMetricsAddress }, 'Temporal SDK metrics at /metrics');
       return;
@@ -61,5 +65,5 @@ export function installTemporalRuntime(
       );
     }
   }
-  Runtime.install({ logger: temporalLogger, telemetryOptions: { logging } });
+  Runtime.install({ logger: temporalLogger, telemetryOptions: { logging }, workerHeartbeatInterval });
 }
