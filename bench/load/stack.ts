@@ -7,22 +7,26 @@
  * the policy is attached to each event by the API, and each measure (service and baseline alike)
  * starts with an empty sandbox store so no measure pays for another's messages.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client, Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
 import { binaryVersion, resolveTemporalBinary } from '../../src/temporal/binaries';
 import { connectWithRetry, createClient, ensureSearchAttributes } from '../../src/temporal/connection';
 import { startDevServer } from '../../src/temporal/devServer';
-import { newCodecKeyEntry } from '../../src/temporal/codecKeys';
 import { BASELINE_TASK_QUEUE } from './baseline/shared';
-import { adoptChild, spawnChild, tail, type Child } from './processes';
+import { adoptChild, tail, type Child } from './processes';
 import type { Progress } from './progress';
+import {
+  freePort,
+  sandboxSecrets,
+  serviceEnv,
+  spawnTs,
+  untilHealthy,
+  untilPolling,
+} from './serviceProcesses';
 
-export const PROJECT_ROOT = path.resolve(__dirname, '../..');
+export { freePort, PROJECT_ROOT } from './serviceProcesses';
 export const NAMESPACE = 'default';
 /** The service's task queue, set explicitly so the bench can see the worker's pollers. */
 export const SERVICE_TASK_QUEUE = 'appointments';
@@ -33,48 +37,8 @@ export interface ReminderTimings {
   second: string;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port')),
-      );
-    });
-  });
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * Secrets the API and worker (separate processes, separate data folders) must share; sandbox mode
- * would otherwise generate different ones per folder. Payloads are encrypted, as in production.
- */
-const SHARED_SECRETS = {
-  SANDBOX_MODE: 'true',
-  SANDBOX_TWILIO_AUTH_TOKEN: randomBytes(32).toString('hex'),
-  PHONE_ID_KEY: randomBytes(32).toString('hex'),
-  OPERATOR_TOKEN: randomBytes(32).toString('hex'),
-  PAYLOAD_CODEC_KEYS: newCodecKeyEntry('bench'),
-};
-
-/** Settings that must not leak in from the developer's shell or .env (dotenv never overrides a set variable). */
-const BLANKED = [
-  'TWILIO_ACCOUNT_SID',
-  'TWILIO_AUTH_TOKEN',
-  'TWILIO_PHONE_NUMBER',
-  'TWILIO_MESSAGING_SERVICE_SID',
-  'TWILIO_VERIFY_SERVICE_SID',
-  'EHR_API_KEYS',
-  'EHR_CALLBACK_URL',
-  'EHR_CALLBACK_SECRET',
-  'GCS_BUCKET',
-  'GCS_API_ENDPOINT',
-  'HL7_MLLP_PORT',
-  'MESSAGE_TEMPLATES_FILE',
-];
+/** One set for the bench's whole run (see sandboxSecrets). */
+const SHARED_SECRETS = sandboxSecrets('bench');
 
 export class Stack {
   private apiChild: Child | undefined;
@@ -174,27 +138,14 @@ export class Stack {
     this.apiStarts += 1;
     const dataDir = path.join(this.workDir, `api-${this.apiStarts}-${label}`);
     mkdirSync(dataDir, { recursive: true });
-    const child = this.spawnTs(`api #${this.apiStarts}`, 'src/api/server.ts', `api-${this.apiStarts}.log`, {
-      ...this.serviceEnv(dataDir),
-      REMINDER_FIRST_TIMING: timings.first,
-      REMINDER_SECOND_TIMING: timings.second,
-    });
+    const child = spawnTs(
+      `api #${this.apiStarts}`,
+      'src/api/server.ts',
+      this.logFile(`api-${this.apiStarts}.log`),
+      this.serviceEnv(dataDir),
+    );
     this.apiChild = child;
-    const deadline = Date.now() + 90_000;
-    for (;;) {
-      if (!child.running())
-        throw new Error(`API exited at start-up\n--- ${child.logFile}\n${tail(child.logFile)}`);
-      try {
-        const res = await fetch(`${this.apiOrigin}/healthz`, { signal: AbortSignal.timeout(2_000) });
-        await res.arrayBuffer();
-        if (res.ok) break;
-      } catch {
-        /* not listening yet */
-      }
-      if (Date.now() > deadline)
-        throw new Error(`API did not answer /healthz within 90 s\n${tail(child.logFile)}`);
-      await sleep(250);
-    }
+    await untilHealthy(child, this.apiOrigin);
     this.progress.line(
       `API ${this.apiOrigin} (pid ${child.pid}) with reminders ${timings.first}/${timings.second}, data ${path.basename(dataDir)}`,
     );
@@ -206,26 +157,31 @@ export class Stack {
     this.workerChild = undefined;
     await previous?.stop(30_000);
     this.workerStarts += 1;
-    const child = this.spawnTs(
+    const child = spawnTs(
       `service worker #${this.workerStarts}`,
       'src/worker.ts',
-      `worker-${this.workerStarts}.log`,
+      this.logFile(`worker-${this.workerStarts}.log`),
       this.serviceEnv(path.join(this.workDir, 'worker-data')),
     );
     this.workerChild = child;
-    await this.untilPolling(child, SERVICE_TASK_QUEUE);
+    await untilPolling(this.client, NAMESPACE, child, SERVICE_TASK_QUEUE);
     this.progress.line(`service worker polling ${SERVICE_TASK_QUEUE} (pid ${child.pid})`);
   }
 
   private async startBaselineWorker(): Promise<void> {
-    const child = this.spawnTs('baseline worker', 'bench/load/baseline/worker.ts', 'baseline-worker.log', {
-      ...process.env,
-      TEMPORAL_ADDRESS: this.temporalAddress,
-      API_INTERNAL_URL: this.apiOrigin,
-      SANDBOX_TWILIO_AUTH_TOKEN: SHARED_SECRETS.SANDBOX_TWILIO_AUTH_TOKEN,
-    });
+    const child = spawnTs(
+      'baseline worker',
+      'bench/load/baseline/worker.ts',
+      this.logFile('baseline-worker.log'),
+      {
+        ...process.env,
+        TEMPORAL_ADDRESS: this.temporalAddress,
+        API_INTERNAL_URL: this.apiOrigin,
+        SANDBOX_TWILIO_AUTH_TOKEN: SHARED_SECRETS.SANDBOX_TWILIO_AUTH_TOKEN,
+      },
+    );
     this.baselineChild = child;
-    await this.untilPolling(child, BASELINE_TASK_QUEUE);
+    await untilPolling(this.client, NAMESPACE, child, BASELINE_TASK_QUEUE);
     this.progress.line(`baseline worker polling ${BASELINE_TASK_QUEUE} (pid ${child.pid})`);
   }
 
@@ -244,52 +200,18 @@ export class Stack {
 
   /** The env npm start gives an embedded run, pointed at our server, in sandbox mode, quiet. */
   private serviceEnv(dataDir: string): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    for (const name of BLANKED) env[name] = '';
-    return {
-      ...env,
-      ...SHARED_SECRETS,
-      TEMPORAL_ADDRESS: this.temporalAddress,
-      TEMPORAL_NAMESPACE: NAMESPACE,
-      TEMPORAL_TASK_QUEUE: SERVICE_TASK_QUEUE,
-      PORT: String(this.apiPort),
-      PUBLIC_BASE_URL: this.apiOrigin,
-      API_INTERNAL_URL: this.apiOrigin,
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'warn',
-      REMINDER_OUTREACH_START: '0000',
-      REMINDER_OUTREACH_FINISH: '2400',
-      REMINDER_FIRST_TIMING: this.timings.first,
-      REMINDER_SECOND_TIMING: this.timings.second,
-    };
-  }
-
-  /** `node --import tsx <file>`: tsx's loader in one process (the tsx CLI would add a parent process). */
-  private spawnTs(name: string, file: string, logName: string, env: NodeJS.ProcessEnv): Child {
-    return spawnChild(name, process.execPath, ['--import', 'tsx', file], {
-      cwd: PROJECT_ROOT,
-      env,
-      logFile: path.join(this.workDir, 'logs', logName),
+    return serviceEnv({
+      secrets: SHARED_SECRETS,
+      temporalAddress: this.temporalAddress,
+      namespace: NAMESPACE,
+      taskQueue: SERVICE_TASK_QUEUE,
+      apiPort: this.apiPort,
+      dataDir,
+      settings: { REMINDER_FIRST_TIMING: this.timings.first, REMINDER_SECOND_TIMING: this.timings.second },
     });
   }
 
-  private async untilPolling(child: Child, taskQueue: string): Promise<void> {
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      if (!child.running())
-        throw new Error(`${child.name} exited at start-up\n--- ${child.logFile}\n${tail(child.logFile)}`);
-      const described = await this.client.workflowService
-        .describeTaskQueue({
-          namespace: NAMESPACE,
-          taskQueue: { name: taskQueue },
-          taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-        })
-        .catch(() => undefined);
-      // The SDK's default worker identity is `<pid>@<host>`.
-      if ((described?.pollers ?? []).some((poller) => poller.identity?.startsWith(`${child.pid}@`))) return;
-      if (Date.now() > deadline)
-        throw new Error(`${child.name} did not poll ${taskQueue} within 120 s\n${tail(child.logFile)}`);
-      await sleep(500);
-    }
+  private logFile(name: string): string {
+    return path.join(this.workDir, 'logs', name);
   }
 }

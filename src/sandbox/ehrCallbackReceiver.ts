@@ -8,6 +8,10 @@
  *   and stores nothing; the same key with a different body answers 422 (as the IETF Idempotency-Key draft asks),
  *   which `notifyEhr` treats as a permanent refusal, so an idempotency bug shows up instead of being hidden;
  * - `GET /v1/sandbox/ehr-callbacks` lists `[{receivedAt,headers,body}]`, oldest first.
+ * - a fault switch (`/v1/sandbox/faults/ehr-callbacks`, see faultSwitch.ts) takes the EHR down for N seconds: `503`
+ *   answers 503 (with `Retry-After` when asked), `down` drops each connection without an answer (a reset), and
+ *   `timeout-after-accept` stores the callback but never answers, so `notifyEhr` times out and must retry with the same
+ *   Idempotency-Key. Nothing is stored in the first two modes.
  *
  * Callbacks persist as JSON lines in `<DATA_DIR>/sandbox/ehr-callbacks.jsonl` (`{"type":"callback",receivedAt,headers,
  * body}`), read once into an index by Idempotency-Key that each append updates (JsonLinesLog, like the
@@ -22,12 +26,20 @@ import {
   verifyTimestampedSignature,
 } from '../activities/ehrCallback';
 import { logger as defaultLogger, type Logger } from '../log';
+import { dropConnection, FaultSwitch, faultSwitchRouter, holdWithoutAnswer } from './faultSwitch';
 import { indexPerFile, JsonLinesLog, type LogIndex } from './jsonLinesLog';
 
 /** The callback secret in sandbox mode when EHR_CALLBACK_SECRET is unset; the receiver and `notifyEhr` share it. */
 export const SANDBOX_EHR_CALLBACK_SECRET = 'sandbox-callback-secret';
 export const SANDBOX_EHR_CALLBACK_PATH = '/sandbox/ehr-callbacks';
 export const SANDBOX_EHR_CALLBACKS_FILE = 'ehr-callbacks.jsonl';
+/** The receiver's fault modes (see the module comment). */
+export const EHR_FAULT_MODES = ['503', 'down', 'timeout-after-accept'] as const;
+export type EhrFaultMode = (typeof EHR_FAULT_MODES)[number];
+/** Where the receiver's fault switch is controlled (loopback only). */
+export const EHR_FAULT_SWITCH_PATH = '/v1/sandbox/faults/ehr-callbacks';
+/** A held answer is dropped after this long if the sender never gives up (`notifyEhr` waits 10 s). */
+const HELD_ANSWER_MAX_MS = 120_000;
 
 /** Where `notifyEhr` posts in sandbox mode: the API's receiver, e.g. `http://127.0.0.1:3000/sandbox/ehr-callbacks`. */
 export function sandboxEhrCallbackUrl(apiOrigin: string): string {
@@ -163,7 +175,11 @@ export interface EhrCallbackReceiverOptions {
   logger?: Logger;
   /** Path of the POST endpoint; defaults to SANDBOX_EHR_CALLBACK_PATH. */
   path?: string;
+  /** The fault switch; a new one (off) by default. Its control route is mounted at EHR_FAULT_SWITCH_PATH. */
+  faults?: FaultSwitch<EhrFaultMode>;
 }
+
+export type EhrCallbackReceiverRouter = Router & { readonly faults: FaultSwitch<EhrFaultMode> };
 
 const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
@@ -177,10 +193,11 @@ const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 export function createEhrCallbackReceiverRouter(
   store: EhrCallbackStore,
   options: EhrCallbackReceiverOptions,
-): Router {
+): EhrCallbackReceiverRouter {
   const { secret } = options;
   if (!secret) throw new Error('createEhrCallbackReceiverRouter: a secret is required');
   const log = (options.logger ?? defaultLogger).child({ component: 'ehr-callback-receiver' });
+  const faults = options.faults ?? new FaultSwitch(EHR_FAULT_MODES);
   const router = express.Router();
 
   router.post(
@@ -188,6 +205,16 @@ export function createEhrCallbackReceiverRouter(
     // Keeps the raw bytes when no parser ran before; a body already parsed upstream is left alone.
     express.raw({ type: () => true, limit: '64kb' }),
     async (req: Request, res: Response) => {
+      const outage = faults.active();
+      if (outage?.mode === '503') {
+        faults.hit();
+        if (outage.retryAfterSeconds !== undefined) res.set('Retry-After', String(outage.retryAfterSeconds));
+        return sendError(res, 503, 'unavailable', 'The EHR is down (sandbox fault switch)');
+      }
+      if (outage?.mode === 'down') {
+        faults.hit();
+        return dropConnection(req);
+      }
       if (!req.is('application/json')) {
         return sendError(res, 415, 'unsupported_media_type', 'Content-Type must be application/json');
       }
@@ -255,6 +282,10 @@ export function createEhrCallbackReceiverRouter(
           'This Idempotency-Key was already used with a different body',
         );
       }
+      // Stored, but the acknowledgement is lost: the sender times out and must retry with the same key.
+      if (faults.active()?.mode === 'timeout-after-accept' && faults.hit() !== undefined) {
+        return holdWithoutAnswer(res, HELD_ANSWER_MAX_MS);
+      }
       res.status(200).json({ ok: true, duplicate: outcome === 'duplicate' });
     },
   );
@@ -263,8 +294,9 @@ export function createEhrCallbackReceiverRouter(
     const callbacks = await store.list();
     res.json(callbacks.map(({ receivedAt, headers, body }) => ({ receivedAt, headers, body })));
   });
+  router.use(faultSwitchRouter(EHR_FAULT_SWITCH_PATH, faults));
 
-  return router;
+  return Object.assign(router, { faults });
 }
 
 /** The body bytes as received, or (after an upstream JSON parser) the body as JSON.stringify writes it. */

@@ -16,7 +16,13 @@
  * - Accepted, then `undelivered` with an ErrorCode in the status callback (sandbox-only): +15005553003 → 30003,
  *   +15005553005 → 30005, +15005553006 → 30006 (landline), +15005553007 → 30007 (carrier filtering).
  * Every other E.164 number is accepted (`queued`, or `accepted` when sent through a Messaging Service without From),
- * then becomes `sent` and `delivered` after short delays.
+ * then becomes `sent` and `delivered` after short delays. Like Twilio, delivery does not depend on the caller: texts
+ * a restart of the API interrupted (still `accepted`/`queued`/`sent`) are delivered when the emulation starts again.
+ *
+ * Outages on demand (fault switch, `/v1/sandbox/faults/twilio`, see faultSwitch.ts): `503` and `429` answer every
+ * Messages request with Twilio's 503 / 20503 or 429 / 20429 for N seconds; `timeout-after-accept` stores and delivers
+ * each new text but never answers its create, so the sender's call times out and its retry must find the text
+ * (src/activities/sms.ts) instead of sending it again. Listing and fetching answer normally in that mode.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import twilio from 'twilio';
@@ -24,6 +30,7 @@ import { z } from 'zod';
 import { SANDBOX_ACCOUNT_SID, SANDBOX_FROM_NUMBER, SANDBOX_TWILIO_PATH } from '../activities/twilioClient';
 import { basicCredentials, sameSecret } from '../api/security';
 import { logger as defaultLogger, type Logger } from '../log';
+import { FaultSwitch, faultSwitchRouter, holdWithoutAnswer } from './faultSwitch';
 import type { SandboxMessage, SandboxMessageStatus, SandboxMessageStore } from './messageStore';
 
 const API_VERSION = '2010-04-01';
@@ -86,6 +93,19 @@ export const SANDBOX_UNDELIVERABLE_RECIPIENTS: Readonly<Record<string, number>> 
   '+15005553007': 30007,
 };
 
+/** The emulation's fault modes (see the module comment). */
+export const TWILIO_FAULT_MODES = ['503', '429', 'timeout-after-accept'] as const;
+export type TwilioFaultMode = (typeof TWILIO_FAULT_MODES)[number];
+/** Where the Twilio emulation's fault switch is controlled (loopback only). */
+export const TWILIO_FAULT_SWITCH_PATH = '/v1/sandbox/faults/twilio';
+
+const FAULT_ERRORS: Readonly<Record<'503' | '429', TwilioError>> = {
+  '503': { status: 503, code: 20503, message: 'Service Unavailable' },
+  '429': { status: 429, code: 20429, message: 'Too Many Requests' },
+};
+/** A held create is dropped after this long if its caller never gives up (the SDK's own timeout is 15 s). */
+const HELD_ANSWER_MAX_MS = 120_000;
+
 export interface TwilioSandboxOptions {
   store: SandboxMessageStore;
   /** The sandbox account's auth token (AppConfig.sandboxTwilioAuthToken): requests must carry it, callbacks are signed with it. */
@@ -102,12 +122,26 @@ export interface TwilioSandboxOptions {
    * without authentication, so it must not POST to whatever URL a caller names.
    */
   statusCallbackPrefix?: string;
+  /** The fault switch; a new one (off) by default. Its control route is mounted at TWILIO_FAULT_SWITCH_PATH. */
+  faults?: FaultSwitch<TwilioFaultMode>;
 }
 
 export type TwilioSandboxRouter = Router & {
   /** Resolves once every delivery simulation started so far (status updates and callbacks) has finished. */
   deliveriesSettled(): Promise<void>;
+  readonly faults: FaultSwitch<TwilioFaultMode>;
 };
+
+/** Texts whose delivery simulation runs in this process, whichever router started it. */
+const deliveringInThisProcess = new Set<string>();
+
+/** Statuses of an accepted outbound text whose delivery had not finished (Twilio would go on with it). */
+const UNFINISHED_STATUSES: ReadonlySet<SandboxMessageStatus> = new Set([
+  'accepted',
+  'queued',
+  'sending',
+  'sent',
+]);
 
 const E164 = /^\+[1-9]\d{6,14}$/;
 const ACCOUNT_SID = /^AC[0-9a-fA-F]{32}$/;
@@ -146,9 +180,34 @@ export function createTwilioSandboxRouter(options: TwilioSandboxOptions): Twilio
     delivered: options.deliveryDelaysMs?.delivered ?? 700,
   };
   const pendingDeliveries = new Set<Promise<void>>();
+  const faults = options.faults ?? new FaultSwitch(TWILIO_FAULT_MODES);
+  const track = (delivery: Promise<void>, fields: Record<string, unknown>): void => {
+    const tracked = delivery.catch((error: unknown) =>
+      log.warn({ ...fields, err: error }, 'sandbox delivery simulation failed'),
+    );
+    pendingDeliveries.add(tracked);
+    void tracked.finally(() => pendingDeliveries.delete(tracked));
+  };
+  const deliver = (message: SandboxMessage, accountSid: string): void => {
+    deliveringInThisProcess.add(message.sid);
+    track(
+      simulateDelivery(message, accountSid, options.authToken).finally(() =>
+        deliveringInThisProcess.delete(message.sid),
+      ),
+      { sid: message.sid },
+    );
+  };
 
   const sandboxAccountSid = options.accountSid ?? SANDBOX_ACCOUNT_SID;
   const api = express.Router();
+  // An outage answers before anything else is looked at, as Twilio's edge does.
+  api.use((_req, res, next) => {
+    const fault = faults.active();
+    if (fault === undefined || fault.mode === 'timeout-after-accept') return next();
+    faults.hit();
+    if (fault.retryAfterSeconds !== undefined) res.set('Retry-After', String(fault.retryAfterSeconds));
+    sendTwilioError(res, FAULT_ERRORS[fault.mode]);
+  });
   // Twilio answers 401 / 20003 to a wrong or missing account SID or token, before looking at anything else.
   api.use((req, res, next) => {
     if (isAccount(req, sandboxAccountSid, options.authToken)) return next();
@@ -176,13 +235,13 @@ export function createTwilioSandboxRouter(options: TwilioSandboxOptions): Twilio
       ...(messagingServiceSid === undefined ? {} : { messagingServiceSid }),
       ...(statusCallback === undefined ? {} : { statusCallback }),
     });
+    deliver(message, accountSid);
+    // Accepted and on its way, but the answer is lost: the caller times out not knowing the text went.
+    if (faults.active()?.mode === 'timeout-after-accept' && faults.hit() !== undefined) {
+      holdWithoutAnswer(res, HELD_ANSWER_MAX_MS);
+      return;
+    }
     res.status(201).json(toTwilioMessage(message, accountSid));
-
-    const delivery = simulateDelivery(message, accountSid, options.authToken).catch((error: unknown) =>
-      log.warn({ sid: message.sid, err: error }, 'sandbox delivery simulation failed'),
-    );
-    pendingDeliveries.add(delivery);
-    void delivery.finally(() => pendingDeliveries.delete(delivery));
   });
 
   api.get('/2010-04-01/Accounts/:AccountSid/Messages.json', async (req, res) => {
@@ -228,7 +287,7 @@ export function createTwilioSandboxRouter(options: TwilioSandboxOptions): Twilio
   ): Promise<void> {
     const undeliveredCode = SANDBOX_UNDELIVERABLE_RECIPIENTS[message.to];
     const steps: Array<{ status: SandboxMessageStatus; afterMs: number; errorCode?: number }> = [
-      { status: 'sent', afterMs: delays.sent },
+      ...(message.status === 'sent' ? [] : [{ status: 'sent' as const, afterMs: delays.sent }]),
       undeliveredCode === undefined
         ? { status: 'delivered', afterMs: delays.delivered }
         : { status: 'undelivered', afterMs: delays.delivered, errorCode: undeliveredCode },
@@ -242,9 +301,49 @@ export function createTwilioSandboxRouter(options: TwilioSandboxOptions): Twilio
     }
   }
 
+  /**
+   * Texts an earlier run of the API accepted but had not finished delivering when it stopped (or was killed). A text
+   * is taken over once nothing moved it for longer than a delivery takes, so one another process is still delivering
+   * (API processes sharing DATA_DIR) is left to it.
+   */
+  async function resumeDeliveries(): Promise<void> {
+    const abandonedAfterMs = delays.sent + delays.delivered + 2 * CALLBACK_TIMEOUT_MS;
+    const unfinished = (await store.list()).filter(
+      (message) =>
+        message.direction === 'outbound-api' &&
+        UNFINISHED_STATUSES.has(message.status) &&
+        !deliveringInThisProcess.has(message.sid),
+    );
+    if (unfinished.length === 0) return;
+    log.info({ texts: unfinished.length }, 'sandbox resumes deliveries a restart interrupted');
+    for (const message of unfinished) {
+      track(
+        (async () => {
+          await sleep(Math.max(0, Date.parse(message.updatedAt) + abandonedAfterMs - Date.now()));
+          const current = await store.get(message.sid);
+          if (
+            current !== undefined &&
+            UNFINISHED_STATUSES.has(current.status) &&
+            current.updatedAt === message.updatedAt &&
+            !deliveringInThisProcess.has(current.sid)
+          ) {
+            deliver(current, sandboxAccountSid);
+          }
+        })(),
+        { sid: message.sid },
+      );
+    }
+  }
+  // In the background: start-up does not wait for the store to be read.
+  track(new Promise<void>((resolve) => setImmediate(resolve)).then(resumeDeliveries), {
+    step: 'resume deliveries',
+  });
+
   const router = express.Router();
   router.use(options.basePath ?? SANDBOX_TWILIO_PATH, api);
+  router.use(faultSwitchRouter(TWILIO_FAULT_SWITCH_PATH, faults));
   return Object.assign(router, {
+    faults,
     async deliveriesSettled(): Promise<void> {
       while (pendingDeliveries.size > 0) await Promise.allSettled([...pendingDeliveries]);
     },
