@@ -11,7 +11,8 @@
  *
  * No double texts: when an attempt fails after Twilio accepted the message (e.g. the response was lost), the retry
  * first looks for that message (same number, identical body, created since the first attempt was scheduled) and
- * returns it instead of sending again.
+ * returns it instead of sending again. A caller that gives `decidedAt` (the appointment's local-activity sends) gets
+ * that lookup on every attempt: a local activity whose workflow task was lost runs again from attempt 1.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -55,6 +56,13 @@ export interface SendSmsInput {
    * metric measures the send against it. Absent for other texts, and in inputs recorded before it existed.
    */
   plannedAt?: string;
+  /**
+   * When the caller decided this text (ISO instant; the appointment's message record `createdAt`), the same on
+   * every run. With it, every attempt, the first included, looks for a send since then before sending: a local
+   * activity whose workflow task was lost (worker killed, Temporal down, task timed out) runs again from
+   * attempt 1, and must find the text its earlier run sent. Without it, only retries (attempt > 1) look.
+   */
+  decidedAt?: string;
 }
 
 export interface SendSmsResult {
@@ -149,12 +157,13 @@ export function createSmsActivities(deps: SmsActivityDeps) {
     });
 
     try {
-      if (info.attempt > 1) {
+      const lookSinceMs = earlierSendWindowStart(input.decidedAt, info.attempt, info.scheduledTimestampMs);
+      if (lookSinceMs !== undefined) {
         const earlier = await findEarlierSend(
           client,
           input.to,
           rendered.body,
-          info.scheduledTimestampMs,
+          lookSinceMs,
           new Set(input.excludeSids),
         );
         if (earlier !== undefined) {
@@ -209,6 +218,20 @@ function render(input: SendSmsInput, customerName: string, templates: TemplateCa
       SMS_RENDER_FAILURE,
     );
   }
+}
+
+/**
+ * Since when an earlier send of this text may exist, or undefined when none can: the caller's decision time when it
+ * gave one (a re-run starts again at attempt 1), else the first attempt's schedule time on a retry.
+ */
+export function earlierSendWindowStart(
+  decidedAt: string | undefined,
+  attempt: number,
+  scheduledTimestampMs: number,
+): number | undefined {
+  const decidedAtMs = decidedAt === undefined ? Number.NaN : Date.parse(decidedAt);
+  if (Number.isFinite(decidedAtMs)) return Math.min(decidedAtMs, scheduledTimestampMs);
+  return attempt > 1 ? scheduledTimestampMs : undefined;
 }
 
 /**

@@ -116,6 +116,8 @@ export class Outbox {
           // A retry must not take an earlier identical text (a second acknowledgement) for its own send.
           excludeSids: state.data.messages.flatMap((m) => (m.sid ? [m.sid] : [])),
           ...(message.kind === 'REMINDER' && plannedAt ? { plannedAt } : {}),
+          // Fixed across re-runs: a send whose workflow task was lost is found, not repeated (an added input field: replay-safe).
+          decidedAt: message.createdAt,
         },
       ]);
       state.recordSent(message.key, result, Date.now());
