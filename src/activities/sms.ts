@@ -121,6 +121,13 @@ export const TRANSIENT_TWILIO_ERROR_CODES: ReadonlySet<number> = new Set([14107,
 const CLOCK_SKEW_MS = 60_000;
 /** Statuses of a message that never left Twilio: a retry may send it again. */
 const NEVER_SENT_STATUSES: ReadonlySet<string> = new Set(['failed', 'canceled']);
+/**
+ * Twilio's connection overrides on the StatusCallback (a fragment: never requested, not signed). By default Twilio
+ * retries a callback at most once, and only when it cannot connect, and a lost final report leaves the text
+ * QUEUED/SENT for good; our status webhook is idempotent (one signal per final status, applied once), so every
+ * failure (a 503 while Temporal is away, a proxy's 4xx mid-deploy) is worth the most retries Twilio allows.
+ */
+const STATUS_CALLBACK_OVERRIDES = '#rc=5&rp=all';
 
 export function createSmsActivities(deps: SmsActivityDeps) {
   const { client, sender, statusCallbackUrl, templates, customerName, logger } = deps;
@@ -183,7 +190,7 @@ export function createSmsActivities(deps: SmsActivityDeps) {
         ...(statusCallbackUrl === undefined
           ? {}
           : {
-              statusCallback: `${statusCallbackUrl}?appointmentId=${encodeURIComponent(input.appointmentId)}`,
+              statusCallback: `${statusCallbackUrl}?appointmentId=${encodeURIComponent(input.appointmentId)}${STATUS_CALLBACK_OVERRIDES}`,
             }),
         attempt: info.attempt,
       });

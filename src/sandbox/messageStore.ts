@@ -5,7 +5,10 @@
  *
  * File format (`messages.jsonl`), one JSON object a line, append-only:
  * - `{"type":"message", ...SandboxMessage}`  a new message;
- * - `{"type":"status","sid","status","at","errorCode"?}`  a later status change; reading folds them into the message.
+ * - `{"type":"status","sid","status","at","errorCode"?}`  a later status change; reading folds them into the message;
+ * - `{"type":"reported","sid","status","at"}`  the status callback for that status was delivered (answered 2xx), so
+ *   the Twilio emulation knows, after a restart, which callbacks a stop of the API cut off (files written before
+ *   this line existed load as before: their messages just have no `reportedStatus`).
  * The file is read once into an index (by sid, `to`, `from` and order added) that each append updates, so a text costs
  * the same at the millionth message as at the first (JsonLinesLog: one write per append, one stat per operation to
  * pick up lines other processes appended).
@@ -62,6 +65,8 @@ export interface SandboxMessage {
   direction: SandboxMessageDirection;
   numSegments: number;
   errorCode?: number;
+  /** The status whose status callback was last delivered; `status` differs from it while a callback is owed. */
+  reportedStatus?: SandboxMessageStatus;
 }
 
 export interface NewSandboxMessage {
@@ -110,7 +115,14 @@ const statusLine = z.object({
   errorCode: z.number().int().optional(),
 });
 
-const storeLine = z.discriminatedUnion('type', [messageLine, statusLine]);
+const reportedLine = z.object({
+  type: z.literal('reported'),
+  sid: z.string(),
+  status: statusSchema,
+  at: z.string(),
+});
+
+const storeLine = z.discriminatedUnion('type', [messageLine, statusLine, reportedLine]);
 type StoreLine = z.infer<typeof storeLine>;
 
 export const SANDBOX_MESSAGES_FILE = 'messages.jsonl';
@@ -194,6 +206,19 @@ export class SandboxMessageStore {
       return this.index.get(sid);
     });
   }
+
+  /**
+   * Records that the status callback for `status` was delivered. It counts only while `status` is still the message's
+   * status (a late report of an earlier status owes nothing). Writes nothing for an unknown sid.
+   */
+  markReported(sid: string, status: SandboxMessageStatus): Promise<SandboxMessage | undefined> {
+    const { log } = this.index;
+    return log.run(async () => {
+      if (this.index.get(sid) === undefined) return undefined;
+      await log.append({ type: 'reported', sid, status, at: new Date().toISOString() });
+      return this.index.get(sid);
+    });
+  }
 }
 
 /** One index per file in this process, however many SandboxMessageStore objects open it. */
@@ -224,6 +249,13 @@ class MessageIndex implements LogIndex<StoreLine> {
   }
 
   apply(line: StoreLine): void {
+    if (line.type === 'reported') {
+      const slot = this.bySid.get(line.sid);
+      if (slot !== undefined && slot.message.status === line.status) {
+        slot.message = Object.freeze({ ...slot.message, reportedStatus: line.status });
+      }
+      return;
+    }
     if (line.type === 'status') {
       const slot = this.bySid.get(line.sid);
       if (slot !== undefined) slot.message = Object.freeze(applyStatus(slot.message, line));

@@ -19,6 +19,13 @@
  * then becomes `sent` and `delivered` after short delays. Like Twilio, delivery does not depend on the caller: texts
  * a restart of the API interrupted (still `accepted`/`queued`/`sent`) are delivered when the emulation starts again.
  *
+ * Status callbacks go out like Twilio's (one per status, in order, signed): a StatusCallback may carry Twilio's
+ * connection overrides as a URL fragment (`#rc=5&rp=all`), which is stripped before the request is made and signed,
+ * and a failed callback is retried as it asks (see connectionOverrides below). Twilio does not die with our API, but
+ * this emulation runs inside it: so each callback that lands is recorded in the store (`reported`), and when the
+ * emulation starts it posts again the callback of any text whose current status was never reported (a stop of the
+ * API cut it off). A status is thus reported at least once; the webhook dedupes the rest.
+ *
  * Outages on demand (fault switch, `/v1/sandbox/faults/twilio`, see faultSwitch.ts): `503` and `429` answer every
  * Messages request with Twilio's 503 / 20503 or 429 / 20429 for N seconds; `timeout-after-accept` stores and delivers
  * each new text but never answers its create, so the sender's call times out and its retry must find the text
@@ -148,6 +155,10 @@ const ACCOUNT_SID = /^AC[0-9a-fA-F]{32}$/;
 const MESSAGING_SERVICE_SID = /^MG[0-9a-fA-F]{32}$/;
 const MAX_BODY_CHARS = 1600;
 const CALLBACK_TIMEOUT_MS = 5_000;
+/** Wait before the first retry of a failed status callback, doubled for each further one (0.4, 0.8, 1.6, 3.2, 6.4 s). */
+const CALLBACK_RETRY_FIRST_DELAY_MS = 400;
+/** Callbacks owed from before a restart are posted only for texts whose status changed this recently. */
+const RESUME_CALLBACKS_WITHIN_MS = 24 * 60 * 60 * 1000;
 
 /** Form fields of a create request; urlencoded values arrive as strings (or arrays when repeated, which we refuse). */
 const createMessageForm = z.object({
@@ -292,12 +303,22 @@ export function createTwilioSandboxRouter(options: TwilioSandboxOptions): Twilio
         ? { status: 'delivered', afterMs: delays.delivered }
         : { status: 'undelivered', afterMs: delays.delivered, errorCode: undeliveredCode },
     ];
+    // Callbacks go out in status order, but a callback being retried does not hold up delivery (Twilio's does not).
+    let callbacks = Promise.resolve();
     for (const step of steps) {
       await sleep(step.afterMs);
       const updated = await store.updateStatus(message.sid, step.status, step.errorCode);
       if (updated?.statusCallback !== undefined) {
-        await postStatusCallback(updated, accountSid, authToken, log);
+        callbacks = callbacks.then(() => reportStatus(updated, accountSid, authToken));
       }
+    }
+    await callbacks;
+  }
+
+  /** Posts the status callback (with the retries its URL asks for) and records it once it landed. */
+  async function reportStatus(message: SandboxMessage, accountSid: string, authToken: string): Promise<void> {
+    if (await postStatusCallback(message, accountSid, authToken, log)) {
+      await store.markReported(message.sid, message.status);
     }
   }
 
@@ -334,9 +355,50 @@ export function createTwilioSandboxRouter(options: TwilioSandboxOptions): Twilio
       );
     }
   }
+
+  /**
+   * Status callbacks a stop of the API cut off: texts (with a StatusCallback) whose current status was never reported.
+   * Twilio would have gone on posting them; the emulation posts each once more (with its retries), after the text was
+   * idle for longer than a delivery and its callback take, so a callback another API process is still posting is
+   * left to it. Texts still being delivered are left to resumeDeliveries, which reports their next status.
+   */
+  async function resumeCallbacks(): Promise<void> {
+    const abandonedAfterMs = delays.sent + delays.delivered + 2 * CALLBACK_TIMEOUT_MS;
+    const owed = (message: SandboxMessage): boolean =>
+      message.statusCallback !== undefined &&
+      message.direction !== 'inbound' &&
+      !UNFINISHED_STATUSES.has(message.status) &&
+      message.reportedStatus !== message.status &&
+      !deliveringInThisProcess.has(message.sid);
+    const cutOff = Date.now() - RESUME_CALLBACKS_WITHIN_MS;
+    const unreported = (await store.list()).filter(
+      (message) => owed(message) && Date.parse(message.updatedAt) >= cutOff,
+    );
+    if (unreported.length === 0) return;
+    log.info({ texts: unreported.length }, 'sandbox posts status callbacks a restart cut off');
+    for (const message of unreported) {
+      track(
+        (async () => {
+          await sleep(Math.max(0, Date.parse(message.updatedAt) + abandonedAfterMs - Date.now()));
+          const current = await store.get(message.sid);
+          if (current === undefined || current.updatedAt !== message.updatedAt || !owed(current)) return;
+          deliveringInThisProcess.add(current.sid);
+          try {
+            await reportStatus(current, sandboxAccountSid, options.authToken);
+          } finally {
+            deliveringInThisProcess.delete(current.sid);
+          }
+        })(),
+        { sid: message.sid },
+      );
+    }
+  }
   // In the background: start-up does not wait for the store to be read.
   track(new Promise<void>((resolve) => setImmediate(resolve)).then(resumeDeliveries), {
     step: 'resume deliveries',
+  });
+  track(new Promise<void>((resolve) => setImmediate(resolve)).then(resumeCallbacks), {
+    step: 'resume status callbacks',
   });
 
   const router = express.Router();
@@ -626,14 +688,64 @@ function toTwilioPage(
 // Status callbacks
 // ---------------------------------------------------------------------------------------------------------------
 
-/** POSTs Twilio's status callback form, signed like Twilio so the real webhook validation accepts it. Best effort. */
+/** Failure classes of Twilio's retry policy (`rp`): answered 4xx or 5xx, could not connect, no answer in time. */
+type RetryClass = '4xx' | '5xx' | 'ct' | 'rt';
+
+/**
+ * Twilio's webhook connection overrides that the emulation honours, read from a URL's fragment
+ * (https://www.twilio.com/docs/usage/webhooks/webhooks-connection-overrides):
+ * - `rc` retry count, 0-5 (more counts as 5). Without overrides Twilio's defaults apply: 1 retry, policy `ct`.
+ * - `rp` retry policy, a comma list of `4xx`, `5xx`, `ct` (connection refused/failed), `rt` (no answer within the
+ *   timeout), or `all`; default `ct`.
+ * - `tt` total time in ms for all attempts, 100-15000 (default and most 15000): no retry starts after it.
+ * Other keys (`ct`/`rt` timeouts, `e` edge, `sni`) are accepted and ignored. The fragment is never requested or signed.
+ */
+export interface ConnectionOverrides {
+  /** The URL without its fragment: what is requested and signed. */
+  url: string;
+  retries: number;
+  policy: ReadonlySet<RetryClass>;
+  totalTimeMs: number;
+}
+
+const MAX_RETRIES = 5;
+const MAX_TOTAL_TIME_MS = 15_000;
+const ALL_RETRY_CLASSES: readonly RetryClass[] = ['4xx', '5xx', 'ct', 'rt'];
+
+export function connectionOverrides(callbackUrl: string): ConnectionOverrides {
+  const hash = callbackUrl.indexOf('#');
+  const url = hash === -1 ? callbackUrl : callbackUrl.slice(0, hash);
+  const fragment = new URLSearchParams(hash === -1 ? '' : callbackUrl.slice(hash + 1));
+  const integer = (name: string): number | undefined => {
+    const value = fragment.get(name);
+    return value !== null && /^\d{1,6}$/.test(value) ? Number(value) : undefined;
+  };
+  const policy = new Set<RetryClass>();
+  for (const name of (fragment.get('rp') ?? 'ct').split(',')) {
+    const item = name.trim().toLowerCase();
+    if (item === 'all') ALL_RETRY_CLASSES.forEach((kind) => policy.add(kind));
+    else if ((ALL_RETRY_CLASSES as readonly string[]).includes(item)) policy.add(item as RetryClass);
+  }
+  return {
+    url,
+    retries: Math.min(integer('rc') ?? 1, MAX_RETRIES),
+    policy,
+    totalTimeMs: Math.min(Math.max(integer('tt') ?? MAX_TOTAL_TIME_MS, 100), MAX_TOTAL_TIME_MS),
+  };
+}
+
+/**
+ * POSTs Twilio's status callback form, signed like Twilio (on the URL without its fragment) so the real webhook
+ * validation accepts it, retrying as the URL's connection overrides ask. Resolves whether it was answered 2xx.
+ */
 async function postStatusCallback(
   message: SandboxMessage,
   accountSid: string,
   authToken: string,
   log: Logger,
-): Promise<void> {
-  if (message.statusCallback === undefined) return;
+): Promise<boolean> {
+  if (message.statusCallback === undefined) return false;
+  const overrides = connectionOverrides(message.statusCallback);
   const params: Record<string, string> = {
     AccountSid: accountSid,
     ApiVersion: API_VERSION,
@@ -648,9 +760,32 @@ async function postStatusCallback(
       : { MessagingServiceSid: message.messagingServiceSid }),
     ...(message.errorCode === undefined ? {} : { ErrorCode: String(message.errorCode) }),
   };
-  const signature = twilio.getExpectedTwilioSignature(authToken, message.statusCallback, params);
+  const signature = twilio.getExpectedTwilioSignature(authToken, overrides.url, params);
+  const fields = { sid: message.sid, messageStatus: message.status };
+  const deadline = Date.now() + overrides.totalTimeMs;
+  for (let attempt = 0, backoffMs = CALLBACK_RETRY_FIRST_DELAY_MS; ; attempt++, backoffMs *= 2) {
+    const failure = await attemptCallback(overrides.url, signature, params);
+    if (failure === undefined) return true;
+    const retry =
+      attempt < overrides.retries && overrides.policy.has(failure.kind) && Date.now() + backoffMs < deadline;
+    log.warn(
+      { ...fields, attempt: attempt + 1, failure: failure.kind, httpStatus: failure.httpStatus, retry },
+      'sandbox status callback failed',
+    );
+    if (!retry) return false;
+    await sleep(backoffMs);
+  }
+}
+
+/** One POST of a status callback: undefined when answered 2xx, else how it failed. */
+async function attemptCallback(
+  url: string,
+  signature: string,
+  params: Record<string, string>,
+): Promise<{ kind: RetryClass; httpStatus?: number } | undefined> {
+  const timeout = AbortSignal.timeout(CALLBACK_TIMEOUT_MS);
   try {
-    const response = await fetch(message.statusCallback, {
+    const response = await fetch(url, {
       method: 'POST',
       headers: {
         'Content-Type': 'application/x-www-form-urlencoded',
@@ -658,20 +793,14 @@ async function postStatusCallback(
         'User-Agent': 'TwilioProxy/1.1',
       },
       body: new URLSearchParams(params),
-      signal: AbortSignal.timeout(CALLBACK_TIMEOUT_MS),
+      signal: timeout,
     });
     await response.arrayBuffer(); // drain, so the connection is released
-    if (!response.ok) {
-      log.warn(
-        { sid: message.sid, messageStatus: message.status, httpStatus: response.status },
-        'sandbox status callback was refused',
-      );
-    }
-  } catch (error) {
-    log.warn(
-      { sid: message.sid, messageStatus: message.status, err: error },
-      'sandbox status callback failed',
-    );
+    if (response.ok) return undefined;
+    return { kind: response.status >= 500 ? '5xx' : '4xx', httpStatus: response.status };
+  } catch {
+    // Aborted by our timeout: the server took the request but did not answer in time; otherwise no connection.
+    return { kind: timeout.aborted ? 'rt' : 'ct' };
   }
 }
 

@@ -340,7 +340,15 @@ describe('after the API was killed', () => {
     await mkdir(path.join(crashedDir, 'sandbox'));
     await writeFile(
       path.join(crashedDir, 'sandbox', 'messages.jsonl'),
-      [line(queued, 'queued'), line(sent, 'sent'), line(delivered, 'delivered'), ''].join('\n'),
+      [
+        line(queued, 'queued'),
+        line(sent, 'sent'),
+        line(delivered, 'delivered'),
+        // Its `delivered` callback had landed (a text whose callback was cut off is posted again: see
+        // sandboxStatusCallbackRetries.test.ts).
+        JSON.stringify({ type: 'reported', sid: delivered, status: 'delivered', at: minuteAgo }),
+        '',
+      ].join('\n'),
     );
     try {
       const store = SandboxMessageStore.inDataDir(crashedDir);
@@ -358,7 +366,7 @@ describe('after the API was killed', () => {
         reported.filter((r) => r.MessageSid === sid).map((r) => r.MessageStatus);
       expect(statuses(queued)).toEqual(['sent', 'delivered']);
       expect(statuses(sent)).toEqual(['delivered']);
-      // A text already final is left alone: Twilio reports a status once.
+      // A text already final and reported is left alone: Twilio reports a status once.
       expect(statuses(delivered)).toEqual([]);
     } finally {
       callbackServer.closeAllConnections();

@@ -165,11 +165,13 @@ describe('sendSms', () => {
     expect(sent).toMatchObject({ messagingServiceSid: MESSAGING_SERVICE_SID, from: SANDBOX_FROM_NUMBER });
   });
 
-  test('the status callback URL is passed to Twilio, naming the appointment', async () => {
+  test('the status callback URL is passed to Twilio, naming the appointment and asking for retries', async () => {
     const to = nextNumber();
     const statusCallbackUrl = `${new URL(baseUrl).origin}/v1/twilio/status`;
     await runAttempt(smsActivities({ statusCallbackUrl }), bookedInput(to), 1);
-    expect((await store.list({ to }))[0]?.statusCallback).toBe(`${statusCallbackUrl}?appointmentId=A1`);
+    expect((await store.list({ to }))[0]?.statusCallback).toBe(
+      `${statusCallbackUrl}?appointmentId=A1#rc=5&rp=all`,
+    );
   });
 
   test.each([
