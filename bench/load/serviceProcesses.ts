@@ -8,7 +8,7 @@ import net from 'node:net';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { newCodecKeyEntry } from '../../src/temporal/codecKeys';
+import { newCodecKeyEntry } from '../../src/config/codecKeys';
 import { spawnChild, tail, type Child } from './processes';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '../..');

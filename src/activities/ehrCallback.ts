@@ -26,6 +26,15 @@ import type { Logger } from '../log';
 import { EHR_CALLBACK_REJECTED, NOTIFY_EHR_OPTIONS } from '../shared/activityOptions';
 import { countEhrCallback } from '../metrics/registry';
 
+/** The built-in receiver's secret and path (src/sandbox/ehrCallbackReceiver.ts), where callbacks go in sandbox mode. */
+export const SANDBOX_EHR_CALLBACK_SECRET = 'sandbox-callback-secret';
+export const SANDBOX_EHR_CALLBACK_PATH = '/sandbox/ehr-callbacks';
+
+/** Where `notifyEhr` posts in sandbox mode: the API's receiver, e.g. `http://127.0.0.1:3000/sandbox/ehr-callbacks`. */
+export function sandboxEhrCallbackUrl(apiOrigin: string): string {
+  return `${apiOrigin.replace(/\/+$/, '')}${SANDBOX_EHR_CALLBACK_PATH}`;
+}
+
 export type EhrCallbackEventType = 'CONFIRM' | 'CANCEL';
 
 /** The JSON body of a callback, field names as ARCHITECTURE §5 fixes them. */

@@ -9,7 +9,7 @@ import { dataConverterOf } from '../temporal/dataConverter';
 import { createOutboxActivities } from './outbox';
 import { createPhoneActivities } from './phone';
 import { createEhrCallbackActivities } from './ehrCallback';
-import { SANDBOX_EHR_CALLBACK_SECRET, sandboxEhrCallbackUrl } from '../sandbox/ehrCallbackReceiver';
+import { SANDBOX_EHR_CALLBACK_SECRET, sandboxEhrCallbackUrl } from './ehrCallback';
 import { logger as rootLogger, type Logger } from '../log';
 import { createSmsActivities, loadTemplates } from './sms';
 import { createSnapshotActivities } from './snapshots/activity';

@@ -13,7 +13,7 @@ import type { Payload, PayloadCodec } from '@temporalio/common';
 import { z } from 'zod';
 import type { Logger } from '../log';
 import { HttpError } from './errors';
-import { cookiesOf, sameSecret } from './security';
+import { cookiesOf, sameSecret } from '../http/security';
 
 export const CODEC_PATH = '/codec';
 export const CODEC_SESSION_COOKIE = 'codec_session';

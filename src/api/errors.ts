@@ -2,17 +2,9 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { TemporalUnavailableError } from '../ingest/appointmentGateway';
 import type { Logger } from '../log';
+import { HttpError } from '../http/httpError';
 
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-  }
-}
+export { HttpError };
 
 export const notFound: RequestHandler = (req, res) => {
   res.status(404).json({ error: { code: 'not_found', message: `No route for ${req.method} ${req.path}` } });

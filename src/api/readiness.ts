@@ -14,6 +14,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { WORKER_HEARTBEAT_INTERVAL_MS } from '../temporal/runtimeLogger';
 
 export interface Readiness {
   ready: boolean;
@@ -22,11 +23,10 @@ export interface Readiness {
   detail?: string;
 }
 
-/** How often our workers heartbeat (the SDK accepts 1–60 s; it defaults to 60 s). */
-export const WORKER_HEARTBEAT_INTERVAL_MS = 2_000;
 /** Missing this many heartbeats in a row means gone: one lost or late heartbeat is tolerated. */
 const MISSED_HEARTBEATS = 3;
 /** A killed worker counts as gone this long after its last heartbeat (6 s). */
+export { WORKER_HEARTBEAT_INTERVAL_MS };
 export const WORKER_GONE_AFTER_MS = MISSED_HEARTBEATS * WORKER_HEARTBEAT_INTERVAL_MS;
 /** Without heartbeats: a worker re-polls at least once a minute (the server's long-poll expiry). */
 export const POLLER_FRESH_MS = 90_000;

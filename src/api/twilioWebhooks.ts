@@ -16,6 +16,7 @@ import { z } from 'zod';
 import { ehrIdentifier } from '../domain/events/canonicalEvent';
 import type { Logger } from '../log';
 import { HttpError } from './errors';
+import { TWILIO_INBOUND_PATH, TWILIO_STATUS_PATH } from '../http/twilioPaths';
 import type { DeliveryReport, InboundText } from '../shared/phone';
 
 export interface ConversationPort {
@@ -42,8 +43,7 @@ export interface TwilioWebhooksDeps {
   mediaOnlyAnswer?: string;
 }
 
-export const TWILIO_INBOUND_PATH = '/v1/twilio/inbound';
-export const TWILIO_STATUS_PATH = '/v1/twilio/status';
+export { TWILIO_INBOUND_PATH, TWILIO_STATUS_PATH };
 
 /** Twilio resource sids: two letters (SM, MM…) and 32 hex digits. */
 const twilioSid = z.string().regex(/^[A-Z]{2}[0-9a-fA-F]{32}$/, 'must be a Twilio message sid');

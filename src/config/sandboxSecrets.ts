@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { newCodecKeyEntry } from '../temporal/codecKeys';
+import { newCodecKeyEntry } from './codecKeys';
 
 /** The part of the configuration this needs (AppConfig has it). */
 export interface SandboxFolder {

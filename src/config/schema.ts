@@ -6,7 +6,7 @@ import { isIP } from 'node:net';
 import { IANAZone } from 'luxon';
 import { isSupportedCountry } from 'libphonenumber-js';
 import { z } from 'zod';
-import { parseCodecKeys } from '../temporal/codecKeys';
+import { parseCodecKeys } from './codecKeys';
 
 const HHMM = /^\d{4}$/;
 

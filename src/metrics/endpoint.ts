@@ -4,7 +4,7 @@
  * With METRICS_BEARER_TOKEN every one of them asks for `Authorization: Bearer <token>`.
  */
 import { listen } from '../lifecycle';
-import { sameSecret } from '../api/security';
+import { sameSecret } from '../http/security';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
 import type { Registry } from 'prom-client';

@@ -21,6 +21,9 @@ import path from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import {
+  SANDBOX_EHR_CALLBACK_PATH,
+  SANDBOX_EHR_CALLBACK_SECRET,
+  sandboxEhrCallbackUrl,
   SIGNATURE_REPLAY_WINDOW_SECONDS,
   verifySignature,
   verifyTimestampedSignature,
@@ -30,8 +33,7 @@ import { dropConnection, FaultSwitch, faultSwitchRouter, holdWithoutAnswer } fro
 import { indexPerFile, JsonLinesLog, type LogIndex } from './jsonLinesLog';
 
 /** The callback secret in sandbox mode when EHR_CALLBACK_SECRET is unset; the receiver and `notifyEhr` share it. */
-export const SANDBOX_EHR_CALLBACK_SECRET = 'sandbox-callback-secret';
-export const SANDBOX_EHR_CALLBACK_PATH = '/sandbox/ehr-callbacks';
+export { SANDBOX_EHR_CALLBACK_PATH, SANDBOX_EHR_CALLBACK_SECRET, sandboxEhrCallbackUrl };
 export const SANDBOX_EHR_CALLBACKS_FILE = 'ehr-callbacks.jsonl';
 /** The receiver's fault modes (see the module comment). */
 export const EHR_FAULT_MODES = ['503', 'down', 'timeout-after-accept'] as const;
@@ -40,11 +42,6 @@ export type EhrFaultMode = (typeof EHR_FAULT_MODES)[number];
 export const EHR_FAULT_SWITCH_PATH = '/v1/sandbox/faults/ehr-callbacks';
 /** A held answer is dropped after this long if the sender never gives up (`notifyEhr` waits 10 s). */
 const HELD_ANSWER_MAX_MS = 120_000;
-
-/** Where `notifyEhr` posts in sandbox mode: the API's receiver, e.g. `http://127.0.0.1:3000/sandbox/ehr-callbacks`. */
-export function sandboxEhrCallbackUrl(apiOrigin: string): string {
-  return `${apiOrigin.replace(/\/+$/, '')}${SANDBOX_EHR_CALLBACK_PATH}`;
-}
 
 /** The callback body as ARCHITECTURE §5 defines it; unknown extra fields are kept (an EHR would ignore them). */
 const callbackBody = z.looseObject({

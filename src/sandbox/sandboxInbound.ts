@@ -9,8 +9,8 @@ import { MAX_REPLY_CHARACTERS } from '../domain/replies/parseReply';
 import twilio from 'twilio';
 import { z } from 'zod';
 import { SANDBOX_ACCOUNT_SID } from '../activities/twilioClient';
-import { HttpError } from '../api/errors';
-import { TWILIO_INBOUND_PATH } from '../api/twilioWebhooks';
+import { HttpError } from '../http/httpError';
+import { TWILIO_INBOUND_PATH } from '../http/twilioPaths';
 import type { Logger } from '../log';
 import type { SandboxMessageStore } from './messageStore';
 

@@ -35,7 +35,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import twilio from 'twilio';
 import { z } from 'zod';
 import { SANDBOX_ACCOUNT_SID, SANDBOX_FROM_NUMBER, SANDBOX_TWILIO_PATH } from '../activities/twilioClient';
-import { basicCredentials, sameSecret } from '../api/security';
+import { basicCredentials, sameSecret } from '../http/security';
 import { logger as defaultLogger, type Logger } from '../log';
 import { FaultSwitch, faultSwitchRouter, holdWithoutAnswer } from './faultSwitch';
 import type { SandboxMessage, SandboxMessageStatus, SandboxMessageStore } from './messageStore';

@@ -12,7 +12,7 @@
  * 404 / 20404; a bad parameter is 400 / 60200. Verifications live in memory (one API process).
  */
 import { randomBytes, randomInt } from 'node:crypto';
-import { basicCredentials, sameSecret } from '../api/security';
+import { basicCredentials, sameSecret } from '../http/security';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { SANDBOX_ACCOUNT_SID, SANDBOX_FROM_NUMBER, SANDBOX_TWILIO_PATH } from '../activities/twilioClient';
 import { logger as defaultLogger, type Logger } from '../log';

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type { DataConverter } from '@temporalio/common';
 import { ConfigError, type AppConfig } from '../config';
-import { parseCodecKeys, type CodecKey } from './codecKeys';
+import { parseCodecKeys, type CodecKey } from '../config/codecKeys';
 import { AesGcmPayloadCodec } from './payloadCodec';
 
 const loaded = new WeakMap<AppConfig, readonly CodecKey[] | null>();

@@ -1,8 +1,10 @@
 /** Sends the Temporal SDK's own logs (worker, workflow `log`, activity `log`) to our pino logger. */
 import { Runtime, type LogLevel, type LogMetadata, type Logger as TemporalLogger } from '@temporalio/worker';
-import { WORKER_HEARTBEAT_INTERVAL_MS } from '../api/readiness';
 import { metricsFields } from '../config/schema';
 import type { Logger } from '../log';
+
+/** How often our workers heartbeat (the SDK accepts 1–60 s; it defaults to 60 s); /readyz reads them. */
+export const WORKER_HEARTBEAT_INTERVAL_MS = 2_000;
 
 const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
   TRACE: 'trace',

@@ -10,7 +10,7 @@ import { DateTime } from 'luxon';
 import type { AppConfig } from '../../src/config';
 import { phoneWorkflowId } from '../../src/ingest/phoneIds';
 import { appointmentWorkflowId } from '../../src/shared/appointment';
-import { newCodecKeyEntry } from '../../src/temporal/codecKeys';
+import { newCodecKeyEntry } from '../../src/config/codecKeys';
 import { dataConverterOf } from '../../src/temporal/dataConverter';
 import { WORKFLOW_BUNDLER_OPTIONS } from '../../src/temporal/workflowBundle';
 import { waitFor } from '../helpers/processes';

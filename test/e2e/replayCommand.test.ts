@@ -10,7 +10,7 @@ import path from 'node:path';
 import { DateTime } from 'luxon';
 import { projectRoot } from '../../src/paths';
 import { appointmentWorkflowId } from '../../src/shared/appointment';
-import { newCodecKeyEntry } from '../../src/temporal/codecKeys';
+import { newCodecKeyEntry } from '../../src/config/codecKeys';
 import { waitFor } from '../helpers/processes';
 import { startSandboxStack, type SandboxStack } from '../helpers/sandboxStack';
 

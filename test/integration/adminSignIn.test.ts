@@ -14,7 +14,7 @@ import pino from 'pino';
 import { createApp } from '../../src/api/app';
 import { apiRouters, createGateways } from '../../src/api/routes';
 import { parseConfig } from '../../src/config';
-import { newCodecKeyEntry } from '../../src/temporal/codecKeys';
+import { newCodecKeyEntry } from '../../src/config/codecKeys';
 import { productionEnv, sandboxEnv } from '../helpers/config';
 import { freePort } from '../helpers/ports';
 import { ConsoleClient, csrfOf } from '../helpers/consoleClient';
