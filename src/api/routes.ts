@@ -28,7 +28,7 @@ import {
   SANDBOX_ADMINISTRATOR_PHONE,
   SANDBOX_VERIFY_SERVICE_SID,
 } from '../sandbox/verifySandbox';
-import { administratorPhoneRouter } from '../sandbox/administratorPhone';
+import { administratorPhoneRouter } from './admin/administratorPhonePage';
 import { adminLandingRouter, consoleSettingsOf, operatorConsoleFor } from './admin';
 import { loadTemplates } from '../activities/sms';
 import { renderMessage } from '../domain/messages/render';

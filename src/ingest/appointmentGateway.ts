@@ -142,11 +142,17 @@ export interface AppointmentGatewayOptions {
   submitTimeoutMs?: number;
   /** Shared by gateways that must agree on what was accepted (tests); default: a new one of RECENT_EVENTS_CAPACITY. */
   recentEvents?: RecentlyAcceptedEvents;
+  /**
+   * Index the workflows it starts by our search attributes (default true). Only tests on the time-skipping
+   * server turn it off: it implements no operator service, so our attributes cannot be registered there.
+   */
+  indexSearchAttributes?: boolean;
 }
 
 export class AppointmentGateway {
   private readonly submitTimeoutMs: number;
   private readonly recentEvents: RecentlyAcceptedEvents;
+  private readonly indexSearchAttributes: boolean;
 
   constructor(
     private readonly client: Client,
@@ -156,6 +162,7 @@ export class AppointmentGateway {
   ) {
     this.submitTimeoutMs = options.submitTimeoutMs ?? DEFAULT_TEMPORAL_SUBMIT_TIMEOUT_MS;
     this.recentEvents = options.recentEvents ?? new RecentlyAcceptedEvents();
+    this.indexSearchAttributes = options.indexSearchAttributes ?? true;
   }
 
   /**
@@ -193,17 +200,24 @@ export class AppointmentGateway {
         {
           workflowId,
           taskQueue: this.taskQueue,
-          args: [newAppointmentWorkflowInput(event.appointmentId)],
+          args: [
+            newAppointmentWorkflowInput(
+              event.appointmentId,
+              this.indexSearchAttributes ? {} : { indexSearchAttributes: false },
+            ),
+          ],
           signal: ehrEventSignal,
           signalArgs: [{ event, policy }],
           // What the Web UI lists it as (no patient data; the codec encrypts it all the same).
           staticSummary: `Appointment ${event.appointmentId}`,
           staticDetails: `The appointment's lifecycle: its texts, reminders and replies (customer ${policy.customerCode})`,
           // Indexed at once so operators can find it even before the first workflow task runs.
-          typedSearchAttributes: new TypedSearchAttributes([
-            { key: SEARCH_ATTRIBUTES.appointmentId, value: event.appointmentId },
-            { key: SEARCH_ATTRIBUTES.customerCode, value: policy.customerCode },
-          ]),
+          ...(this.indexSearchAttributes && {
+            typedSearchAttributes: new TypedSearchAttributes([
+              { key: SEARCH_ATTRIBUTES.appointmentId, value: event.appointmentId },
+              { key: SEARCH_ATTRIBUTES.customerCode, value: policy.customerCode },
+            ]),
+          }),
         },
       ),
     );

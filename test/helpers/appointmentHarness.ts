@@ -23,12 +23,9 @@ import { logger } from '../../src/log';
 import { createEhrCallbackReceiverRouter, EhrCallbackStore } from '../../src/sandbox/ehrCallbackReceiver';
 import { SandboxMessageStore } from '../../src/sandbox/messageStore';
 import { createTwilioSandboxRouter } from '../../src/sandbox/twilioSandbox';
+import { AppointmentGateway } from '../../src/ingest/appointmentGateway';
 import {
-  APPOINTMENT_WORKFLOW_TYPE,
   appointmentViewQuery,
-  appointmentWorkflowId,
-  ehrEventSignal,
-  newAppointmentWorkflowInput,
   type AppointmentView,
   type AppointmentEvent,
   type AppointmentPolicy,
@@ -172,26 +169,24 @@ export const HOUR = 3_600_000;
 export const MINUTE = 60_000;
 
 /**
- * Signal-with-start of an appointment workflow, as the API's gateway does but without search
- * attributes by default (the time-skipping server cannot register ours).
+ * Hands the event to its appointment workflow through the API's own AppointmentGateway (one
+ * signal-with-start, with DEFAULT_POLICY under `policy`) and returns the workflow's handle. Search
+ * attributes are off by default: the time-skipping server cannot register ours. A gateway per call, as
+ * if each event came through another API process: a resent event reaches the workflow, which
+ * de-duplicates it itself.
  */
-export function signalAppointment(
+export async function signalAppointment(
   client: Client,
   taskQueue: string,
   ev: AppointmentEvent,
   policy: Partial<AppointmentPolicy> = {},
   indexSearchAttributes = false,
 ): Promise<WorkflowHandle<typeof appointmentLifecycle>> {
-  return client.workflow.signalWithStart<typeof appointmentLifecycle, [EventEnvelope]>(
-    APPOINTMENT_WORKFLOW_TYPE,
-    {
-      workflowId: appointmentWorkflowId(ev.appointmentId),
-      taskQueue,
-      args: [newAppointmentWorkflowInput(ev.appointmentId, { indexSearchAttributes })],
-      signal: ehrEventSignal,
-      signalArgs: [envelope(ev, policy)],
-    },
-  );
+  const gateway = new AppointmentGateway(client, taskQueue, () => ({ ...DEFAULT_POLICY, ...policy }), {
+    indexSearchAttributes,
+  });
+  const { workflowId } = await gateway.submit(ev);
+  return client.workflow.getHandle<typeof appointmentLifecycle>(workflowId);
 }
 
 export interface TimeSkippingSuite {

@@ -1,6 +1,6 @@
 /**
  * The `SnapshotStore` contract (src/activities/snapshots/port.ts, ARCHITECTURE §8) as one suite that every
- * adapter's test file runs against a fresh store of its own: test/unit/fileSnapshotStore.test.ts (files)
+ * adapter's test file runs against a fresh store of its own: test/unit/activities/snapshots/fileStore.test.ts (files)
  * and test/integration/gcsSnapshotStore.test.ts (GCS, on the emulator). What only one adapter has (file
  * claims and permissions; GCS preconditions, listing pages, CMEK) stays in that adapter's file.
  */

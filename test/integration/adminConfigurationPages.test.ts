@@ -15,7 +15,7 @@ import type { Router } from 'express';
 import pino from 'pino';
 import { configurationRouter } from '../../src/api/admin/configurationPage';
 import { integrationRouter } from '../../src/api/admin/integrationPage';
-import type { LiveCheckResult } from '../../src/api/admin/liveChecks';
+import type { LiveCheckResult } from '../../src/api/admin/checks/runner';
 import { createOperatorConsole } from '../../src/api/admin/operatorConsole';
 import type { SecondFactor } from '../../src/api/admin/secondFactor';
 import { createApp } from '../../src/api/app';

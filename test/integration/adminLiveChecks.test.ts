@@ -12,16 +12,12 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { Storage } from '@google-cloud/storage';
 import { createSandboxTwilioClient } from '../../src/activities/twilioClient';
-import {
-  ehrCallbackCheck,
-  liveChecksOf,
-  runLiveChecks,
-  snapshotStoreCheck,
-  temporalChecks,
-  temporalProbe,
-  twilioCheck,
-  type LiveCheck,
-} from '../../src/api/admin/liveChecks';
+import { ehrCallbackCheck } from '../../src/api/admin/checks/ehrCallback';
+import { runLiveChecks, type LiveCheck } from '../../src/api/admin/checks/runner';
+import { snapshotStoreCheck } from '../../src/api/admin/checks/snapshotStore';
+import { temporalChecks, temporalProbe } from '../../src/api/admin/checks/temporal';
+import { twilioCheck } from '../../src/api/admin/checks/twilio';
+import { liveChecksOf } from '../../src/api/admin/liveChecks';
 import type { Readiness } from '../../src/api/readiness';
 import { parseConfig } from '../../src/config';
 import { createBucket, startGcsEmulator, type GcsEmulator } from '../../src/temporal/gcsEmulator';

@@ -1,86 +1,41 @@
 /**
  * The Twilio sandbox driven by the real `twilio` SDK over HTTP (no mocks): create, fetch, list, delivery simulation
- * with signed status callbacks, Twilio's error codes, the /v1/sandbox/messages contract and persistence.
+ * with signed status callbacks, Twilio's error codes and the /v1/sandbox/messages contract. Its message store:
+ * sandboxMessageStore.test.ts; the Twilio client: twilioClient.test.ts.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
-import express from 'express';
 import twilio from 'twilio';
 import {
   SANDBOX_ACCOUNT_SID,
   SANDBOX_FROM_NUMBER,
-  SandboxRequestClient,
   createSandboxTwilioClient,
-  createTwilioClient,
-  redirectToSandbox,
   sandboxTwilioBaseUrl,
 } from '../../src/activities/twilioClient';
-import { parseConfig } from '../../src/config';
-import { productionEnv, SANDBOX_TEST_AUTH_TOKEN, sandboxEnv } from '../helpers/config';
-import { logger } from '../../src/log';
-import { SandboxMessageStore } from '../../src/sandbox/messageStore';
-import {
-  createSandboxPublicRouter,
-  createTwilioSandboxRouter,
-  type TwilioSandboxRouter,
-} from '../../src/sandbox/twilioSandbox';
+import type { SandboxMessageStore } from '../../src/sandbox/messageStore';
+import type { TwilioSandboxRouter } from '../../src/sandbox/twilioSandbox';
+import { SANDBOX_TEST_AUTH_TOKEN } from '../helpers/config';
 import { freePort } from '../helpers/ports';
+import {
+  FROM,
+  nextNumber,
+  startTwilioSandboxServer,
+  type ReceivedCallback,
+  type TwilioSandboxServer,
+} from '../helpers/twilioSandboxServer';
 
-interface ReceivedCallback {
-  signature: string | undefined;
-  params: Record<string, string>;
-}
-
-const quiet = logger.child({}, { level: 'silent' });
-const FROM = '+15005550006';
-let numberCounter = 0;
-/** A fresh recipient per test, so tests sharing the store never see each other's messages. */
-const nextNumber = (): string => `+1555010${String(1000 + numberCounter++).padStart(4, '0')}`;
-
-let dataDir: string;
+let running: TwilioSandboxServer | undefined;
 let store: SandboxMessageStore;
 let sandbox: TwilioSandboxRouter;
-let server: Server;
 let origin: string;
 let callbackUrl: string;
 let client: twilio.Twilio;
-const callbacks: ReceivedCallback[] = [];
+let callbacks: ReceivedCallback[];
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'twilio-sandbox-'));
-  store = SandboxMessageStore.inDataDir(dataDir);
-  sandbox = createTwilioSandboxRouter({
-    store,
-    authToken: SANDBOX_TEST_AUTH_TOKEN,
-    logger: quiet,
-    deliveryDelaysMs: { sent: 0, delivered: 0 },
-  });
-  const app = express();
-  app.use(sandbox);
-  app.use(createSandboxPublicRouter(store));
-  app.post('/status-callback', express.urlencoded({ extended: false }), (req, res) => {
-    callbacks.push({
-      signature: req.header('x-twilio-signature'),
-      params: req.body as Record<string, string>,
-    });
-    res.status(204).end();
-  });
-  const port = await freePort();
-  origin = `http://127.0.0.1:${port}`;
-  callbackUrl = `${origin}/status-callback`;
-  server = await new Promise<Server>((resolve) => {
-    const listening = app.listen(port, '127.0.0.1', () => resolve(listening));
-  });
-  client = createTwilioClient(parseConfig(sandboxEnv({ DATA_DIR: dataDir })), sandboxTwilioBaseUrl(origin));
+  running = await startTwilioSandboxServer();
+  ({ store, sandbox, origin, callbackUrl, client, callbacks } = running);
 });
 
-afterAll(async () => {
-  await sandbox?.deliveriesSettled();
-  await new Promise((resolve) => server?.close(resolve));
-  await rm(dataDir, { recursive: true, force: true });
-});
+afterAll(() => running?.close());
 
 describe('Twilio sandbox through the real SDK', () => {
   test('a created message is answered in Twilio’s message shape and can be fetched back', async () => {
@@ -359,146 +314,5 @@ describe('Twilio sandbox through the real SDK', () => {
     const mine = messages.filter((message) => message.to === to);
     expect(mine.map((message) => message.sid)).toEqual([first.sid, second.sid]);
     expect(mine[0]).toMatchObject({ from: FROM, body: 'first' });
-  });
-});
-
-describe('SandboxMessageStore', () => {
-  test('messages persist: a new store on the same directory reads them with their latest status', async () => {
-    const created = await client.messages.create({ to: nextNumber(), from: FROM, body: 'persisted' });
-    await sandbox.deliveriesSettled();
-
-    const reopened = SandboxMessageStore.inDataDir(dataDir);
-    expect(reopened.file).toBe(path.join(dataDir, 'sandbox', 'messages.jsonl'));
-    const message = await reopened.get(created.sid);
-    expect(message).toMatchObject({
-      sid: created.sid,
-      body: 'persisted',
-      status: 'delivered',
-      numSegments: 1,
-    });
-    expect(message?.sentAt).toBeDefined();
-  });
-
-  test('concurrent appends from one process each land as a whole line', async () => {
-    const directory = await mkdtemp(path.join(os.tmpdir(), 'sandbox-store-'));
-    try {
-      const a = new SandboxMessageStore(directory);
-      const b = new SandboxMessageStore(directory);
-      const added = await Promise.all(
-        Array.from({ length: 40 }, (_, i) =>
-          (i % 2 === 0 ? a : b).add({
-            to: '+15550000000',
-            from: FROM,
-            body: `m${i} ${'x'.repeat(500)}`,
-            direction: 'outbound-api',
-          }),
-        ),
-      );
-      await Promise.all(added.map((message) => a.updateStatus(message.sid, 'sent')));
-
-      const lines = (await readFile(a.file, 'utf8')).trim().split('\n');
-      expect(lines).toHaveLength(80);
-      for (const line of lines) expect(() => JSON.parse(line) as unknown).not.toThrow();
-      const listed = await b.list();
-      expect(listed).toHaveLength(40);
-      expect(listed.every((message) => message.status === 'sent')).toBe(true);
-    } finally {
-      await rm(directory, { recursive: true, force: true });
-    }
-  });
-
-  test('list filters by to, from and creation time; inbound messages default to received', async () => {
-    const directory = await mkdtemp(path.join(os.tmpdir(), 'sandbox-store-'));
-    try {
-      const local = new SandboxMessageStore(directory);
-      expect(await local.list()).toEqual([]);
-      const outbound = await local.add({
-        to: '+15550000001',
-        from: FROM,
-        body: 'out',
-        direction: 'outbound-api',
-      });
-      const inbound = await local.add({ to: FROM, from: '+15550000001', body: '1', direction: 'inbound' });
-      expect(outbound.status).toBe('queued');
-      expect(inbound.status).toBe('received');
-      expect(inbound.sid).toMatch(/^SM[0-9a-f]{32}$/);
-
-      expect((await local.list({ to: '+15550000001' })).map((m) => m.sid)).toEqual([outbound.sid]);
-      expect((await local.list({ from: '+15550000001' })).map((m) => m.sid)).toEqual([inbound.sid]);
-      expect(await local.list({ createdAfter: new Date(Date.now() + 60_000) })).toEqual([]);
-      expect(await local.updateStatus(`SM${'0'.repeat(32)}`, 'sent')).toBeUndefined();
-    } finally {
-      await rm(directory, { recursive: true, force: true });
-    }
-  });
-});
-
-describe('Twilio client', () => {
-  test('with credentials it is an ordinary Twilio client for that account', () => {
-    const config = parseConfig(
-      productionEnv({ TWILIO_ACCOUNT_SID: `AC${'2'.repeat(32)}`, TWILIO_AUTH_TOKEN: 'real-token' }),
-    );
-    const real = createTwilioClient(config, 'http://127.0.0.1:1/sandbox/twilio');
-    expect(real.accountSid).toBe(`AC${'2'.repeat(32)}`);
-    expect(real.httpClient).not.toBeInstanceOf(SandboxRequestClient);
-    expect(createSandboxTwilioClient(origin, SANDBOX_TEST_AUTH_TOKEN).httpClient).toBeInstanceOf(
-      SandboxRequestClient,
-    );
-  });
-
-  test('the sandbox client rewrites Twilio hosts onto the sandbox and refuses any other host', () => {
-    const base = 'http://127.0.0.1:3000/sandbox/twilio/';
-    expect(
-      redirectToSandbox('https://api.twilio.com/2010-04-01/Accounts/AC1/Messages.json?To=%2B1', base),
-    ).toBe('http://127.0.0.1:3000/sandbox/twilio/2010-04-01/Accounts/AC1/Messages.json?To=%2B1');
-    expect(redirectToSandbox('https://api.sydney.us1.twilio.com/x', base)).toBe(
-      'http://127.0.0.1:3000/sandbox/twilio/x',
-    );
-    expect(() => redirectToSandbox('https://example.com/2010-04-01', base)).toThrow(/not a Twilio API host/);
-  });
-
-  describe('sandbox status callbacks limited to our own webhook', () => {
-    test('a StatusCallback outside the allowed prefix is refused and nothing is stored or POSTed', async () => {
-      const dir = await mkdtemp(path.join(os.tmpdir(), 'twilio-sandbox-prefix-'));
-      const limitedStore = SandboxMessageStore.inDataDir(dir);
-      const app = express();
-      app.use(
-        createTwilioSandboxRouter({
-          authToken: SANDBOX_TEST_AUTH_TOKEN,
-          store: limitedStore,
-          logger: quiet,
-          deliveryDelaysMs: { sent: 0, delivered: 0 },
-          statusCallbackPrefix: 'http://127.0.0.1:9/v1/twilio/status',
-        }),
-      );
-      const port = await freePort();
-      const limitedServer = await new Promise<Server>((resolve) => {
-        const listening = app.listen(port, '127.0.0.1', () => resolve(listening));
-      });
-      try {
-        const limited = createSandboxTwilioClient(
-          sandboxTwilioBaseUrl(`http://127.0.0.1:${port}`),
-          SANDBOX_TEST_AUTH_TOKEN,
-        );
-        await expect(
-          limited.messages.create({
-            to: nextNumber(),
-            from: FROM,
-            body: 'x',
-            statusCallback: 'http://169.254.169.254/latest',
-          }),
-        ).rejects.toMatchObject({ code: 21609 });
-        expect(await limitedStore.list()).toEqual([]);
-        const ok = await limited.messages.create({
-          to: nextNumber(),
-          from: FROM,
-          body: 'x',
-          statusCallback: 'http://127.0.0.1:9/v1/twilio/status?appointmentId=A1',
-        });
-        expect(ok.sid).toMatch(/^SM/);
-      } finally {
-        await new Promise<void>((resolve) => limitedServer.close(() => resolve()));
-      }
-    });
   });
 });

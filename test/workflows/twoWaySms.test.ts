@@ -1,253 +1,27 @@
 /**
  * Patients' replies, on the time-skipping server with real activities: the phone conversation
- * workflow routes them, the appointment workflow acknowledges them and tells the EHR.
+ * workflow routes them, the appointment workflow acknowledges them; reminders per number per day,
+ * conversations that end, delivery reports. Replies reaching the EHR: twoWaySmsEhrCallbacks.test.ts.
  */
-import type { WorkflowHandle } from '@temporalio/client';
-import { verifySignature } from '../../src/activities/ehrCallback';
-import { ConversationGateway } from '../../src/ingest/conversationGateway';
 import { phoneWorkflowId } from '../../src/ingest/phoneIds';
 import { phoneStateQuery } from '../../src/shared/phone';
-import {
-  appointmentViewQuery,
-  ehrEventSignal,
-  type AppointmentEvent,
-  type AppointmentView,
-} from '../../src/shared/appointment';
-import type { appointmentLifecycle } from '../../src/workflows/appointment';
-import {
-  appointmentWorker,
-  envelope,
-  event,
-  HOUR,
-  testActivities,
-  useTimeSkippingSuite,
-  signalAppointment,
-  startEhrReceiver,
-  untilView,
-} from '../helpers/appointmentHarness';
-import { uniqueTaskQueue } from '../helpers/temporal';
+import { appointmentViewQuery, ehrEventSignal } from '../../src/shared/appointment';
+import { envelope, event, HOUR, signalAppointment } from '../helpers/appointmentHarness';
+import { iso, sentKinds, useTwoWaySms, type Activities } from '../helpers/twoWaySms';
 
 jest.setTimeout(120_000);
 
-const SECRET = 'test-callback-secret';
-let phoneSeq = 100;
-/** Each test texts its own number: the sandbox store is shared across the file. */
-let PHONE = '+13035550100';
-beforeEach(() => {
-  phoneSeq += 1;
-  PHONE = `+130355501${phoneSeq}`;
-});
-
-const suite = useTimeSkippingSuite();
-
-const iso = (ms: number): string => new Date(ms).toISOString();
-
-const startEhr = (failFirst = 0): ReturnType<typeof startEhrReceiver> => startEhrReceiver(SECRET, failFirst);
-
-interface World {
-  taskQueue: string;
-  conversations: ConversationGateway;
-  book(
-    appointmentId: string,
-    startMs: number,
-    overrides?: Partial<AppointmentEvent>,
-  ): Promise<WorkflowHandle<typeof appointmentLifecycle>>;
-  reply(body: string): Promise<void>;
-  until(
-    handle: WorkflowHandle<typeof appointmentLifecycle>,
-    predicate: (v: AppointmentView) => boolean,
-  ): Promise<AppointmentView>;
-  texts(): Promise<string[]>;
-  /** Waits until the phone workflow has `count` appointments whose patient was prompted. */
-  phoneKnowsPrompted(count: number): Promise<void>;
-}
-
-let replySeq = 0;
-
-type Activities = ReturnType<typeof testActivities>['activities'];
-
-async function world(
-  ehrUrl: string,
-  body: (w: World) => Promise<void>,
-  wrap: (activities: Activities) => Activities = (a) => a,
-): Promise<void> {
-  const taskQueue = uniqueTaskQueue('sms');
-  const { activities } = testActivities(
-    suite.sandbox,
-    { client: suite.env.client, taskQueue },
-    { url: ehrUrl, secret: SECRET },
-  );
-  const worker = await appointmentWorker(suite.env, suite.bundle, taskQueue, wrap(activities));
-  const conversations = new ConversationGateway(suite.env.client, taskQueue, 'valley');
-  const t0 = await suite.env.currentTimeMs();
-  const started = Date.now();
-  const w: World = {
-    taskQueue,
-    conversations,
-    async book(appointmentId, startMs, overrides = {}) {
-      const ev = event({
-        appointmentId,
-        eventType: 'BOOKED',
-        start: iso(startMs),
-        eventAt: iso(t0),
-        patient: { id: `P-${appointmentId}`, firstName: 'Ana', phone: PHONE, language: 'en' },
-        ...overrides,
-      });
-      return signalAppointment(suite.env.client, taskQueue, ev);
-    },
-    async reply(text) {
-      replySeq += 1;
-      await conversations.deliverInbound({
-        messageSid: `SMreply${replySeq}${Date.now()}`,
-        from: PHONE,
-        body: text,
-        receivedAt: iso(t0),
-      });
-    },
-    until: untilView,
-    phoneKnowsPrompted,
-    async texts() {
-      const list = await suite.sandbox.store.list({ to: PHONE, createdAfter: new Date(started - 1000) });
-      return list.map((m) => m.body);
-    },
-  };
-  await worker.runUntil(body(w));
-}
-
-/** Waits until the phone workflow's latest run has `status`. */
-async function untilPhone(phone: WorkflowHandle, status: 'RUNNING' | 'COMPLETED'): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if ((await phone.describe()).status.name === status) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`the phone workflow never became ${status}`);
-}
-
-/** Waits until the phone workflow has `count` appointments whose patient was prompted. */
-async function phoneKnowsPrompted(count: number): Promise<void> {
-  const phone = suite.env.client.workflow.getHandle(phoneWorkflowId(PHONE, 'valley'));
-  for (let i = 0; i < 200; i++) {
-    const known = await phone.query(phoneStateQuery).catch(() => undefined);
-    if ((known?.appointments.filter((a) => a.prompted).length ?? 0) >= count) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`the phone workflow never saw ${count} prompted appointments`);
-}
-
-const sentKinds = (v: AppointmentView): string[] => v.messages.filter((m) => m.sid).map((m) => m.kind);
+const sms = useTwoWaySms();
+const { suite, world, untilPhone } = sms;
 
 describe('two-way SMS', () => {
-  test('"yes" confirms, acknowledges, and reaches the EHR once, signed; the EHR\'s own CONFIRMED texts nobody again', async () => {
-    const ehr = await startEhr();
-    try {
-      await world(ehr.url, async (w) => {
-        const t0 = await suite.env.currentTimeMs();
-        const handle = await w.book('R1', t0 + 72 * HOUR);
-        await w.until(handle, (v) => sentKinds(v).includes('BOOKED'));
-        await w.reply(' yes ');
-        const v = await w.until(
-          handle,
-          (x) => x.callbacks[0]?.status === 'DELIVERED' && sentKinds(x).includes('REPLY_CONFIRMED'),
-        );
-        expect(v.status).toBe('CONFIRMED');
-        const received = await ehr.store.list();
-        expect(received).toHaveLength(1);
-        expect(received[0]?.body).toMatchObject({
-          event_type: 'CONFIRM',
-          appointment_id: 'R1',
-          patient_id: 'P-R1',
-          reply_text: ' yes ',
-        });
-        expect(
-          verifySignature(
-            JSON.stringify(received[0]?.body),
-            String(received[0]?.headers['x-signature']),
-            SECRET,
-          ),
-        ).toBe(true);
-
-        await handle.signal(
-          ehrEventSignal,
-          envelope(
-            event({
-              appointmentId: 'R1',
-              eventType: 'CONFIRMED',
-              start: iso(t0 + 72 * HOUR),
-              eventAt: iso(t0 + 60_000),
-              patient: { id: 'P-R1', phone: PHONE, language: 'en' },
-            }),
-          ),
-        );
-        const after = await w.until(handle, (x) => x.lastEventAt === iso(t0 + 60_000));
-        expect(sentKinds(after)).toEqual(['BOOKED', 'REPLY_CONFIRMED']);
-      });
-    } finally {
-      await ehr.close();
-    }
-  });
-
-  test('an EHR failing 503 three times then 200 gets one logical delivery with one Idempotency-Key', async () => {
-    const ehr = await startEhr(3);
-    try {
-      await world(ehr.url, async (w) => {
-        const t0 = await suite.env.currentTimeMs();
-        const handle = await w.book('R2', t0 + 72 * HOUR);
-        await w.until(handle, (v) => sentKinds(v).includes('BOOKED'));
-        await w.reply('2');
-        await w.until(handle, (x) => x.status === 'CANCEL_REQUESTED');
-        // Retry backoff is server time: let the time-skipping server move past 5 s + 10 s + 20 s.
-        await suite.env.sleep(2 * 60_000);
-        const v = await w.until(handle, (x) => x.callbacks[0]?.status === 'DELIVERED');
-        expect(v.status).toBe('CANCEL_REQUESTED');
-        expect(v.reminders.every((r) => r.status !== 'PENDING')).toBe(true);
-        expect(ehr.requests).toHaveLength(4);
-        expect(new Set(ehr.requests).size).toBe(1);
-        const received = await ehr.store.list();
-        expect(received.map((c) => c.body.event_type)).toEqual(['CANCEL']);
-      });
-    } finally {
-      await ehr.close();
-    }
-  });
-
-  test('"YES" after "2" takes the cancel request back: CONFIRMED, reminders resume, the EHR gets CANCEL then CONFIRM', async () => {
-    const ehr = await startEhr();
-    try {
-      await world(ehr.url, async (w) => {
-        const t0 = await suite.env.currentTimeMs();
-        const handle = await w.book('R10', t0 + 72 * HOUR);
-        await w.until(handle, (v) => sentKinds(v).includes('BOOKED'));
-        await w.reply('2');
-        await w.until(
-          handle,
-          (x) => x.status === 'CANCEL_REQUESTED' && x.callbacks[0]?.status === 'DELIVERED',
-        );
-        await w.reply('yes');
-        const v = await w.until(
-          handle,
-          (x) =>
-            x.status === 'CONFIRMED' &&
-            sentKinds(x).includes('REPLY_CONFIRMED') &&
-            x.callbacks.every((c) => c.status === 'DELIVERED'),
-        );
-        expect(v.reminders.filter((r) => r.status === 'PENDING')).toHaveLength(2);
-        const received = await ehr.store.list();
-        expect(received.map((c) => c.body.event_type)).toEqual(['CANCEL', 'CONFIRM']);
-        // Never the "didn't understand" loop.
-        expect(await w.texts()).not.toContainEqual(expect.stringMatching(/understand/i));
-      });
-    } finally {
-      await ehr.close();
-    }
-  });
-
   test('a new number on MODIFIED moves the appointment: the old number forgets it, the new one knows it unprompted', async () => {
     await world('http://127.0.0.1:9/unused', async (w) => {
       const t0 = await suite.env.currentTimeMs();
       const handle = await w.book('R11', t0 + 72 * HOUR);
       await w.until(handle, (v) => sentKinds(v).includes('BOOKED'));
       await w.phoneKnowsPrompted(1);
-      const newPhone = PHONE.replace('+1303', '+1720');
+      const newPhone = sms.phone.replace('+1303', '+1720');
       await handle.signal(
         ehrEventSignal,
         envelope(
@@ -264,9 +38,9 @@ describe('two-way SMS', () => {
       const phoneState = (phone: string) =>
         suite.env.client.workflow.getHandle(phoneWorkflowId(phone, 'valley')).query(phoneStateQuery);
       const known = async (phone: string) => (await phoneState(phone)).appointments.map((a) => a.prompted);
-      for (let i = 0; i < 200 && (await known(PHONE)).length > 0; i++)
+      for (let i = 0; i < 200 && (await known(sms.phone)).length > 0; i++)
         await new Promise((r) => setTimeout(r, 50));
-      expect(await known(PHONE)).toEqual([]);
+      expect(await known(sms.phone)).toEqual([]);
       expect(await known(newPhone)).toEqual([false]);
       // The old number's "2" and STOP no longer touch it.
       await w.reply('2');
@@ -362,48 +136,6 @@ describe('two-way SMS', () => {
     });
   });
 
-  test('the EHR hears of a reply while its acknowledgement text is still on its way (rules 3)', async () => {
-    const ehr = await startEhr();
-    let releaseAck: () => void = () => undefined;
-    const ackReleased = new Promise<void>((resolve) => (releaseAck = resolve));
-    const slowAck = (activities: Activities): Activities => ({
-      ...activities,
-      async sendText(request) {
-        if (request.kind === 'REPLY_CONFIRMED') await ackReleased;
-        return activities.sendText(request);
-      },
-    });
-    try {
-      await world(
-        ehr.url,
-        async (w) => {
-          const t0 = await suite.env.currentTimeMs();
-          const handle = await w.book('EHR1', t0 + 72 * HOUR);
-          await w.until(handle, (v) => sentKinds(v).includes('BOOKED'));
-          await w.phoneKnowsPrompted(1);
-          await w.reply('yes');
-          try {
-            for (let i = 0; i < 200 && ehr.requests.length === 0; i++) {
-              await new Promise((r) => setTimeout(r, 50));
-            }
-            expect(ehr.requests).toHaveLength(1);
-            expect(await w.texts()).toHaveLength(1);
-          } finally {
-            releaseAck();
-          }
-          const v = await w.until(
-            handle,
-            (x) => x.callbacks[0]?.status === 'DELIVERED' && sentKinds(x).includes('REPLY_CONFIRMED'),
-          );
-          expect(v.status).toBe('CONFIRMED');
-        },
-        slowAck,
-      );
-    } finally {
-      await ehr.close();
-    }
-  });
-
   test('a reply is routed while an earlier answer text is still on its way (rules 3)', async () => {
     let releaseHelp: () => void = () => undefined;
     const helpReleased = new Promise<void>((resolve) => (releaseHelp = resolve));
@@ -448,7 +180,7 @@ describe('two-way SMS', () => {
       await w.until(first, (v) => sentKinds(v).includes('BOOKED'));
       await w.reply('STOP');
       await w.until(first, (v) => v.optedOut);
-      const phone = suite.env.client.workflow.getHandle(phoneWorkflowId(PHONE, 'valley'));
+      const phone = suite.env.client.workflow.getHandle(phoneWorkflowId(sms.phone, 'valley'));
       const firstRun = (await phone.describe()).runId;
       // A day after the last reply, but the appointment is still ahead: the conversation stays.
       await suite.env.sleep(26 * HOUR);
@@ -472,7 +204,7 @@ describe('two-way SMS', () => {
       const t0 = await suite.env.currentTimeMs();
       const handle = await w.book('END3', t0 + 2 * HOUR);
       await w.until(handle, (v) => sentKinds(v).includes('BOOKED'));
-      const phone = suite.env.client.workflow.getHandle(phoneWorkflowId(PHONE, 'valley'));
+      const phone = suite.env.client.workflow.getHandle(phoneWorkflowId(sms.phone, 'valley'));
       await suite.env.sleep(27 * HOUR);
       await untilPhone(phone, 'COMPLETED');
       await w.reply('HELP');
@@ -495,7 +227,7 @@ describe('two-way SMS', () => {
           eventType: 'BOOKED',
           start: iso(t0 + 12 * HOUR),
           eventAt: iso(t0),
-          patient: { id: 'P-D1', phone: PHONE, language: 'en' },
+          patient: { id: 'P-D1', phone: sms.phone, language: 'en' },
         }),
         { firstOffsetMinutes: 180, secondOffsetMinutes: 120, maxRemindersPerPhonePerDay: 1 },
       );

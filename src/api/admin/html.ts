@@ -4,6 +4,7 @@
  * from the API, so no CDN, no external fonts, and a Content-Security-Policy without 'unsafe-inline').
  */
 import type { Response } from 'express';
+import { CONSOLE_PATH, SIGN_OUT_PATH } from './paths';
 
 export class SafeHtml {
   constructor(readonly value: string) {}
@@ -44,6 +45,13 @@ export function html(strings: TemplateStringsArray, ...values: Interpolation[]):
 
 export const CONSOLE_CSS_PATH = '/admin/assets/console.css';
 
+/** The form field every console POST carries its CSRF token in (requireOperator reads it). */
+export const CSRF_FIELD = 'csrf';
+
+export function csrfField(token: string): SafeHtml {
+  return html`<input type="hidden" name="${CSRF_FIELD}" value="${token}" />`;
+}
+
 /** Headers for every console answer: nothing cached, nothing framed, only our own stylesheet and scripts. */
 export function setConsoleHeaders(res: Response): void {
   res.set({
@@ -78,12 +86,10 @@ export function layout(options: {
       </head>
       <body>
         <header class="top">
-          <a class="brand" href="/admin">Appointment messaging</a>${
+          <a class="brand" href="${CONSOLE_PATH}">Appointment messaging</a>${
             signedIn
-              ? html`<form method="post" action="/admin/sign-out" class="sign-out">
-                  <input type="hidden" name="csrf" value="${signedIn.csrfToken}" /><button type="submit">
-                    Sign out
-                  </button>
+              ? html`<form method="post" action="${SIGN_OUT_PATH}" class="sign-out">
+                  ${csrfField(signedIn.csrfToken)}<button type="submit">Sign out</button>
                 </form>`
               : ''
           }

@@ -10,9 +10,18 @@ import type { AppConfig } from '../../config';
 import { sandboxAdminPasswordFile } from '../../config/sandboxSecrets';
 import type { Logger } from '../../log';
 import { SANDBOX_ADMINISTRATOR_PHONE, SANDBOX_VERIFY_SERVICE_SID } from '../../sandbox/verifySandbox';
-import { ADMINISTRATOR_PHONE_PATH } from '../../sandbox/administratorPhone';
-import { html, layout, sendPage } from './html';
-import { createOperatorConsole, type OperatorConsole, type OperatorLocals } from './operatorConsole';
+import { ADMINISTRATOR_PHONE_PATH } from './administratorPhonePage';
+import { html, sendPage } from './html';
+import { createOperatorConsole, type OperatorConsole } from './operatorConsole';
+import { operatorLayout } from './pageParts';
+import {
+  APPOINTMENTS_PATH,
+  CONFIGURATION_PATH,
+  CONSOLE_PATH,
+  INTEGRATION_PATH,
+  SIMULATION_PATH,
+  VIRTUAL_PHONE_PATH,
+} from './paths';
 import { TwilioVerifySecondFactor } from './secondFactor';
 
 export {
@@ -73,25 +82,21 @@ export function adminLandingRouter(options: { sandbox: boolean; temporalUiUrl?: 
   const sections: Array<[string, string, string]> = [
     [
       'Configuration',
-      '/admin/configuration',
+      CONFIGURATION_PATH,
       'Every setting, its source and what is wrong or risky, checked live.',
     ],
-    [
-      'Integration',
-      '/admin/integration',
-      'What to give the EHR’s integration team and what to set in Twilio.',
-    ],
+    ['Integration', INTEGRATION_PATH, 'What to give the EHR’s integration team and what to set in Twilio.'],
     [
       'Simulation',
-      '/admin/simulation',
+      SIMULATION_PATH,
       'Book, reschedule, cancel an appointment and send its next reminder now.',
     ],
     ...(options.sandbox
       ? ([
-          ['Virtual phone', '/admin/phone', 'The conversation as the patient sees it; reply from it.'],
+          ['Virtual phone', VIRTUAL_PHONE_PATH, 'The conversation as the patient sees it; reply from it.'],
         ] as Array<[string, string, string]>)
       : []),
-    ['Appointments', '/admin/appointments', 'Search appointments and see each one’s timeline.'],
+    ['Appointments', APPOINTMENTS_PATH, 'Search appointments and see each one’s timeline.'],
   ];
   const tools: Array<[string, string]> = [
     ['OpenAPI document', '/openapi.json'],
@@ -107,8 +112,7 @@ export function adminLandingRouter(options: { sandbox: boolean; temporalUiUrl?: 
       ? ([['Temporal Web UI', options.temporalUiUrl]] as Array<[string, string]>)
       : []),
   ];
-  return Router().get('/admin', (_req, res) => {
-    const operator = res.locals.operator as OperatorLocals;
+  return Router().get(CONSOLE_PATH, (_req, res) => {
     const body = html`<p>
         You are signed in${options.sandbox ? ' (sandbox mode: texts stay on this machine)' : ''}.
       </p>
@@ -127,10 +131,6 @@ export function adminLandingRouter(options: { sandbox: boolean; temporalUiUrl?: 
       <ul>
         ${tools.map(([label, href]) => html`<li><a href="${href}">${label}</a></li>`)}
       </ul>`;
-    sendPage(
-      res,
-      200,
-      layout({ title: 'Operator console', body, signedIn: { csrfToken: operator.csrfToken } }),
-    );
+    sendPage(res, 200, operatorLayout(res, 'Operator console', body));
   });
 }

@@ -7,33 +7,27 @@
  * id) with its own CSRF token, which every later POST must carry. Wrong passwords and wrong codes
  * count per client and lock it out; every step is an audit log line (who: a hash prefix of the
  * session or sign-in id and the client address; what; pino adds when), never the password or code.
+ *
+ * This module holds the per-process state, the guard and the routes; signIn/ has the steps and pages.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from '../../log';
+import { clientAddress, cookiesOf, idTag, sameSecret } from '../../http/security';
 import { AttemptLimiter, SIGN_IN_LIMITS, type AttemptLimits } from './attemptLimiter';
-import {
-  CONSOLE_CSS,
-  CONSOLE_CSS_PATH,
-  html,
-  layout,
-  sendPage,
-  setConsoleHeaders,
-  type SafeHtml,
-} from './html';
-import { describe as describeError, type SecondFactor } from './secondFactor';
-import { clientAddress, cookiesOf, idTag, randomToken, sameSecret, sha256 } from '../security';
+import { CONSOLE_CSS, CONSOLE_CSS_PATH, setConsoleHeaders } from './html';
+import { CONSOLE_PATH, SIGN_IN_PATH, SIGN_OUT_PATH } from './paths';
+import type { SecondFactor } from './secondFactor';
 import { SessionStore, type Session, type SessionLimits } from './sessions';
+import { cookieOptionsFor, SESSION_COOKIE } from './signIn/cookies';
+import { refuseCsrf, type SignInHints } from './signIn/pages';
+import { PendingSignIns } from './signIn/pendingSignIns';
+import { csrfFieldOf, SAFE_METHODS, wantsJson } from './signIn/requests';
+import { signInSteps } from './signIn/steps';
 
-export const SESSION_COOKIE = 'admin_session';
-export const SIGN_IN_COOKIE = 'admin_signin';
-export const SIGN_IN_PATH = '/admin/sign-in';
-/** A password step stays open for its code this long (a Verify code is valid 10 minutes). */
-export const PENDING_SIGN_IN_MS = 10 * 60_000;
-const SIGN_IN_COOKIE_MS = 30 * 60_000;
-const CODE = /^\d{6}$/;
+export { SESSION_COOKIE, SIGN_IN_COOKIE } from './signIn/cookies';
 
-export interface OperatorConsoleDeps {
+export interface OperatorConsoleDeps extends SignInHints {
   /** APPLICATION_PASSWORD; unset: nobody can sign in (the page says what to set). */
   password: string | undefined;
   /** ADMINISTRATOR_PHONE: where the code is texted. */
@@ -44,12 +38,6 @@ export interface OperatorConsoleDeps {
   /** Secure cookies (PUBLIC_BASE_URL is https). */
   secureCookies: boolean;
   logger: Logger;
-  /** A line under the password field, e.g. where the sandbox keeps its password. */
-  passwordHint?: string;
-  /** Where the code arrives, said on the code form ("the virtual phone", "the administrator's phone"). */
-  codeHint?: string;
-  /** A page showing the code (sandbox: the administrator's virtual phone), linked from the code form. */
-  codeLink?: { href: string; label: string };
   now?: () => number;
 }
 
@@ -69,40 +57,39 @@ export interface OperatorLocals {
   csrfToken: string;
 }
 
-interface PendingSignIn {
-  readonly createdAt: number;
-  wrongCodes: number;
-}
-
 export function createOperatorConsole(deps: OperatorConsoleDeps): OperatorConsole {
   const now = deps.now ?? Date.now;
   const sessions = new SessionStore(deps.sessionLimits);
   const passwordFailures = new AttemptLimiter(deps.attemptLimits ?? SIGN_IN_LIMITS);
   const codeFailures = new AttemptLimiter(deps.attemptLimits ?? SIGN_IN_LIMITS);
-  const maxCodeFailures = (deps.attemptLimits ?? SIGN_IN_LIMITS).maxFailures;
-  /** Keyed by the hash of the pre-session id; entries exist only after a correct password. */
-  const pending = new Map<string, PendingSignIn>();
+  /** Entries exist only after a correct password. */
+  const pending = new PendingSignIns(now);
   // Per process, like the sessions: a sign-in form's token is the HMAC of its pre-session id.
   const csrfKey = randomBytes(32);
   const audit = deps.logger.child({ component: 'admin-audit' });
-  const configured = Boolean(deps.password && deps.administratorPhone && deps.secondFactor);
-
-  const cookieOptions = (path: string, maxAge: number) =>
-    ({ httpOnly: true, sameSite: 'strict', secure: deps.secureCookies, path, maxAge }) as const;
-  const signInToken = (signInId: string): string =>
-    createHmac('sha256', csrfKey).update(`sign-in:${signInId}`).digest('base64url');
-  const pendingKey = (signInId: string): string => sha256(signInId).toString('hex');
-  const pendingFor = (signInId: string | undefined): PendingSignIn | undefined => {
-    if (!signInId) return undefined;
-    const found = pending.get(pendingKey(signInId));
-    if (found && now() - found.createdAt >= PENDING_SIGN_IN_MS) {
-      pending.delete(pendingKey(signInId));
-      return undefined;
-    }
-    return found;
-  };
+  const cookieOptions = cookieOptionsFor(deps.secureCookies);
   const lockedFor = (client: string): number =>
     Math.max(passwordFailures.lockedFor(client, now()), codeFailures.lockedFor(client, now()));
+
+  const steps = signInSteps({
+    hints: deps,
+    password: deps.password,
+    administratorPhone: deps.administratorPhone,
+    secondFactor: deps.secondFactor,
+    configured: Boolean(deps.password && deps.administratorPhone && deps.secondFactor),
+    sessions,
+    sessionMaxMs: deps.sessionLimits.maxMs,
+    passwordFailures,
+    codeFailures,
+    maxCodeFailures: (deps.attemptLimits ?? SIGN_IN_LIMITS).maxFailures,
+    pending,
+    audit,
+    now,
+    signInToken: (signInId) =>
+      createHmac('sha256', csrfKey).update(`sign-in:${signInId}`).digest('base64url'),
+    lockedFor,
+    cookieOptions,
+  });
 
   const liveSession = (req: Request, res?: Response): { id: string; session: Session } | undefined => {
     const id = cookiesOf(req)[SESSION_COOKIE];
@@ -152,188 +139,19 @@ export function createOperatorConsole(deps: OperatorConsoleDeps): OperatorConsol
 
   router.get(SIGN_IN_PATH, (req, res) => {
     if (liveSession(req, res)) {
-      res.redirect(303, '/admin');
+      res.redirect(303, CONSOLE_PATH);
       return;
     }
-    const client = clientAddress(req);
-    const locked = lockedFor(client);
-    if (locked > 0) return sendLocked(res, locked);
-    if (!configured) return sendPage(res, 503, notConfiguredPage());
-    let signInId = cookiesOf(req)[SIGN_IN_COOKIE];
-    if (!signInId) {
-      signInId = randomToken();
-      res.cookie(SIGN_IN_COOKIE, signInId, cookieOptions(SIGN_IN_PATH, SIGN_IN_COOKIE_MS));
-    }
-    const token = signInToken(signInId);
-    sendPage(res, 200, pendingFor(signInId) ? codePage(token) : passwordPage(token));
+    steps.show(req, res);
   });
-
-  /** The sign-in steps' common checks: not locked, the pre-session's CSRF token. Answers and returns undefined on refusal. */
-  const signInStep = (req: Request, res: Response): { signInId: string; client: string } | undefined => {
-    const client = clientAddress(req);
-    const signInId = cookiesOf(req)[SIGN_IN_COOKIE];
-    const locked = lockedFor(client);
-    if (locked > 0) {
-      audit.warn(
-        { audit: 'sign_in_refused_locked', client, attempt: signInId ? idTag(signInId) : undefined },
-        'operator console: sign-in step refused, client locked',
-      );
-      sendLocked(res, locked);
-      return undefined;
-    }
-    const given = csrfFieldOf(req);
-    if (!signInId || !given || !sameSecret(given, signInToken(signInId))) {
-      audit.warn(
-        { audit: 'csrf_refused', client, path: req.path },
-        'operator console: sign-in form without a valid CSRF token',
-      );
-      refuseCsrf(req, res);
-      return undefined;
-    }
-    if (!configured) {
-      sendPage(res, 503, notConfiguredPage());
-      return undefined;
-    }
-    return { signInId, client };
-  };
-
-  router.post(`${SIGN_IN_PATH}/password`, async (req, res) => {
-    const step = signInStep(req, res);
-    if (!step) return;
-    const { client } = step;
-    const attempt = idTag(step.signInId);
-    const given = typeof req.body?.password === 'string' ? (req.body.password as string) : '';
-    if (!sameSecret(given, deps.password ?? '')) {
-      const locked = passwordFailures.fail(client, now());
-      audit.warn({ audit: 'password_failed', client, attempt }, 'operator console: wrong password');
-      if (locked) {
-        audit.warn({ audit: 'locked', step: 'password', client, attempt }, 'operator console: client locked');
-        return sendLocked(res, lockedFor(client));
-      }
-      return sendPage(res, 401, passwordPage(signInToken(step.signInId), 'That password is not right.'));
-    }
-    passwordFailures.succeed(client);
-    // A new pre-session id once the password is right: an id planted before sign-in is worth nothing.
-    pending.delete(pendingKey(step.signInId));
-    const signInId = randomToken();
-    pending.set(pendingKey(signInId), { createdAt: now(), wrongCodes: 0 });
-    pruneExpiredPending();
-    res.cookie(SIGN_IN_COOKIE, signInId, cookieOptions(SIGN_IN_PATH, SIGN_IN_COOKIE_MS));
-    audit.info({ audit: 'password_ok', client, attempt: idTag(signInId) }, 'operator console: password ok');
-    const sent = await (deps.secondFactor as SecondFactor).send(deps.administratorPhone as string);
-    if (!sent.ok) {
-      pending.delete(pendingKey(signInId));
-      audit.warn(
-        {
-          audit: 'code_not_sent',
-          client,
-          attempt: idTag(signInId),
-          reason: sent.reason,
-          detail: sent.detail,
-        },
-        'operator console: the sign-in code could not be sent',
-      );
-      const message =
-        sent.reason === 'too_many_sends'
-          ? 'Too many codes were sent to the administrator’s phone. Wait 10 minutes, then start again.'
-          : 'The sign-in code could not be sent (Twilio Verify failed; see the server log). Try again.';
-      return sendPage(res, 502, passwordPage(signInToken(signInId), message));
-    }
-    audit.info(
-      { audit: 'code_sent', client, attempt: idTag(signInId) },
-      'operator console: sign-in code sent',
-    );
-    res.redirect(303, SIGN_IN_PATH);
-  });
-
-  router.post(`${SIGN_IN_PATH}/code`, async (req, res) => {
-    const step = signInStep(req, res);
-    if (!step) return;
-    const { client, signInId } = step;
-    const attempt = idTag(signInId);
-    const signIn = pendingFor(signInId);
-    if (!signIn) {
-      audit.info({ audit: 'code_without_password', client, attempt }, 'operator console: no pending sign-in');
-      return sendPage(res, 400, passwordPage(signInToken(signInId), 'That sign-in expired. Start again.'));
-    }
-    const code = typeof req.body?.code === 'string' ? (req.body.code as string).replace(/\s/g, '') : '';
-    let result: 'approved' | 'wrong' | 'void';
-    try {
-      // A malformed code is wrong without costing one of Verify's checks.
-      result = CODE.test(code)
-        ? await (deps.secondFactor as SecondFactor).check(deps.administratorPhone as string, code)
-        : 'wrong';
-    } catch (err) {
-      audit.warn(
-        { audit: 'code_check_failed', client, attempt, detail: describeError(err) },
-        'operator console: the code could not be checked',
-      );
-      return sendPage(
-        res,
-        502,
-        codePage(signInToken(signInId), 'The code could not be checked (Twilio Verify failed). Try again.'),
-      );
-    }
-    if (result === 'void') {
-      pending.delete(pendingKey(signInId));
-      audit.warn(
-        { audit: 'code_void', client, attempt },
-        'operator console: sign-in code expired or used up',
-      );
-      return sendPage(res, 400, passwordPage(signInToken(signInId), 'That code has expired. Start again.'));
-    }
-    if (result === 'wrong') {
-      signIn.wrongCodes += 1;
-      const locked = codeFailures.fail(client, now());
-      audit.warn(
-        { audit: 'code_failed', client, attempt, wrongCodes: signIn.wrongCodes },
-        'operator console: wrong code',
-      );
-      if (locked || signIn.wrongCodes >= maxCodeFailures) {
-        pending.delete(pendingKey(signInId));
-        codeFailures.lock(client, now());
-        audit.warn(
-          { audit: 'locked', step: 'code', client, attempt },
-          'operator console: client locked, sign-in void',
-        );
-        return sendLocked(res, lockedFor(client));
-      }
-      const left = maxCodeFailures - signIn.wrongCodes;
-      return sendPage(
-        res,
-        401,
-        codePage(
-          signInToken(signInId),
-          `That code is not right. ${left} ${left === 1 ? 'try' : 'tries'} left.`,
-        ),
-      );
-    }
-    pending.delete(pendingKey(signInId));
-    passwordFailures.succeed(client);
-    codeFailures.succeed(client);
-    const { id } = sessions.create(client, now());
-    res.clearCookie(SIGN_IN_COOKIE, cookieOptions(SIGN_IN_PATH, 0));
-    res.cookie(SESSION_COOKIE, id, cookieOptions('/', deps.sessionLimits.maxMs));
-    audit.info({ audit: 'signed_in', client, attempt, session: idTag(id) }, 'operator console: signed in');
-    setConsoleHeaders(res);
-    res.redirect(303, '/admin');
-  });
-
-  router.post(`${SIGN_IN_PATH}/restart`, (req, res) => {
-    const step = signInStep(req, res);
-    if (!step) return;
-    pending.delete(pendingKey(step.signInId));
-    audit.info(
-      { audit: 'sign_in_restarted', client: step.client, attempt: idTag(step.signInId) },
-      'operator console: sign-in restarted',
-    );
-    res.redirect(303, SIGN_IN_PATH);
-  });
+  router.post(`${SIGN_IN_PATH}/password`, steps.password);
+  router.post(`${SIGN_IN_PATH}/code`, steps.code);
+  router.post(`${SIGN_IN_PATH}/restart`, steps.restart);
 
   // Everything else under /admin needs a session, including pages other routers add after this one.
-  router.use('/admin', requireOperator);
+  router.use(CONSOLE_PATH, requireOperator);
 
-  router.post('/admin/sign-out', (req, res) => {
+  router.post(SIGN_OUT_PATH, (req, res) => {
     const id = cookiesOf(req)[SESSION_COOKIE];
     if (id) sessions.destroy(id);
     res.clearCookie(SESSION_COOKIE, cookieOptions('/', 0));
@@ -348,81 +166,6 @@ export function createOperatorConsole(deps: OperatorConsoleDeps): OperatorConsol
     res.redirect(303, SIGN_IN_PATH);
   });
 
-  function pruneExpiredPending(): void {
-    const at = now();
-    for (const [key, signIn] of pending) if (at - signIn.createdAt >= PENDING_SIGN_IN_MS) pending.delete(key);
-  }
-
-  function sendLocked(res: Response, ms: number): void {
-    const minutes = Math.max(1, Math.ceil(ms / 60_000));
-    res.set('Retry-After', String(Math.ceil(ms / 1000)));
-    sendPage(
-      res,
-      429,
-      layout({
-        title: 'Sign-in locked',
-        body: html`<p class="error" role="alert">
-          Too many wrong attempts from this address. Try again in ${minutes}
-          minute${minutes === 1 ? '' : 's'}.
-        </p>`,
-      }),
-    );
-  }
-
-  function passwordPage(token: string, error?: string): SafeHtml {
-    return layout({
-      title: 'Sign in',
-      body: html`${errorLine(error)}
-        <form method="post" action="${SIGN_IN_PATH}/password">
-          <input type="hidden" name="csrf" value="${token}" />
-          <label for="password">Application password</label>
-          <input
-            id="password"
-            type="password"
-            name="password"
-            autocomplete="current-password"
-            required
-            autofocus${error ? html` aria-describedby="sign-in-error"` : ''}
-          />
-          ${deps.passwordHint ? html`<p class="hint">${deps.passwordHint}</p>` : ''}
-          <button type="submit">Continue</button>
-        </form>
-        <p class="hint">A 6-digit code is then texted to the administrator’s phone.</p>`,
-    });
-  }
-
-  function codePage(token: string, error?: string): SafeHtml {
-    return layout({
-      title: 'Enter the code',
-      body: html`${errorLine(error)}
-        <p>
-          A 6-digit code was texted to ${deps.codeHint ?? 'the administrator’s phone'}. It is valid for 10
-          minutes.
-        </p>
-        ${deps.codeLink ? html`<p><a href="${deps.codeLink.href}" target="_blank">${deps.codeLink.label}</a></p>` : ''}
-        <form method="post" action="${SIGN_IN_PATH}/code">
-          <input type="hidden" name="csrf" value="${token}" />
-          <label for="code">Security code</label>
-          <input
-            id="code"
-            type="text"
-            name="code"
-            inputmode="numeric"
-            pattern="[0-9 ]{6,7}"
-            maxlength="7"
-            autocomplete="one-time-code"
-            required
-            autofocus${error ? html` aria-describedby="sign-in-error"` : ''}
-          />
-          <button type="submit">Sign in</button>
-        </form>
-        <form method="post" action="${SIGN_IN_PATH}/restart">
-          <input type="hidden" name="csrf" value="${token}" />
-          <button type="submit" class="secondary">Start again</button>
-        </form>`,
-    });
-  }
-
   return {
     router,
     requireOperator,
@@ -432,49 +175,4 @@ export function createOperatorConsole(deps: OperatorConsoleDeps): OperatorConsol
       return live !== undefined;
     },
   };
-}
-
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-function csrfFieldOf(req: Request): string | undefined {
-  const field: unknown = (req.body as Record<string, unknown> | undefined)?.csrf;
-  if (typeof field === 'string' && field) return field;
-  return req.get('x-csrf-token') || undefined;
-}
-
-/** JSON callers (fetch from a console page, scripts) get JSON answers; browsers navigating get pages. */
-function wantsJson(req: Request): boolean {
-  return req.accepts(['html', 'json']) === 'json';
-}
-
-function refuseCsrf(req: Request, res: Response): void {
-  if (wantsJson(req)) {
-    res.status(403).json({ error: { code: 'csrf', message: 'Missing or invalid CSRF token' } });
-    return;
-  }
-  sendPage(
-    res,
-    403,
-    layout({
-      title: 'Form expired',
-      body: html`<p class="error" role="alert">
-          This form could not be accepted (its security token is missing or out of date). Nothing was changed.
-        </p>
-        <p><a href="${SIGN_IN_PATH}">Reload and try again</a></p>`,
-    }),
-  );
-}
-
-function errorLine(error: string | undefined): SafeHtml | '' {
-  return error ? html`<p class="error" role="alert" id="sign-in-error">${error}</p>` : '';
-}
-
-function notConfiguredPage(): SafeHtml {
-  return layout({
-    title: 'Sign-in not configured',
-    body: html`<p class="error" role="alert">
-      Set APPLICATION_PASSWORD, ADMINISTRATOR_PHONE and TWILIO_VERIFY_SERVICE_SID (README, “Operator
-      console”), then restart the API.
-    </p>`,
-  });
 }

@@ -3,7 +3,7 @@
  * runs beside one API process; README "Operator console"). The store keeps only a hash of each session
  * id, so neither a heap dump nor a log line holds a usable cookie.
  */
-import { randomToken, sha256 } from '../security';
+import { randomToken, sha256 } from '../../http/security';
 
 export interface SessionLimits {
   /** Ends a session this long after its last request (ADMIN_SESSION_IDLE_MINUTES). */

@@ -9,19 +9,19 @@
  * Numbers and texts appear only here, to a signed-in operator, and are never logged (the request log
  * has paths without query strings; bodies are not logged).
  */
-import express, { Router, type RequestHandler, type Response } from 'express';
+import { Router, type RequestHandler, type Response } from 'express';
 import { DateTime, type Zone } from 'luxon';
 import { normalisePhone } from '../../domain/events/canonicalEvent';
 import { MAX_REPLY_CHARACTERS } from '../../domain/replies/parseReply';
 import { resolveZone } from '../../domain/time/zone';
 import type { SandboxMessage, SandboxMessageStore } from '../../sandbox/messageStore';
 import { deliverSandboxInbound, type SandboxInboundDeps } from '../../sandbox/sandboxInbound';
-import { html, layout, sendPage, type SafeHtml } from './html';
-import type { OperatorLocals } from './operatorConsole';
+import { csrfField, html, sendPage, type SafeHtml } from './html';
+import { consoleForms, errorAlert, operatorLayout, operatorOf } from './pageParts';
+import { SIMULATION_PATH, VIRTUAL_PHONE_PATH } from './paths';
 import { PHONE_SCRIPT_PATH } from './phoneAssets';
 
-export const VIRTUAL_PHONE_PATH = '/admin/phone';
-export const VIRTUAL_PHONE_JSON_PATH = '/admin/phone/messages.json';
+export const VIRTUAL_PHONE_JSON_PATH = `${VIRTUAL_PHONE_PATH}/messages.json`;
 
 export interface VirtualPhoneDeps {
   /** The sandbox's message store (SandboxMessageStore.inDataDir(config.dataDir)). */
@@ -108,11 +108,7 @@ export function virtualPhoneRouter(deps: VirtualPhoneDeps): Router {
   const clinicNumber = deps.inbound.sandboxNumber;
   const zone = resolveZone(deps.timeZone) ?? 'UTC';
   const router = Router();
-  router.use(
-    VIRTUAL_PHONE_PATH,
-    express.urlencoded({ extended: false, limit: '16kb' }),
-    deps.requireOperator,
-  );
+  router.use(VIRTUAL_PHONE_PATH, consoleForms(), deps.requireOperator);
 
   /** Numbers the sandbox texted or was texted from lately, newest first (clinic numbers left out). */
   async function recentNumbers(): Promise<string[]> {
@@ -132,7 +128,7 @@ export function virtualPhoneRouter(deps: VirtualPhoneDeps): Router {
     status: number,
     options: { number?: string; typed?: string; error?: string; replyError?: string; reply?: string } = {},
   ): Promise<void> {
-    const operator = res.locals.operator as OperatorLocals | undefined;
+    const operator = operatorOf(res);
     if (!operator) {
       res.status(401).end();
       return;
@@ -141,7 +137,7 @@ export function virtualPhoneRouter(deps: VirtualPhoneDeps): Router {
     const conversation = options.number
       ? await conversationOf(store, options.number, clinicNumber)
       : undefined;
-    const body = html`${options.error ? html`<p class="error" role="alert" id="number-error">${options.error}</p>` : ''}
+    const body = html`${errorAlert(options.error, 'number-error')}
       <form method="get" action="${VIRTUAL_PHONE_PATH}" class="phone-pick">
         <label for="number">Patient’s number</label>
         <input
@@ -172,15 +168,11 @@ export function virtualPhoneRouter(deps: VirtualPhoneDeps): Router {
               </ul>
             </nav>`
           : html`<p class="hint">
-              No texts in the sandbox yet: book one on the <a href="/admin/simulation">simulation page</a>.
+              No texts in the sandbox yet: book one on the <a href="${SIMULATION_PATH}">simulation page</a>.
             </p>`
       }
       ${conversation ? conversationSection(conversation, operator.csrfToken, options, zone) : ''}`;
-    sendPage(
-      res,
-      status,
-      layout({ title: 'Virtual phone', body, signedIn: { csrfToken: operator.csrfToken } }),
-    );
+    sendPage(res, status, operatorLayout(res, 'Virtual phone', body));
   }
 
   router.get(VIRTUAL_PHONE_PATH, async (req, res) => {
@@ -285,10 +277,10 @@ function conversationSection(
     ${conversation.messages.length === 0 ? html`<p class="hint" id="no-texts">No texts with this number yet.</p>` : ''}
     <p><a href="${href}" id="refresh">Refresh</a> <span class="hint" id="live-state"></span></p>
     <form method="post" action="${VIRTUAL_PHONE_PATH}/reply" class="reply">
-      <input type="hidden" name="csrf" value="${csrf}" />
+      ${csrfField(csrf)}
       <input type="hidden" name="number" value="${conversation.number}" />
       <label for="reply-body">Reply as the patient</label>
-      ${options.replyError ? html`<p class="error" role="alert" id="reply-error">${options.replyError}</p>` : ''}
+      ${errorAlert(options.replyError, 'reply-error')}
       <textarea
         id="reply-body"
         name="body"

@@ -5,7 +5,7 @@
  *
  * A rule says whether a value reads; what a format does with one that does not is the format's own: the JSON
  * parser answers 400 naming the field (the engine sent one value for it), HL7 and FHIR try the next candidate
- * (a repetition, another telecom) or leave an optional detail out. test/unit/events/crossFormat.test.ts holds
+ * (a repetition, another telecom) or leave an optional detail out. test/unit/domain/events/crossFormat.test.ts holds
  * the three to the same answers, and lists where they differ on purpose.
  */
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
