@@ -6,7 +6,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { createSnapshotActivities, SNAPSHOT_FAILURE_TYPES } from '../../../../src/activities/snapshots/activity';
+import {
+  createSnapshotActivities,
+  SNAPSHOT_FAILURE_TYPES,
+} from '../../../../src/activities/snapshots/activity';
 import { FileSnapshotStore } from '../../../../src/activities/snapshots/fileStore';
 import { CUSTOMER, snap } from '../../../helpers/snapshotStoreContract';
 

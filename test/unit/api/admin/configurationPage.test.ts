@@ -18,7 +18,10 @@ import {
 import { settingRows } from '../../../../src/api/admin/configuration/settingRows';
 import { integrationEndpoints } from '../../../../src/api/admin/integration/endpoints';
 import { integrationExamples } from '../../../../src/api/admin/integration/examples';
-import { NODE_VERIFY_SNIPPET, PYTHON_VERIFY_SNIPPET } from '../../../../src/api/admin/integration/verifySnippets';
+import {
+  NODE_VERIFY_SNIPPET,
+  PYTHON_VERIFY_SNIPPET,
+} from '../../../../src/api/admin/integration/verifySnippets';
 import { parseConfig, type AppConfig } from '../../../../src/config';
 import { withSandboxSecrets } from '../../../../src/config/sandboxSecrets';
 import { envFields } from '../../../../src/config/schema';
