@@ -6,9 +6,9 @@ import tseslint from 'typescript-eslint';
  * Layers that point one way (README "Layout"). Each folder of src/ may import from itself and from the folders
  * listed for it, never upwards: `domain` knows no Temporal, Express or fs; workflows see activities as types
  * only; activities and the sandbox know nothing of the API; composition (main.ts, worker.ts, api/server.ts and
- * api/routes.ts) sits on top. `log`, `paths`, `logRedaction` and `lifecycle` are cross-cutting base modules.
+ * api/routes.ts) sits on top. `log`, `paths`, `logRedaction`, `lifecycle` and `ports` are cross-cutting base modules.
  */
-const BASE = ['log', 'paths', 'logRedaction', 'lifecycle'];
+const BASE = ['log', 'paths', 'logRedaction', 'lifecycle', 'ports'];
 const LAYERS = {
   shared: [],
   domain: ['shared'],

@@ -4,7 +4,6 @@
  * their memory and CPU can be read and they can be SIGKILLed; one set of secrets, so they understand each other.
  */
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
@@ -13,18 +12,7 @@ import { spawnChild, tail, type Child } from './processes';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '../..');
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port')),
-      );
-    });
-  });
-}
+export { freePort } from '../../src/ports';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -43,7 +31,7 @@ export function sandboxSecrets(codecKeyLabel: string): Readonly<Record<string, s
 }
 
 /** Settings that must not leak in from the developer's shell or .env (dotenv never overrides a set variable). */
-const BLANKED = [
+export const BLANKED_SETTINGS: readonly string[] = [
   'TWILIO_ACCOUNT_SID',
   'TWILIO_AUTH_TOKEN',
   'TWILIO_PHONE_NUMBER',
@@ -70,14 +58,18 @@ export interface ServiceEnvOptions {
   settings?: Readonly<Record<string, string>>;
 }
 
+/** `process.env` with the real integrations blanked, plus the stack's shared secrets. */
+export function sandboxBaseEnv(secrets: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of BLANKED_SETTINGS) env[name] = '';
+  return { ...env, ...secrets };
+}
+
 /** The env npm start gives an embedded run, pointed at the given server, in sandbox mode, quiet. */
 export function serviceEnv(options: ServiceEnvOptions): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of BLANKED) env[name] = '';
   const apiOrigin = `http://127.0.0.1:${options.apiPort}`;
   return {
-    ...env,
-    ...options.secrets,
+    ...sandboxBaseEnv(options.secrets),
     TEMPORAL_ADDRESS: options.temporalAddress,
     TEMPORAL_NAMESPACE: options.namespace,
     TEMPORAL_TASK_QUEUE: options.taskQueue,

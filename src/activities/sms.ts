@@ -11,7 +11,7 @@
  *
  * No double texts: when an attempt fails after Twilio accepted the message (e.g. the response was lost), the retry
  * first looks for that message (same number, identical body, created since the first attempt was scheduled) and
- * returns it instead of sending again. A caller that gives `decidedAt` (the appointment's local-activity sends) gets
+ * returns it instead of sending again. A caller that gives `notBefore` (the appointment's local-activity sends) gets
  * that lookup on every attempt: a local activity whose workflow task was lost runs again from attempt 1.
  */
 import { readFileSync } from 'node:fs';
@@ -57,12 +57,13 @@ export interface SendSmsInput {
    */
   plannedAt?: string;
   /**
-   * When the caller decided this text (ISO instant; the appointment's message record `createdAt`), the same on
-   * every run. With it, every attempt, the first included, looks for a send since then before sending: a local
-   * activity whose workflow task was lost (worker killed, Temporal down, task timed out) runs again from
-   * attempt 1, and must find the text its earlier run sent. Without it, only retries (attempt > 1) look.
+   * No earlier send of this text can be older than this (ISO instant): the appointment workflow gives its run's
+   * start, which no lost or repeated workflow task can move. With it, every attempt, the first included, looks for
+   * a send since then before sending: a local activity whose workflow task was lost (worker killed, Temporal down,
+   * task timed out) runs again from attempt 1, and the task that decided the text may itself be re-run later.
+   * Without it, only retries (attempt > 1) look.
    */
-  decidedAt?: string;
+  notBefore?: string;
 }
 
 export interface SendSmsResult {
@@ -164,7 +165,7 @@ export function createSmsActivities(deps: SmsActivityDeps) {
     });
 
     try {
-      const lookSinceMs = earlierSendWindowStart(input.decidedAt, info.attempt, info.scheduledTimestampMs);
+      const lookSinceMs = earlierSendWindowStart(input.notBefore, info.attempt, info.scheduledTimestampMs);
       if (lookSinceMs !== undefined) {
         const earlier = await findEarlierSend(
           client,
@@ -228,16 +229,16 @@ function render(input: SendSmsInput, customerName: string, templates: TemplateCa
 }
 
 /**
- * Since when an earlier send of this text may exist, or undefined when none can: the caller's decision time when it
+ * Since when an earlier send of this text may exist, or undefined when none can: the caller's `notBefore` when it
  * gave one (a re-run starts again at attempt 1), else the first attempt's schedule time on a retry.
  */
 export function earlierSendWindowStart(
-  decidedAt: string | undefined,
+  notBefore: string | undefined,
   attempt: number,
   scheduledTimestampMs: number,
 ): number | undefined {
-  const decidedAtMs = decidedAt === undefined ? Number.NaN : Date.parse(decidedAt);
-  if (Number.isFinite(decidedAtMs)) return Math.min(decidedAtMs, scheduledTimestampMs);
+  const notBeforeMs = notBefore === undefined ? Number.NaN : Date.parse(notBefore);
+  if (Number.isFinite(notBeforeMs)) return Math.min(notBeforeMs, scheduledTimestampMs);
   return attempt > 1 ? scheduledTimestampMs : undefined;
 }
 

@@ -1,19 +1,6 @@
 import os from 'node:os';
-import net from 'node:net';
 
-/** A TCP port that was free a moment ago on loopback. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
+export { freePort } from '../../src/ports';
 
 /** An IPv4 address of this machine that is not loopback, for tests of what answers only loopback. */
 export function nonLoopbackAddress(): string {

@@ -237,23 +237,24 @@ describe('sendSms', () => {
     expect(await store.list({ to })).toHaveLength(1);
   });
 
-  test('a re-run of a local-activity send whose workflow task was lost finds its text: attempt 1 again, same decision time', async () => {
+  test('a re-run of a local-activity send whose workflow task was lost finds its text: attempt 1 again, minutes later, same run start', async () => {
     const to = nextNumber();
     const activities = smsActivities();
-    const decidedAt = new Date(Date.now() - 1_000).toISOString();
+    const notBefore = new Date(Date.now() - 1_000).toISOString();
     // The send went out, then the workflow task that ran it was lost (worker killed): the next task runs it
-    // again as a new local activity, attempt 1, scheduled later, with the message record's decision time.
-    const first = await runAttempt(activities, bookedInput(to, { decidedAt }), 1);
+    // again as a new local activity, attempt 1, scheduled minutes later (past the clock-skew margin), with the
+    // same run start.
+    const first = await runAttempt(activities, bookedInput(to, { notBefore }), 1);
     await sandbox.deliveriesSettled();
-    const rerun = await runAttempt(activities, bookedInput(to, { decidedAt }), 1, Date.now() + 30_000);
+    const rerun = await runAttempt(activities, bookedInput(to, { notBefore }), 1, Date.now() + 5 * 60_000);
     expect(rerun).toEqual({ ...first, status: 'delivered', deduplicated: true });
     expect(await store.list({ to })).toHaveLength(1);
   });
 
-  test('with a decision time, a first send with nothing earlier sends (the lookup costs one list, never a text)', async () => {
+  test('with notBefore, a first send with nothing earlier sends (the lookup costs one list, never a text)', async () => {
     const to = nextNumber();
-    const decidedAt = new Date().toISOString();
-    const result = await runAttempt(smsActivities(), bookedInput(to, { decidedAt }), 1);
+    const notBefore = new Date().toISOString();
+    const result = await runAttempt(smsActivities(), bookedInput(to, { notBefore }), 1);
     expect(result.deduplicated).toBe(false);
     expect(await store.list({ to })).toHaveLength(1);
   });

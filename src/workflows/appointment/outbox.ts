@@ -3,7 +3,7 @@
  * allowance: counted here when the number is the appointment's alone, reserved with the phone
  * workflow when its conversation said the number is shared (the only wait on another workflow).
  */
-import { log, metricMeter } from '@temporalio/workflow';
+import { log, metricMeter, workflowInfo } from '@temporalio/workflow';
 import { WORKFLOW_METRICS } from '../../metrics/workflowMetrics';
 import { localDayOf, type AppointmentState } from '../../domain/appointment/appointmentState';
 import type { AppointmentEvent, MessageRecord } from '../../shared/appointment';
@@ -116,8 +116,9 @@ export class Outbox {
           // A retry must not take an earlier identical text (a second acknowledgement) for its own send.
           excludeSids: state.data.messages.flatMap((m) => (m.sid ? [m.sid] : [])),
           ...(message.kind === 'REMINDER' && plannedAt ? { plannedAt } : {}),
-          // Fixed across re-runs: a send whose workflow task was lost is found, not repeated (an added input field: replay-safe).
-          decidedAt: message.createdAt,
+          // The run's start: no lost task can move it, so a send whose task was lost is found, not repeated
+          // (the task deciding the text may be re-run minutes later). An added input field: replay-safe.
+          notBefore: workflowInfo().runStartTime.toISOString(),
         },
       ]);
       state.recordSent(message.key, result, Date.now());
