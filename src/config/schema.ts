@@ -1,6 +1,8 @@
 /**
  * Every environment variable the service reads, validated in one place (ARCHITECTURE §7).
  * Problems are collected and reported together so an operator fixes them in one pass.
+ * Over 400 lines on purpose: one schema is the whole env contract, read top to bottom beside the
+ * README's "Configuration" table; split, a setting's rules would hide in another file.
  */
 import { isIP } from 'node:net';
 import { IANAZone } from 'luxon';
