@@ -120,6 +120,12 @@ export const TRANSIENT_TWILIO_ERROR_CODES: ReadonlySet<number> = new Set([14107,
 
 /** Clock skew allowed between our worker and Twilio when matching an earlier attempt's message. */
 const CLOCK_SKEW_MS = 60_000;
+/**
+ * Before `notBefore` (a run's start, Temporal's clock): Twilio's creation times are whole seconds, and its clock
+ * and Temporal's may differ a little. Kept short: an identical text to the same number from another appointment
+ * sent just before this run started would be taken for this one's (its delivery report would then go there).
+ */
+const RUN_START_MARGIN_MS = 2_000;
 /** Statuses of a message that never left Twilio: a retry may send it again. */
 const NEVER_SENT_STATUSES: ReadonlySet<string> = new Set(['failed', 'canceled']);
 /**
@@ -229,8 +235,9 @@ function render(input: SendSmsInput, customerName: string, templates: TemplateCa
 }
 
 /**
- * Since when an earlier send of this text may exist, or undefined when none can: the caller's `notBefore` when it
- * gave one (a re-run starts again at attempt 1), else the first attempt's schedule time on a retry.
+ * Since when an earlier send of this text may exist, or undefined when none can: the caller's `notBefore` (less a
+ * short margin) when it gave one (a re-run starts again at attempt 1), else the first attempt's schedule time less
+ * clock skew on a retry.
  */
 export function earlierSendWindowStart(
   notBefore: string | undefined,
@@ -238,23 +245,22 @@ export function earlierSendWindowStart(
   scheduledTimestampMs: number,
 ): number | undefined {
   const notBeforeMs = notBefore === undefined ? Number.NaN : Date.parse(notBefore);
-  if (Number.isFinite(notBeforeMs)) return Math.min(notBeforeMs, scheduledTimestampMs);
-  return attempt > 1 ? scheduledTimestampMs : undefined;
+  if (Number.isFinite(notBeforeMs)) return Math.min(notBeforeMs, scheduledTimestampMs) - RUN_START_MARGIN_MS;
+  return attempt > 1 ? scheduledTimestampMs - CLOCK_SKEW_MS : undefined;
 }
 
 /**
  * The message an earlier attempt of this activity already sent: same number, identical body, created at or after
- * the first attempt was scheduled (less clock skew), not one the caller already recorded as its own, oldest first.
+ * `earliestMs` (earlierSendWindowStart), not one the caller already recorded as its own, oldest first.
  * A failed lookup throws: better retry than risk a double text.
  */
 async function findEarlierSend(
   client: Twilio,
   to: string,
   body: string,
-  firstScheduledMs: number,
+  earliestMs: number,
   excluded: ReadonlySet<string>,
 ): Promise<MessageInstance | undefined> {
-  const earliest = firstScheduledMs - CLOCK_SKEW_MS;
   // No DateSent filter: Twilio leaves date_sent empty while a text is queued, which would hide exactly
   // the send a lost response left behind. The newest 50 to this number, filtered on creation time, suffice.
   const recent = await client.messages.list({ to, limit: 50 });
@@ -264,7 +270,7 @@ async function findEarlierSend(
         message.body === body &&
         !excluded.has(message.sid) &&
         !NEVER_SENT_STATUSES.has(message.status) &&
-        new Date(message.dateCreated).getTime() >= earliest,
+        new Date(message.dateCreated).getTime() >= earliestMs,
     )
     .sort((a, b) => new Date(a.dateCreated).getTime() - new Date(b.dateCreated).getTime())[0];
 }

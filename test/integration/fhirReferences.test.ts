@@ -44,8 +44,17 @@ const location: Location = { resourceType: 'Location', id: 'main-clinic', name: 
 const seed = [patient, practitioner, location];
 const MOBILE = '+13035550123';
 
+/** Each test's appointment gets its own slot: texts identical to the same phone a moment apart would read as one. */
+let slot = 0;
+
 function appointment(id: string, patientReference = 'Patient/example'): Appointment {
-  const start = DateTime.now().setZone(ZONE).plus({ days: 3 }).set({ hour: 9, minute: 30 }).startOf('minute');
+  slot += 1;
+  const start = DateTime.now()
+    .setZone(ZONE)
+    .plus({ days: 3 })
+    .set({ hour: 9, minute: 30 })
+    .plus({ minutes: 5 * slot })
+    .startOf('minute');
   return {
     resourceType: 'Appointment',
     id,

@@ -218,21 +218,24 @@ describe('two-way SMS', () => {
   test('one appointment alone on its number gets at most the daily allowance of reminders', async () => {
     await world('http://127.0.0.1:9/unused', async (w) => {
       const t0 = await suite.env.currentTimeMs();
-      // First reminder 3 h and second 2 h before the visit: the same local day; the allowance is one.
+      // First reminder 3 h and second 2 h before the visit: the same local day (UTC), whatever the time the
+      // test runs (a visit 12 h ahead put them either side of midnight between 14:00 and 15:00 UTC); the
+      // allowance is one.
+      const start = Math.ceil(t0 / (24 * HOUR)) * 24 * HOUR + 15 * HOUR;
       const handle = await signalAppointment(
         suite.env.client,
         w.taskQueue,
         event({
           appointmentId: 'D1',
           eventType: 'BOOKED',
-          start: iso(t0 + 12 * HOUR),
+          start: iso(start),
           eventAt: iso(t0),
           patient: { id: 'P-D1', phone: sms.phone, language: 'en' },
         }),
         { firstOffsetMinutes: 180, secondOffsetMinutes: 120, maxRemindersPerPhonePerDay: 1 },
       );
       await w.until(handle, (v) => sentKinds(v).includes('BOOKED'));
-      await suite.env.sleep(10 * HOUR + 60_000);
+      await suite.env.sleep(start - 2 * HOUR + 60_000 - (await suite.env.currentTimeMs()));
       const v = await w.until(handle, (x) => x.reminders.every((r) => r.status !== 'PENDING'));
       expect(v.reminders.map((r) => [r.status, r.note])).toEqual([
         ['SENT', undefined],
