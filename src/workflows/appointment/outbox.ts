@@ -116,9 +116,10 @@ export class Outbox {
           // A retry must not take an earlier identical text (a second acknowledgement) for its own send.
           excludeSids: state.data.messages.flatMap((m) => (m.sid ? [m.sid] : [])),
           ...(message.kind === 'REMINDER' && plannedAt ? { plannedAt } : {}),
-          // The run's start: no lost task can move it, so a send whose task was lost is found, not repeated
-          // (the task deciding the text may be re-run minutes later). An added input field: replay-safe.
-          notBefore: workflowInfo().runStartTime.toISOString(),
+          // The execution's start event: no lost task can move it, so a send whose task was lost is found, not
+          // repeated (the task deciding the text may be re-run minutes later). Not runStartTime: that is the
+          // first task this worker processed, later when the first one was lost. Added input field: replay-safe.
+          notBefore: workflowInfo().startTime.toISOString(),
         },
       ]);
       state.recordSent(message.key, result, Date.now());
