@@ -5,7 +5,7 @@ import { LIVE_CHECK_TIMEOUT_MS, type LiveCheck } from './runner';
 
 /**
  * "Temporal reachable" and "Worker polling" from one readiness probe (src/api/readiness.ts:
- * getSystemInfo, then the task queue's pollers), asked once however many checks read it.
+ * getSystemInfo, then the workers' heartbeats), asked once however many checks read it.
  */
 export function temporalChecks(probe: () => Promise<Readiness>, taskQueue: string): LiveCheck[] {
   let asked: Promise<Readiness> | undefined;
@@ -25,12 +25,15 @@ export function temporalChecks(probe: () => Promise<Readiness>, taskQueue: strin
       async run() {
         const r = await readiness();
         if (r.worker === 'polling') {
-          return { outcome: 'ok', reason: `a worker polled task queue “${taskQueue}” in the last 90 s` };
+          return {
+            outcome: 'ok',
+            reason: `a worker is alive on task queue “${taskQueue}” (its heartbeats, /readyz)`,
+          };
         }
         if (r.worker === 'not-polling') {
           return {
             outcome: 'failed',
-            reason: `no worker polled task queue “${taskQueue}” in the last 90 s: start one (npm run worker)`,
+            reason: `no worker alive on task queue “${taskQueue}” (no heartbeat for 6 s): start one (npm run worker)`,
           };
         }
         return {
