@@ -14,11 +14,8 @@ import { appointmentPolicy } from '../config/policy';
 import { AppointmentGateway } from '../ingest/appointmentGateway';
 import { ConversationGateway } from '../ingest/conversationGateway';
 import type { Logger } from '../log';
-import {
-  createEhrCallbackReceiverRouter,
-  EhrCallbackStore,
-  SANDBOX_EHR_CALLBACK_SECRET,
-} from '../sandbox/ehrCallbackReceiver';
+import { createEhrCallbackReceiverRouter, EhrCallbackStore } from '../sandbox/ehrCallbackReceiver';
+import { SANDBOX_EHR_CALLBACK_SECRET } from '../activities/ehrCallback';
 import { loopbackOnly } from '../sandbox/loopbackOnly';
 import { SandboxMessageStore } from '../sandbox/messageStore';
 import { sandboxInboundRouter, type SandboxInboundDeps } from '../sandbox/sandboxInbound';

@@ -43,8 +43,6 @@ export interface TwilioWebhooksDeps {
   mediaOnlyAnswer?: string;
 }
 
-export { TWILIO_INBOUND_PATH, TWILIO_STATUS_PATH };
-
 /** Twilio resource sids: two letters (SM, MM…) and 32 hex digits. */
 const twilioSid = z.string().regex(/^[A-Z]{2}[0-9a-fA-F]{32}$/, 'must be a Twilio message sid');
 const address = z.string().trim().min(1).max(64);

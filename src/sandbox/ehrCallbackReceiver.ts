@@ -22,8 +22,6 @@ import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import {
   SANDBOX_EHR_CALLBACK_PATH,
-  SANDBOX_EHR_CALLBACK_SECRET,
-  sandboxEhrCallbackUrl,
   SIGNATURE_REPLAY_WINDOW_SECONDS,
   verifySignature,
   verifyTimestampedSignature,
@@ -33,7 +31,6 @@ import { dropConnection, FaultSwitch, faultSwitchRouter, holdWithoutAnswer } fro
 import { indexPerFile, JsonLinesLog, type LogIndex } from './jsonLinesLog';
 
 /** The callback secret in sandbox mode when EHR_CALLBACK_SECRET is unset; the receiver and `notifyEhr` share it. */
-export { SANDBOX_EHR_CALLBACK_PATH, SANDBOX_EHR_CALLBACK_SECRET, sandboxEhrCallbackUrl };
 export const SANDBOX_EHR_CALLBACKS_FILE = 'ehr-callbacks.jsonl';
 /** The receiver's fault modes (see the module comment). */
 export const EHR_FAULT_MODES = ['503', 'down', 'timeout-after-accept'] as const;

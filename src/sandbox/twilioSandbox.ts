@@ -54,15 +54,6 @@ import {
 } from './twilioMessagesApi';
 import { CALLBACK_TIMEOUT_MS, postStatusCallback } from './twilioStatusCallbacks';
 
-// Moved with the Messages API shapes and the status callbacks; their importers name them here.
-export {
-  SANDBOX_REJECTED_RECIPIENTS,
-  SANDBOX_REJECTED_SENDERS,
-  SANDBOX_UNDELIVERABLE_RECIPIENTS,
-  toTwilioMessage,
-  type TwilioError,
-} from './twilioMessagesApi';
-export { connectionOverrides, type ConnectionOverrides } from './twilioStatusCallbacks';
 import type { SandboxMessage, SandboxMessageStatus, SandboxMessageStore } from './messageStore';
 
 /** The emulation's fault modes (see the module comment). */

@@ -21,7 +21,7 @@ import { DateTime } from 'luxon';
 import { logger } from '../../src/log';
 import { SERVICE_METRICS } from '../../src/metrics/registry';
 import { WORKFLOW_METRICS } from '../../src/metrics/workflowMetrics';
-import { SANDBOX_EHR_CALLBACK_PATH } from '../../src/sandbox/ehrCallbackReceiver';
+import { SANDBOX_EHR_CALLBACK_PATH } from '../../src/activities/ehrCallback';
 import { installTemporalRuntime } from '../../src/temporal/runtimeLogger';
 import { freePort } from '../helpers/ports';
 import { waitFor } from '../helpers/processes';

@@ -12,12 +12,14 @@ import { signBody, type EhrCallbackBody } from '../../src/activities/ehrCallback
 import { createApp } from '../../src/api/app';
 import { logger } from '../../src/log';
 import {
-  EhrCallbackStore,
   SANDBOX_EHR_CALLBACK_PATH,
   SANDBOX_EHR_CALLBACK_SECRET,
+  sandboxEhrCallbackUrl,
+} from '../../src/activities/ehrCallback';
+import {
+  EhrCallbackStore,
   SANDBOX_EHR_CALLBACKS_FILE,
   createEhrCallbackReceiverRouter,
-  sandboxEhrCallbackUrl,
 } from '../../src/sandbox/ehrCallbackReceiver';
 
 const quiet = logger.child({}, { level: 'silent' });

@@ -12,7 +12,7 @@ import { Storage, type StorageOptions } from '@google-cloud/storage';
 import { createTwilioClient, sandboxTwilioBaseUrl } from '../../activities/twilioClient';
 import { fileSnapshotRoot } from '../../activities/snapshots/fileStore';
 import type { AppConfig } from '../../config';
-import { TWILIO_INBOUND_PATH } from '../twilioWebhooks';
+import { TWILIO_INBOUND_PATH } from '../../http/twilioPaths';
 import { ehrCallbackCheck, type EhrCallbackTarget } from './checks/ehrCallback';
 import { runLiveChecks, type LiveCheckResult } from './checks/runner';
 import { snapshotStoreCheck, type SnapshotTarget } from './checks/snapshotStore';

@@ -1,5 +1,5 @@
 /** Twilio's webhook connection overrides as the sandbox reads them from a StatusCallback URL's fragment. */
-import { connectionOverrides } from '../../../src/sandbox/twilioSandbox';
+import { connectionOverrides } from '../../../src/sandbox/twilioStatusCallbacks';
 
 const URL = 'https://clinic.example.org/v1/twilio/status?appointmentId=A1';
 

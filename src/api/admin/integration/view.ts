@@ -5,9 +5,9 @@
  */
 import { EHR_CALLBACK_TIMEOUT_MS, SIGNATURE_REPLAY_WINDOW_SECONDS } from '../../../activities/ehrCallback';
 import type { AppConfig } from '../../../config';
-import { SANDBOX_EHR_CALLBACK_PATH } from '../../../sandbox/ehrCallbackReceiver';
+import { SANDBOX_EHR_CALLBACK_PATH } from '../../../activities/ehrCallback';
 import { FHIR_APPOINTMENT_PATH } from '../../fhir';
-import { TWILIO_INBOUND_PATH, TWILIO_STATUS_PATH } from '../../twilioWebhooks';
+import { TWILIO_INBOUND_PATH, TWILIO_STATUS_PATH } from '../../../http/twilioPaths';
 import { COPY_SCRIPT_PATH } from '../assetsCopy';
 import { html, type SafeHtml } from '../html';
 import { dataTable } from '../pageParts';
