@@ -1,7 +1,7 @@
 /** Bearer-key authentication for the EHR endpoints; keys compare in constant time. */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { HttpError } from './errors';
+import { HttpError } from '../http/httpError';
 
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 

@@ -12,7 +12,7 @@ import express, { Router, type Request, type RequestHandler, type Response } fro
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { z } from 'zod';
 import type { Logger } from '../log';
-import { HttpError } from './errors';
+import { HttpError } from '../http/httpError';
 import { cookiesOf, sameSecret } from '../http/security';
 
 export const CODEC_PATH = '/codec';

@@ -11,7 +11,7 @@ import {
   UnknownAppointmentError,
   type AppointmentGateway,
 } from '../ingest/appointmentGateway';
-import { HttpError } from './errors';
+import { HttpError } from '../http/httpError';
 import { MAX_JSON_DEPTH, nestedDeeperThan } from './jsonDepth';
 import { countEhrEvent } from '../metrics/registry';
 

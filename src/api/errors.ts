@@ -4,8 +4,6 @@ import { TemporalUnavailableError } from '../ingest/appointmentGateway';
 import type { Logger } from '../log';
 import { HttpError } from '../http/httpError';
 
-export { HttpError };
-
 export const notFound: RequestHandler = (req, res) => {
   res.status(404).json({ error: { code: 'not_found', message: `No route for ${req.method} ${req.path}` } });
 };

@@ -23,7 +23,7 @@ import {
 import type { Logger } from '../log';
 import { appointmentWorkflowId } from '../shared/appointment';
 import { BODY_LIMIT } from './app';
-import { HttpError } from './errors';
+import { HttpError } from '../http/httpError';
 import { MAX_JSON_DEPTH, nestedDeeperThan } from './jsonDepth';
 import { countEhrEvent, type EventFormat } from '../metrics/registry';
 

@@ -15,7 +15,7 @@ import {
 } from '../ingest/appointmentGateway';
 import type { Logger } from '../log';
 import { BODY_LIMIT } from './app';
-import { HttpError } from './errors';
+import { HttpError } from '../http/httpError';
 
 /** Media types integration engines use for ER7 over HTTP. */
 export const HL7_MEDIA_TYPES = [

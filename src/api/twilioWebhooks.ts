@@ -15,7 +15,7 @@ import twilio from 'twilio';
 import { z } from 'zod';
 import { ehrIdentifier } from '../domain/events/canonicalEvent';
 import type { Logger } from '../log';
-import { HttpError } from './errors';
+import { HttpError } from '../http/httpError';
 import { TWILIO_INBOUND_PATH, TWILIO_STATUS_PATH } from '../http/twilioPaths';
 import type { DeliveryReport, InboundText } from '../shared/phone';
 
