@@ -1,4 +1,4 @@
-# One image for both roles: `node dist/worker.js` (worker) and `node dist/api/server.js` (API).
+# One image for both roles: `node dist/worker.js` (worker) and `node dist/apiServer.js` (API).
 # Node 22: an LTS line supported until April 2027 (20 reached its end of life in April 2026).
 FROM node:22-bookworm-slim AS build
 WORKDIR /app

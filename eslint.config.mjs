@@ -5,8 +5,9 @@ import tseslint from 'typescript-eslint';
 /**
  * Layers that point one way (README "Layout"). Each folder of src/ may import from itself and from the folders
  * listed for it, never upwards: `domain` knows no Temporal, Express or fs; workflows see activities as types
- * only; activities and the sandbox know nothing of the API; composition (main.ts, worker.ts, api/server.ts and
- * api/routes.ts) sits on top. `log`, `paths`, `logRedaction`, `lifecycle` and `ports` are cross-cutting base modules.
+ * only; activities and the sandbox know nothing of the API; composition (`composition/`, which builds clients,
+ * gateways and the sandbox's wiring, and the process entries main.ts, worker.ts, apiServer.ts) sits on top and
+ * nothing imports it. `log`, `paths`, `logRedaction`, `lifecycle` and `ports` are cross-cutting base modules.
  */
 const BASE = ['log', 'paths', 'logRedaction', 'lifecycle', 'ports'];
 const LAYERS = {
@@ -36,6 +37,20 @@ const LAYERS = {
   ],
   tools: ['shared', 'domain', 'config', 'temporal', 'ingest', 'activities', ...BASE],
   cluster: ['shared', 'config', 'temporal', ...BASE],
+  composition: [
+    'shared',
+    'domain',
+    'config',
+    'http',
+    'metrics',
+    'temporal',
+    'ingest',
+    'fhir',
+    'activities',
+    'sandbox',
+    'api',
+    ...BASE,
+  ],
 };
 /** Imported as types only (`import type`): the workflow contract of workflow functions and activities. */
 const TYPES_ONLY = {

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
 import { mllpFrame } from '../src/api/mllp';
-import { startApi } from '../src/api/server';
+import { startApi } from '../src/apiServer';
 import { parseConfig } from '../src/config';
 import { logger } from '../src/log';
 

@@ -8,7 +8,7 @@ import { temporalConnectionOptions } from './temporal/connectionOptions';
 import { ConfigError, loadConfig, type AppConfig } from './config';
 import { sandboxAdminPasswordFile, sandboxOperatorTokenFile } from './config/sandboxSecrets';
 import { logger } from './log';
-import { apiDrainMs, apiListenTargets, startApi, type ApiServer } from './api/server';
+import { apiDrainMs, apiListenTargets, startApi, type ApiServer } from './apiServer';
 import { assertCanListen, EXIT_CODES, ListenError, onStopSignals, type ListenTarget } from './lifecycle';
 import { binaryVersion, resolveTemporalBinary, TemporalBinaryNotFound } from './temporal/binaries';
 import {

@@ -7,7 +7,8 @@ import { describeConnection, temporalConnectionOptions } from './temporal/connec
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { activityDepsFromConfig, createActivities } from './activities';
+import { createActivities } from './activities';
+import { activityDepsFromConfig } from './composition/activities';
 import { ConfigError, loadConfig, type AppConfig } from './config';
 import { logger } from './log';
 import { startMetricsServer, type MetricsServer } from './metrics';

@@ -140,7 +140,7 @@ export class Stack {
     mkdirSync(dataDir, { recursive: true });
     const child = spawnTs(
       `api #${this.apiStarts}`,
-      'src/api/server.ts',
+      'src/apiServer.ts',
       this.logFile(`api-${this.apiStarts}.log`),
       this.serviceEnv(dataDir),
     );

@@ -1,28 +1,19 @@
 /**
- * Activity factory: clients (Twilio, storage) are built once per worker and injected, so tests
- * hand in the same real clients pointed at local servers.
+ * Activity factory: clients (Twilio, storage, Temporal) are built once per worker by
+ * composition/activities.ts and injected, so tests hand in the same real clients pointed at local servers.
  */
-import { temporalConnectionOptions } from '../temporal/connectionOptions';
-import { Client, Connection } from '@temporalio/client';
-import type { AppConfig } from '../config';
-import { dataConverterOf } from '../temporal/dataConverter';
+import type { Client } from '@temporalio/client';
 import { createOutboxActivities } from './outbox';
 import { createPhoneActivities } from './phone';
 import { createEhrCallbackActivities } from './ehrCallback';
-import { SANDBOX_EHR_CALLBACK_SECRET, sandboxEhrCallbackUrl } from './ehrCallback';
-import { logger as rootLogger, type Logger } from '../log';
-import { createSmsActivities, loadTemplates } from './sms';
+import type { Logger } from '../log';
+import { createSmsActivities } from './sms';
 import { createSnapshotActivities } from './snapshots/activity';
 import { createPhoneRecordActivities } from './snapshots/phoneRecords';
-import { createSnapshotStore } from './snapshots';
 import type { SnapshotStore } from './snapshots/port';
-import { createTwilioClient, sandboxTwilioBaseUrl, twilioSender, type Twilio } from './twilioClient';
+import type { Twilio } from './twilioClient';
 import type { TemplateCatalog } from '../domain/messages/templates';
-import {
-  createFhirReferenceActivities,
-  fhirActivitySettings,
-  type FhirActivitySettings,
-} from './fhirReferences';
+import { createFhirReferenceActivities, type FhirActivitySettings } from './fhirReferences';
 
 export interface ActivityDeps {
   twilio: Twilio;
@@ -39,41 +30,6 @@ export interface ActivityDeps {
   /** FHIR references read from the EHR (FHIR_BASE_URL); absent: the FHIR ingest activities cannot run. */
   fhir?: FhirActivitySettings;
   logger: Logger;
-}
-
-export function activityDepsFromConfig(config: AppConfig): ActivityDeps {
-  const { env } = config;
-  return {
-    // In sandbox mode the worker reaches the API's built-in Twilio emulation (loopback, or API_INTERNAL_URL).
-    twilio: createTwilioClient(config, sandboxTwilioBaseUrl(config.apiInternalUrl)),
-    sender: twilioSender(config),
-    // Delivery callbacks need a reachable public URL; the sandbox reports delivery itself.
-    // In sandbox mode the sandbox reports delivery to this URL too, signed like Twilio.
-    statusCallbackUrl: `${config.publicBaseUrl}/v1/twilio/status`,
-    ehrCallback: env.EHR_CALLBACK_URL
-      ? { url: env.EHR_CALLBACK_URL, secret: env.EHR_CALLBACK_SECRET ?? '' }
-      : {
-          // No EHR configured: the built-in receiver (GET /v1/sandbox/ehr-callbacks) takes the callbacks.
-          url: sandboxEhrCallbackUrl(config.apiInternalUrl),
-          secret: env.EHR_CALLBACK_SECRET ?? SANDBOX_EHR_CALLBACK_SECRET,
-        },
-    templates: loadTemplates(env.MESSAGE_TEMPLATES_FILE),
-    customerName: env.CUSTOMER_NAME,
-    customerCode: env.CUSTOMER_CODE,
-    snapshots: createSnapshotStore(config),
-    temporal: {
-      // Lazy: the worker process creates its activities before Temporal may be reachable.
-      client: new Client({
-        connection: Connection.lazy(temporalConnectionOptions(config)),
-        namespace: env.TEMPORAL_NAMESPACE,
-        dataConverter: dataConverterOf(config),
-      }),
-      taskQueue: env.TEMPORAL_TASK_QUEUE,
-      phoneIdKey: config.phoneIdKey,
-    },
-    fhir: fhirActivitySettings(config),
-    logger: rootLogger,
-  };
 }
 
 export function createActivities(deps: ActivityDeps) {

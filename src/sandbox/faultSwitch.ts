@@ -93,7 +93,7 @@ export function faultSwitchRouter<Mode extends string>(path: string, faults: Fau
     })
     .strict();
   const router = express.Router();
-  // Mounted under /v1/sandbox, which routes.ts already keeps to loopback; checked here too so the switch stays
+  // Mounted under /v1/sandbox, which composition/sandbox.ts already keeps to loopback; checked here too so the switch stays
   // loopback-only wherever the emulation is mounted.
   router.use(path, loopbackOnly);
   router.get(path, (_req, res) => {

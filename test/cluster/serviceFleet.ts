@@ -1,5 +1,5 @@
 /**
- * N worker processes (`src/worker.ts`) and M API processes (`src/api/server.ts`) of the service,
+ * N worker processes (`src/worker.ts`) and M API processes (`src/apiServer.ts`) of the service,
  * in sandbox mode against one Temporal address, as the multi-process topology runs them. The
  * first API hosts the sandbox Twilio every worker sends through (API_INTERNAL_URL) and receives its
  * status callbacks (PUBLIC_BASE_URL); every process shares the sandbox secrets and the payload
@@ -76,7 +76,7 @@ export class ServiceFleet {
     try {
       for (const [index, port] of apiPorts.entries()) {
         const origin = `http://127.0.0.1:${port}`;
-        const child = spawnTs(`api ${index + 1}`, 'src/api/server.ts', {
+        const child = spawnTs(`api ${index + 1}`, 'src/apiServer.ts', {
           ...common(path.join(options.workDir, `api-${index + 1}`)),
           PORT: String(port),
           PUBLIC_BASE_URL: origin,

@@ -11,7 +11,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DateTime } from 'luxon';
 import { parseConfig, type AppConfig } from '../../src/config';
-import { startApi, type ApiServer } from '../../src/api/server';
+import { startApi, type ApiServer } from '../../src/apiServer';
 import { connectWithRetry, connectWorkerWithRetry } from '../../src/temporal/connection';
 import { describeConnection, temporalConnectionOptions } from '../../src/temporal/connectionOptions';
 import { createWorker } from '../../src/worker';

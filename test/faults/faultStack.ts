@@ -98,7 +98,7 @@ export class FaultStack {
     this.apiStarts += 1;
     const child = spawnTs(
       `api #${this.apiStarts}`,
-      'src/api/server.ts',
+      'src/apiServer.ts',
       this.logFile(`api-${this.apiStarts}.log`),
       this.env(path.join(this.workDir, 'api-data')),
     );

@@ -23,7 +23,7 @@ export function removeTempDirs(): void {
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
-export type ServiceEntry = 'src/main.ts' | 'src/worker.ts' | 'src/api/server.ts';
+export type ServiceEntry = 'src/main.ts' | 'src/worker.ts' | 'src/apiServer.ts';
 
 export interface Exit {
   code: number | null;

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { startApi, type ApiServer } from '../../src/api/server';
+import { startApi, type ApiServer } from '../../src/apiServer';
 import { parseConfig, type AppConfig } from '../../src/config';
 import { dataConverterOf } from '../../src/temporal/dataConverter';
 import { createWorker } from '../../src/worker';

@@ -11,8 +11,9 @@ import { Client } from '@temporalio/client';
 import { DateTime } from 'luxon';
 import pino from 'pino';
 import { createSnapshotStore } from '../../src/activities/snapshots';
-import { operatorConsoleFor } from '../../src/api/admin';
-import { appointmentsPageDepsOf, appointmentsRouter } from '../../src/api/admin/appointmentsPage';
+import { appointmentsRouter } from '../../src/api/admin/appointmentsPage';
+import { appointmentsPageDepsOf, operatorConsoleFor } from '../../src/composition/console';
+import { createGateways } from '../../src/composition/gateways';
 import { createApp } from '../../src/api/app';
 import { dataConverterOf } from '../../src/temporal/dataConverter';
 import { freePort } from '../helpers/ports';
@@ -47,7 +48,12 @@ beforeAll(async () => {
     routers: [
       operatorConsoleFor(config, logger).router,
       appointmentsRouter({
-        ...appointmentsPageDepsOf(config, client, logger, createSnapshotStore(config)),
+        ...appointmentsPageDepsOf(
+          config,
+          createGateways(config, client),
+          logger,
+          createSnapshotStore(config),
+        ),
         temporalUiUrl: UI,
         pageSize: 2,
       }),

@@ -1,5 +1,5 @@
 /**
- * The configuration page's live checks (src/api/admin/liveChecks.ts) against real things: the real
+ * The configuration page's live checks (src/composition/liveChecks.ts) against real things: the real
  * `twilio` SDK talking to a local HTTP server that answers as Twilio's REST API does, a real local EHR
  * endpoint, the GCS emulator through `@google-cloud/storage`, a real folder, and a real Temporal client
  * with nothing listening. Only the readiness probe (our own interface) is faked, for the worker cases.
@@ -17,7 +17,7 @@ import { runLiveChecks, type LiveCheck } from '../../src/api/admin/checks/runner
 import { snapshotStoreCheck } from '../../src/api/admin/checks/snapshotStore';
 import { temporalChecks, temporalProbe } from '../../src/api/admin/checks/temporal';
 import { twilioCheck } from '../../src/api/admin/checks/twilio';
-import { liveChecksOf } from '../../src/api/admin/liveChecks';
+import { liveChecksOf } from '../../src/composition/liveChecks';
 import type { Readiness } from '../../src/api/readiness';
 import { parseConfig } from '../../src/config';
 import { createBucket, startGcsEmulator, type GcsEmulator } from '../../src/temporal/gcsEmulator';

@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { startApi } from '../../src/api/server';
+import { startApi } from '../../src/apiServer';
 import { parseConfig } from '../../src/config';
 import { sandboxEnv } from '../helpers/config';
 import { freePort } from '../helpers/ports';

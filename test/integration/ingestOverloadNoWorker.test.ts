@@ -4,8 +4,8 @@
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createApp } from '../../src/api/app';
-import { apiRouters } from '../../src/api/routes';
-import { startApi, type ApiServer } from '../../src/api/server';
+import { apiRouters } from '../../src/composition/api';
+import { startApi, type ApiServer } from '../../src/apiServer';
 import { appointmentPolicy } from '../../src/config/policy';
 import { AppointmentGateway } from '../../src/ingest/appointmentGateway';
 import { ConversationGateway } from '../../src/ingest/conversationGateway';

@@ -5,7 +5,7 @@
 import type { Server } from 'node:http';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createApp } from '../../src/api/app';
-import { apiRouters } from '../../src/api/routes';
+import { apiRouters } from '../../src/composition/api';
 import { appointmentPolicy } from '../../src/config/policy';
 import { AppointmentGateway } from '../../src/ingest/appointmentGateway';
 import { ConversationGateway } from '../../src/ingest/conversationGateway';

@@ -9,7 +9,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createApp } from '../../src/api/app';
 import { handleHl7Message } from '../../src/api/hl7';
 import { startMllpListener, type MllpListener } from '../../src/api/mllp';
-import { apiRouters } from '../../src/api/routes';
+import { apiRouters } from '../../src/composition/api';
 import { parseCanonicalEvent } from '../../src/domain/events/canonicalEvent';
 import { appointmentPolicy } from '../../src/config/policy';
 import { AppointmentGateway, RecentlyAcceptedEvents } from '../../src/ingest/appointmentGateway';

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DateTime } from 'luxon';
-import { startApi, type ApiServer } from '../../src/api/server';
+import { startApi, type ApiServer } from '../../src/apiServer';
 import { parseConfig } from '../../src/config';
 import { logger } from '../../src/log';
 import { SANDBOX_EHR_API_KEY } from '../../src/config/schema';

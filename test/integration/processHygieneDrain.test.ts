@@ -184,7 +184,7 @@ describe('npm run api on SIGTERM', () => {
 
   async function startApiProcess(): Promise<{ api: ServiceProcess; port: number }> {
     const port = await freePort();
-    const api = startService('src/api/server.ts', {
+    const api = startService('src/apiServer.ts', {
       ...sandboxEnv({ TEMPORAL_ADDRESS: env.address, TEMPORAL_TASK_QUEUE: uniqueTaskQueue('drain-api') }),
       DATA_DIR: tmpDir('api'),
       PORT: String(port),

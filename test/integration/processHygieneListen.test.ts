@@ -8,7 +8,7 @@ import { chownSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import { Client, Connection } from '@temporalio/client';
-import { startApi } from '../../src/api/server';
+import { startApi } from '../../src/apiServer';
 import { parseConfig } from '../../src/config';
 import { EXIT_CODES, ListenError } from '../../src/lifecycle';
 import { sandboxEnv } from '../helpers/config';
@@ -139,7 +139,7 @@ describe('the processes exit 3 with that message, before they wait for Temporal'
   test('npm run api: PORT taken', async () => {
     const port = await freePort();
     await occupy(port);
-    const api = startService('src/api/server.ts', {
+    const api = startService('src/apiServer.ts', {
       ...sandboxEnv(unreachableTemporal),
       DATA_DIR: dataDir(),
       PORT: String(port),
@@ -152,7 +152,7 @@ describe('the processes exit 3 with that message, before they wait for Temporal'
   test('npm run api: HL7_MLLP_PORT taken', async () => {
     const mllpPort = await freePort();
     await occupy(mllpPort);
-    const api = startService('src/api/server.ts', {
+    const api = startService('src/apiServer.ts', {
       ...sandboxEnv(unreachableTemporal),
       DATA_DIR: dataDir(),
       PORT: String(await freePort()),
@@ -173,7 +173,7 @@ describe('the processes exit 3 with that message, before they wait for Temporal'
       const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
       if ('uid' in asNobody) chownSync(dir, 65534, 65534);
       const api = startService(
-        'src/api/server.ts',
+        'src/apiServer.ts',
         { ...sandboxEnv(unreachableTemporal), DATA_DIR: dir, PORT: String(port), HOME: dir },
         asNobody,
       );

@@ -10,7 +10,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import { POLLER_FRESH_MS, WORKER_GONE_AFTER_MS } from '../../src/api/readiness';
-import { startApi, type ApiServer } from '../../src/api/server';
+import { startApi, type ApiServer } from '../../src/apiServer';
 import { parseConfig } from '../../src/config';
 import { createClient } from '../../src/temporal/connection';
 import { EXIT_CODES } from '../../src/lifecycle';

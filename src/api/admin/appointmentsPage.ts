@@ -13,10 +13,8 @@
 import type { Client } from '@temporalio/client';
 import { Router, type RequestHandler, type Response } from 'express';
 import type { SnapshotStore } from '../../activities/snapshots/port';
-import type { AppConfig } from '../../config';
-import { appointmentPolicy } from '../../config/policy';
 import { ehrIdentifier } from '../../domain/events/canonicalEvent';
-import { AppointmentGateway, TemporalUnavailableError } from '../../ingest/appointmentGateway';
+import { TemporalUnavailableError, type AppointmentGateway } from '../../ingest/appointmentGateway';
 import type { Logger } from '../../log';
 import { buildVisibilityQuery, parsePageTrail, parseSearchForm } from './appointments/searchQuery';
 import { detailBody } from './appointments/detailView';
@@ -31,8 +29,6 @@ export interface AppointmentsPageDeps {
   client: Client;
   /** TEMPORAL_NAMESPACE: visibility is listed in it. */
   namespace: string;
-  /** TEMPORAL_TASK_QUEUE (the gateway's; reading state starts nothing). */
-  taskQueue: string;
   /** The Temporal Web UI's base URL, e.g. http://localhost:8233 (embedded); no link without it. */
   temporalUiUrl?: string;
   /** Where closed appointments' state and every appointment's patient details are read. */
@@ -41,34 +37,11 @@ export interface AppointmentsPageDeps {
   pageSize?: number;
   /** The bound on every Temporal call (TEMPORAL_SUBMIT_TIMEOUT_MS); default 5 s. */
   timeoutMs?: number;
-  /** Reads the live view; default: a gateway over `client` (the API's own may be passed). */
-  gateway?: AppointmentGateway;
+  /** Reads the live view (the API's gateway: reading state starts nothing). */
+  gateway: AppointmentGateway;
   /** Put in front of the pages when the router is mounted without the console's guard before it. */
   requireOperator?: RequestHandler;
   logger: Logger;
-}
-
-/** The deps as the API has them: `appointmentsRouter(appointmentsPageDepsOf(config, client, logger, snapshots))`. */
-export function appointmentsPageDepsOf(
-  config: AppConfig,
-  client: Client,
-  logger: Logger,
-  store?: SnapshotStore,
-): AppointmentsPageDeps {
-  const { env } = config;
-  const policy = appointmentPolicy(config);
-  return {
-    client,
-    namespace: env.TEMPORAL_NAMESPACE,
-    taskQueue: env.TEMPORAL_TASK_QUEUE,
-    timeoutMs: env.TEMPORAL_SUBMIT_TIMEOUT_MS,
-    gateway: new AppointmentGateway(client, env.TEMPORAL_TASK_QUEUE, () => policy, {
-      submitTimeoutMs: env.TEMPORAL_SUBMIT_TIMEOUT_MS,
-    }),
-    ...(config.embeddedTemporal ? { temporalUiUrl: `http://localhost:${env.TEMPORAL_UI_PORT}` } : {}),
-    ...(store ? { snapshots: { store, customerCode: env.CUSTOMER_CODE } } : {}),
-    logger,
-  };
 }
 
 const DEFAULT_TIMEOUT_MS = 5_000;
@@ -77,21 +50,10 @@ const GRPC_INVALID_ARGUMENT = 3;
 export function appointmentsRouter(deps: AppointmentsPageDeps): Router {
   const timeoutMs = deps.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const log = deps.logger.child({ component: 'admin-appointments' });
-  const gateway =
-    deps.gateway ??
-    new AppointmentGateway(
-      deps.client,
-      deps.taskQueue,
-      () => {
-        // Only view() is called here; submitting needs the policy.
-        throw new Error('the appointments page never submits events');
-      },
-      { submitTimeoutMs: timeoutMs },
-    );
   const reads = appointmentReads({
     client: deps.client,
     namespace: deps.namespace,
-    gateway,
+    gateway: deps.gateway,
     snapshots: deps.snapshots,
     pageSize: deps.pageSize,
     timeoutMs,

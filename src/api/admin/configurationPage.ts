@@ -1,6 +1,6 @@
 /**
  * GET /admin/configuration (issue 13.2): every setting of src/config/schema.ts with its value (secrets
- * masked), where it came from and what is wrong or risky, plus the live checks (liveChecks.ts), run on
+ * masked), where it came from and what is wrong or risky, plus the live checks (composition/liveChecks.ts), run on
  * each load. Mount after the console's router, which guards everything under /admin.
  *
  * Where a value came from is worked out from what the API can observe, and said as plainly:
@@ -15,18 +15,14 @@
  * This module reads the page's inputs and serves it; configuration/ has the rows, findings and HTML.
  */
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import type { Client } from '@temporalio/client';
 import { parse as parseDotenv } from 'dotenv';
 import { Router } from 'express';
 import type { AppConfig } from '../../config';
-import { projectRoot } from '../../paths';
 import type { LiveCheckResult } from './checks/runner';
 import { configurationProblems, configurationRisks } from './configuration/findings';
 import { settingRows } from './configuration/settingRows';
 import { configurationBody } from './configuration/view';
 import { layout, sendPage, type SafeHtml } from './html';
-import { liveChecksOf } from './liveChecks';
 import type { OperatorLocals } from './operatorConsole';
 import { CONFIGURATION_PATH } from './paths';
 
@@ -37,18 +33,8 @@ export interface ConfigurationPageDeps {
   environment: Readonly<Record<string, string | undefined>>;
   /** The `.env` file's own variables, read now; undefined when there is no such file. */
   readDotenvFile: () => Readonly<Record<string, string>> | undefined;
-  /** Runs the live checks (liveChecksOf). */
+  /** Runs the live checks (composition/liveChecks.ts). */
   liveChecks: () => Promise<readonly LiveCheckResult[]>;
-}
-
-/** The deps for a running API: process.env, the project's `.env`, and live checks through its Temporal client. */
-export function configurationPageDepsOf(config: AppConfig, client: Client): ConfigurationPageDeps {
-  return {
-    config,
-    environment: process.env,
-    readDotenvFile: () => readDotenvFile(path.join(projectRoot, '.env')),
-    liveChecks: liveChecksOf(config, client),
-  };
 }
 
 export function readDotenvFile(file: string): Record<string, string> | undefined {

@@ -1,18 +1,11 @@
 /**
  * The operator console under /admin (issue 13): server-rendered HTML from Express, because it is a
- * handful of forms and tables that must work without a build step. This module wires the sign-in
- * (operatorConsole.ts) to the configuration and serves the landing page; other console pages mount
- * behind `requireOperator`.
+ * handful of forms and tables that must work without a build step. This module serves the landing page; the
+ * sign-in is operatorConsole.ts (wired to the configuration in composition/console.ts), and the other
+ * console pages mount behind its `requireOperator`.
  */
 import { Router } from 'express';
-import { createTwilioClient, sandboxTwilioBaseUrl } from '../../activities/twilioClient';
-import type { AppConfig } from '../../config';
-import { sandboxAdminPasswordFile } from '../../config/sandboxSecrets';
-import type { Logger } from '../../log';
-import { SANDBOX_ADMINISTRATOR_PHONE, SANDBOX_VERIFY_SERVICE_SID } from '../../sandbox/verifySandbox';
-import { ADMINISTRATOR_PHONE_PATH } from './administratorPhonePage';
 import { html, sendPage } from './html';
-import { createOperatorConsole, type OperatorConsole } from './operatorConsole';
 import { operatorLayout } from './pageParts';
 import {
   APPOINTMENTS_PATH,
@@ -22,7 +15,6 @@ import {
   SIMULATION_PATH,
   VIRTUAL_PHONE_PATH,
 } from './paths';
-import { TwilioVerifySecondFactor } from './secondFactor';
 
 export {
   createOperatorConsole,
@@ -31,51 +23,6 @@ export {
   type OperatorConsole,
   type OperatorLocals,
 } from './operatorConsole';
-
-export interface ConsoleSettings {
-  password: string | undefined;
-  administratorPhone: string | undefined;
-  verifyServiceSid: string | undefined;
-}
-
-/** The sign-in's settings; sandbox mode fills the phone and Verify service with its own (README "Operator console"). */
-export function consoleSettingsOf(config: AppConfig): ConsoleSettings {
-  const { env } = config;
-  return {
-    password: env.APPLICATION_PASSWORD,
-    administratorPhone: env.ADMINISTRATOR_PHONE ?? (config.sandbox ? SANDBOX_ADMINISTRATOR_PHONE : undefined),
-    verifyServiceSid:
-      env.TWILIO_VERIFY_SERVICE_SID ?? (config.sandbox ? SANDBOX_VERIFY_SERVICE_SID : undefined),
-  };
-}
-
-/** The console for a configuration: Twilio Verify with Twilio's credentials, the sandbox's Verify emulation otherwise. */
-export function operatorConsoleFor(config: AppConfig, logger: Logger, now?: () => number): OperatorConsole {
-  const settings = consoleSettingsOf(config);
-  // The API calls its own sandbox routes over loopback, as sandboxInbound does.
-  const client = createTwilioClient(config, sandboxTwilioBaseUrl(`http://127.0.0.1:${config.env.PORT}`));
-  return createOperatorConsole({
-    password: settings.password,
-    administratorPhone: settings.administratorPhone,
-    secondFactor: settings.verifyServiceSid
-      ? new TwilioVerifySecondFactor(client, settings.verifyServiceSid)
-      : undefined,
-    sessionLimits: {
-      idleMs: config.env.ADMIN_SESSION_IDLE_MINUTES * 60_000,
-      maxMs: config.env.ADMIN_SESSION_MAX_HOURS * 3_600_000,
-    },
-    secureCookies: config.publicBaseUrl.startsWith('https://'),
-    logger,
-    ...(config.sandbox
-      ? {
-          passwordHint: `Sandbox mode: the password is in ${sandboxAdminPasswordFile(config)} (unless APPLICATION_PASSWORD is set).`,
-          codeHint: `the virtual phone (${settings.administratorPhone ?? ''})`,
-          codeLink: { href: ADMINISTRATOR_PHONE_PATH, label: 'Open the administrator’s virtual phone' },
-        }
-      : {}),
-    ...(now ? { now } : {}),
-  });
-}
 
 /** GET /admin: the signed-in operator's landing page. Mount after the console's router (it guards /admin). */
 export function adminLandingRouter(options: { sandbox: boolean; temporalUiUrl?: string }): Router {

@@ -2,10 +2,10 @@
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { consoleSettingsOf } from '../../../../src/api/admin';
-import { parseConfig } from '../../../../src/config';
-import { withSandboxSecrets } from '../../../../src/config/sandboxSecrets';
-import { productionEnv, problemsOf, sandboxEnv } from '../../../helpers/config';
+import { consoleSettingsOf } from '../../../src/composition/console';
+import { parseConfig } from '../../../src/config';
+import { withSandboxSecrets } from '../../../src/config/sandboxSecrets';
+import { productionEnv, problemsOf, sandboxEnv } from '../../helpers/config';
 
 const tempDir = (): string => mkdtempSync(path.join(os.tmpdir(), 'console-settings-'));
 

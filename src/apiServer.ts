@@ -1,22 +1,24 @@
 /**
- * Builds the HTTP server around the app: Temporal client, readiness, feature routers.
- * `npm run api` runs it alone (multi-process topology); `npm start` runs it in-process.
+ * The API process: its Temporal client, the app with the routers composition/api.ts builds, the
+ * listeners (HTTP, METRICS_PORT, HL7 MLLP) and their drain. `npm run api` runs it alone (multi-process
+ * topology); `npm start` (main.ts) runs it in-process beside the worker.
  */
-import { describeConnection, temporalConnectionOptions } from '../temporal/connectionOptions';
+import { describeConnection, temporalConnectionOptions } from './temporal/connectionOptions';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { Server } from 'node:http';
 import type { Client } from '@temporalio/client';
-import type { Express } from 'express';
-import { ConfigError, loadConfig, type AppConfig } from '../config';
-import { logger } from '../log';
-import { connectWithRetry, createClient } from '../temporal/connection';
-import { dataConverterOf } from '../temporal/dataConverter';
-import { createApp } from './app';
-import { apiRouters, createGateways } from './routes';
-import { handleHl7Message } from './hl7';
-import { startMllpListener, type MllpListener } from './mllp';
-import { temporalReadiness } from './readiness';
-import { startMetricsServer, type MetricsServer } from '../metrics/endpoint';
+import { ConfigError, loadConfig, type AppConfig } from './config';
+import { logger } from './log';
+import { connectWithRetry, createClient } from './temporal/connection';
+import { dataConverterOf } from './temporal/dataConverter';
+import { createApp } from './api/app';
+import { apiRouters } from './composition/api';
+import { createGateways } from './composition/gateways';
+import { handleHl7Message } from './api/hl7';
+import { startMllpListener, type MllpListener } from './api/mllp';
+import { temporalReadiness } from './api/readiness';
+import { drainableServer } from './http/drainableServer';
+import { startMetricsServer, type MetricsServer } from './metrics/endpoint';
 import {
   assertCanListen,
   EXIT_CODES,
@@ -24,7 +26,7 @@ import {
   ListenError,
   onStopSignals,
   type ListenTarget,
-} from '../lifecycle';
+} from './lifecycle';
 
 export interface ApiServer {
   readonly server: Server;
@@ -83,57 +85,6 @@ export function apiListenTargets(config: AppConfig): ListenTarget[] {
     });
   }
   return targets;
-}
-
-interface DrainableServer {
-  readonly server: Server;
-  /** True when every connection had finished within `graceMs`; false when the rest were cut. */
-  drain(graceMs: number): Promise<boolean>;
-}
-
-/**
- * The app's HTTP server, able to drain. Node's own close() would keep serving kept-alive connections
- * until they time out, and closeAllConnections() would cut requests in flight: neither is a drain.
- */
-function drainableServer(app: Express): DrainableServer {
-  let draining = false;
-  const inFlight = new Set<ServerResponse>();
-  const server = createServer((req, res) => {
-    if (draining) {
-      // Arrived on a kept-alive connection after the stop began: the sender retries elsewhere.
-      res
-        .writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '1', Connection: 'close' })
-        .end(JSON.stringify({ error: 'the API is shutting down' }));
-      return;
-    }
-    inFlight.add(res);
-    res.once('close', () => {
-      inFlight.delete(res);
-      // Its connection is idle now: close it rather than wait for the next request or the keep-alive timeout.
-      if (draining) setImmediate(() => server.closeIdleConnections());
-    });
-    app(req, res);
-  });
-  let drained: Promise<boolean> | undefined;
-  return {
-    server,
-    drain: (graceMs) =>
-      (drained ??= new Promise<boolean>((resolve) => {
-        draining = true;
-        // Node closes a connection after a response that says so.
-        for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
-        let complete = true;
-        const cut = setTimeout(() => {
-          complete = false;
-          server.closeAllConnections();
-        }, graceMs);
-        server.close(() => {
-          clearTimeout(cut);
-          resolve(complete);
-        });
-        server.closeIdleConnections();
-      })),
-  };
 }
 
 export async function startApi(config: AppConfig, client: Client): Promise<ApiServer> {

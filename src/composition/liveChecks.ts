@@ -9,15 +9,15 @@
  */
 import type { Client } from '@temporalio/client';
 import { Storage, type StorageOptions } from '@google-cloud/storage';
-import { createTwilioClient, sandboxTwilioBaseUrl } from '../../activities/twilioClient';
-import { fileSnapshotRoot } from '../../activities/snapshots/fileStore';
-import type { AppConfig } from '../../config';
-import { TWILIO_INBOUND_PATH } from '../../http/twilioPaths';
-import { ehrCallbackCheck, type EhrCallbackTarget } from './checks/ehrCallback';
-import { runLiveChecks, type LiveCheckResult } from './checks/runner';
-import { snapshotStoreCheck, type SnapshotTarget } from './checks/snapshotStore';
-import { temporalChecks, temporalProbe } from './checks/temporal';
-import { twilioCheck, type TwilioCheckTarget } from './checks/twilio';
+import { createTwilioClient, sandboxTwilioBaseUrl } from '../activities/twilioClient';
+import { fileSnapshotRoot } from '../activities/snapshots/fileStore';
+import type { AppConfig } from '../config';
+import { TWILIO_INBOUND_PATH } from '../http/twilioPaths';
+import { ehrCallbackCheck, type EhrCallbackTarget } from '../api/admin/checks/ehrCallback';
+import { runLiveChecks, type LiveCheckResult } from '../api/admin/checks/runner';
+import { snapshotStoreCheck, type SnapshotTarget } from '../api/admin/checks/snapshotStore';
+import { temporalChecks, temporalProbe } from '../api/admin/checks/temporal';
+import { twilioCheck, type TwilioCheckTarget } from '../api/admin/checks/twilio';
 
 /** Every secret of a configuration: what no reason may show. */
 export function secretsOf(config: AppConfig): string[] {
