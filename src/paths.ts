@@ -1,3 +1,7 @@
+/**
+ * Where the project is on disk, found once: files read beside the code (templates, `.env`, `.tools/`)
+ * resolve the same from `tsx src/…` and from compiled `dist/…`.
+ */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
