@@ -9,7 +9,7 @@ import type { Logger } from '../log';
 import { loadTemplates } from '../activities/sms';
 import { renderMessage } from '../domain/messages/render';
 import { payloadCodecOf } from '../temporal/dataConverter';
-import { adminLandingRouter } from '../api/admin';
+import { adminLandingRouter } from '../api/admin/landingPage';
 import { requireBearerKey } from '../api/auth';
 import { codecServerRouter } from '../api/codecServer';
 import { ehrEventsRouter } from '../api/ehrEvents';

@@ -16,14 +16,6 @@ import {
   VIRTUAL_PHONE_PATH,
 } from './paths';
 
-export {
-  createOperatorConsole,
-  SESSION_COOKIE,
-  SIGN_IN_COOKIE,
-  type OperatorConsole,
-  type OperatorLocals,
-} from './operatorConsole';
-
 /** GET /admin: the signed-in operator's landing page. Mount after the console's router (it guards /admin). */
 export function adminLandingRouter(options: { sandbox: boolean; temporalUiUrl?: string }): Router {
   const sections: Array<[string, string, string]> = [
