@@ -6,13 +6,13 @@
  */
 import express, { Router } from 'express';
 import { MAX_REPLY_CHARACTERS } from '../domain/replies/parseReply';
-import twilio from 'twilio';
 import { z } from 'zod';
 import { SANDBOX_ACCOUNT_SID } from '../activities/twilioClient';
 import { HttpError } from '../http/httpError';
 import { TWILIO_INBOUND_PATH } from '../http/twilioPaths';
 import type { Logger } from '../log';
 import type { SandboxMessageStore } from './messageStore';
+import { postSignedTwilioForm } from './signedTwilioPost';
 
 export interface SandboxInboundDeps {
   store: SandboxMessageStore;
@@ -101,18 +101,14 @@ export async function deliverSandboxInbound(
     SmsStatus: 'received',
     To: to,
   };
-  const signature = twilio.getExpectedTwilioSignature(authToken, publicBaseUrl + TWILIO_INBOUND_PATH, params);
 
   let status: number;
   try {
-    const response = await fetch(apiOrigin + TWILIO_INBOUND_PATH, {
-      method: 'POST',
-      headers: {
-        'Content-Type': 'application/x-www-form-urlencoded',
-        'X-Twilio-Signature': signature,
-        'User-Agent': 'TwilioProxy/1.1',
-      },
-      body: new URLSearchParams(params),
+    const response = await postSignedTwilioForm({
+      url: apiOrigin + TWILIO_INBOUND_PATH,
+      signedUrl: publicBaseUrl + TWILIO_INBOUND_PATH,
+      authToken,
+      params,
       signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
     });
     status = response.status;

@@ -2,9 +2,9 @@
  * Twilio's status callbacks as the sandbox sends them: one signed form per status, retried as the URL's connection
  * overrides ask (the fragment is stripped before the request and the signature), answering whether it landed.
  */
-import twilio from 'twilio';
 import type { Logger } from '../log';
 import type { SandboxMessage } from './messageStore';
+import { postSignedTwilioForm } from './signedTwilioPost';
 import { API_VERSION } from './twilioMessagesApi';
 
 export const CALLBACK_TIMEOUT_MS = 5_000;
@@ -87,11 +87,10 @@ export async function postStatusCallback(
       : { MessagingServiceSid: message.messagingServiceSid }),
     ...(message.errorCode === undefined ? {} : { ErrorCode: String(message.errorCode) }),
   };
-  const signature = twilio.getExpectedTwilioSignature(authToken, overrides.url, params);
   const fields = { sid: message.sid, messageStatus: message.status };
   const deadline = Date.now() + overrides.totalTimeMs;
   for (let attempt = 0, backoffMs = CALLBACK_RETRY_FIRST_DELAY_MS; ; attempt++, backoffMs *= 2) {
-    const failure = await attemptCallback(overrides.url, signature, params);
+    const failure = await attemptCallback(overrides.url, authToken, params);
     if (failure === undefined) return true;
     const retry =
       attempt < overrides.retries && overrides.policy.has(failure.kind) && Date.now() + backoffMs < deadline;
@@ -107,21 +106,12 @@ export async function postStatusCallback(
 /** One POST of a status callback: undefined when answered 2xx, else how it failed. */
 async function attemptCallback(
   url: string,
-  signature: string,
+  authToken: string,
   params: Record<string, string>,
 ): Promise<{ kind: RetryClass; httpStatus?: number } | undefined> {
   const timeout = AbortSignal.timeout(CALLBACK_TIMEOUT_MS);
   try {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: {
-        'Content-Type': 'application/x-www-form-urlencoded',
-        'X-Twilio-Signature': signature,
-        'User-Agent': 'TwilioProxy/1.1',
-      },
-      body: new URLSearchParams(params),
-      signal: timeout,
-    });
+    const response = await postSignedTwilioForm({ url, authToken, params, signal: timeout });
     await response.arrayBuffer(); // drain, so the connection is released
     if (response.ok) return undefined;
     return { kind: response.status >= 500 ? '5xx' : '4xx', httpStatus: response.status };

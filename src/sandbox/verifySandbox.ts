@@ -132,7 +132,7 @@ export function createVerifySandboxRouter(options: VerifySandboxOptions): Router
       { verification: verification.sid, sends: verification.sends.length },
       'sandbox Verify code sent',
     );
-    res.status(201).json(verificationJson(verification, serviceSid, accountSid, 'pending'));
+    res.status(201).json(verificationJson('verification', verification, serviceSid, accountSid, 'pending'));
   });
 
   api.post('/Services/:ServiceSid/VerificationCheck', (req, res) => {
@@ -165,7 +165,9 @@ export function createVerifySandboxRouter(options: VerifySandboxOptions): Router
       { verification: verification.sid, approved, checks: verification.checks },
       'sandbox Verify check',
     );
-    res.json(checkJson(verification, serviceSid, accountSid, approved ? 'approved' : 'pending'));
+    res.json(
+      verificationJson('check', verification, serviceSid, accountSid, approved ? 'approved' : 'pending'),
+    );
   });
 
   api.use((req: Request, res: Response) => sendError(res, notFound(req)));
@@ -185,14 +187,15 @@ function formField(req: Request, name: string): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
 }
 
-/** What a Verification and a VerificationCheck resource share (Twilio's JSON shapes). */
-function commonJson(
+/** Twilio's JSON of a Verification or of a VerificationCheck resource: the fields they share, then each one's own. */
+function verificationJson(
+  resource: 'verification' | 'check',
   v: PendingVerification,
   serviceSid: string,
   accountSid: string,
   status: 'pending' | 'approved',
 ): Record<string, unknown> {
-  return {
+  const common = {
     sid: v.sid,
     service_sid: serviceSid,
     account_sid: accountSid,
@@ -205,30 +208,14 @@ function commonJson(
     date_created: iso(v.createdAt),
     date_updated: iso(v.updatedAt),
   };
-}
-
-function verificationJson(
-  v: PendingVerification,
-  serviceSid: string,
-  accountSid: string,
-  status: 'pending' | 'approved',
-): Record<string, unknown> {
+  if (resource === 'check') return { ...common, sna_attempts_error_codes: [] };
   return {
-    ...commonJson(v, serviceSid, accountSid, status),
+    ...common,
     lookup: { carrier: null },
     send_code_attempts: v.sends,
     sna: null,
     url: `https://verify.twilio.com/v2/Services/${serviceSid}/Verifications/${v.sid}`,
   };
-}
-
-function checkJson(
-  v: PendingVerification,
-  serviceSid: string,
-  accountSid: string,
-  status: 'pending' | 'approved',
-): Record<string, unknown> {
-  return { ...commonJson(v, serviceSid, accountSid, status), sna_attempts_error_codes: [] };
 }
 
 function invalidParameter(name: string): VerifyError {

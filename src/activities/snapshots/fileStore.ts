@@ -38,16 +38,12 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
+import { KeyedSnapshotStore } from './keyedStore';
 import {
   type AppointmentSnapshot,
-  type ListableSnapshotStore,
   type SnapshotWriteOutcome,
-  appointmentIdsOf,
   checkExistingHistory,
   encodeAppointmentId,
-  historyVersions,
-  objectKey,
-  parseStoredSnapshot,
   prepareSnapshotWrite,
 } from './port';
 
@@ -85,7 +81,7 @@ type ClaimOwner = z.infer<typeof claimOwnerSchema>;
 
 type ClaimResult = 'written' | 'retry' | 'busy';
 
-export class FileSnapshotStore implements ListableSnapshotStore {
+export class FileSnapshotStore extends KeyedSnapshotStore {
   readonly rootDir: string;
   private readonly staleClaimMs: number;
   private readonly busyTimeoutMs: number;
@@ -93,6 +89,7 @@ export class FileSnapshotStore implements ListableSnapshotStore {
   private readonly queues = new Map<string, Promise<void>>();
 
   constructor(rootDir: string, options: FileSnapshotStoreOptions = {}) {
+    super();
     this.rootDir = path.resolve(rootDir);
     this.staleClaimMs = options.staleClaimMs ?? 30_000;
     this.busyTimeoutMs = options.busyTimeoutMs ?? 20_000;
@@ -105,30 +102,6 @@ export class FileSnapshotStore implements ListableSnapshotStore {
       await this.createHistory(historyKey, text, snapshot);
       return this.replaceCurrentIfNewer(customerCode, appointmentId, currentKey, text, version);
     });
-  }
-
-  async readCurrent(customerCode: string, appointmentId: string): Promise<AppointmentSnapshot | undefined> {
-    const key = objectKey.current(customerCode, appointmentId);
-    return this.readSnapshot(key, { appointmentId });
-  }
-
-  async listHistory(customerCode: string, appointmentId: string): Promise<number[]> {
-    return historyVersions(await this.namesUnder(objectKey.historyPrefix(customerCode, appointmentId)));
-  }
-
-  async readVersion(
-    customerCode: string,
-    appointmentId: string,
-    version: number,
-  ): Promise<AppointmentSnapshot | undefined> {
-    const key = objectKey.history(customerCode, appointmentId, version);
-    return this.readSnapshot(key, { appointmentId, version });
-  }
-
-  async *listAppointments(customerCode: string): AsyncIterable<string> {
-    const names = await this.namesUnder(objectKey.currentPrefix(customerCode));
-    // Sorted like a GCS listing, so both stores export in the same order.
-    yield* appointmentIdsOf(names.sort());
   }
 
   // -------------------------------------------------------------------------------------------
@@ -275,24 +248,19 @@ export class FileSnapshotStore implements ListableSnapshotStore {
     return (await this.readSnapshot(currentKey, { appointmentId }))?.version;
   }
 
-  private async readSnapshot(
-    key: string,
-    expected: { appointmentId: string; version?: number },
-  ): Promise<AppointmentSnapshot | undefined> {
-    let text: string;
+  protected async readText(key: string): Promise<string | undefined> {
     try {
-      text = await readFile(this.pathOf(key), 'utf8');
+      return await readFile(this.pathOf(key), 'utf8');
     } catch (error) {
       if (errorCode(error) === 'ENOENT') return undefined;
       throw error;
     }
-    return parseStoredSnapshot(text, key, expected);
   }
 
-  /** Names of the entries in the folder of `prefix` (a key prefix ending in `/`); none if it does not exist. */
-  private async namesUnder(prefix: string): Promise<string[]> {
+  /** Names of the entries in the folder of `prefix`, sorted like a GCS listing (so both stores export in one order). */
+  protected async namesUnder(prefix: string): Promise<string[]> {
     try {
-      return await readdir(this.pathOf(prefix));
+      return (await readdir(this.pathOf(prefix))).sort();
     } catch (error) {
       if (errorCode(error) === 'ENOENT') return [];
       throw error;

@@ -19,14 +19,11 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Bucket, File, SaveOptions, Storage } from '@google-cloud/storage';
+import { KeyedSnapshotStore } from './keyedStore';
 import {
   type AppointmentSnapshot,
-  type ListableSnapshotStore,
   type SnapshotWriteOutcome,
-  appointmentIdsOf,
   checkExistingHistory,
-  historyVersions,
-  objectKey,
   parseStoredSnapshot,
   prepareSnapshotWrite,
 } from './port';
@@ -51,7 +48,7 @@ const CONTENT_TYPE = 'application/json';
 /** What the write loop needs of the current object: its generation and the version it holds. */
 type CurrentObject = { generation: number; version: number } | 'absent' | 'moved';
 
-export class GcsSnapshotStore implements ListableSnapshotStore {
+export class GcsSnapshotStore extends KeyedSnapshotStore {
   readonly bucketName: string;
   readonly kmsKeyName: string | undefined;
   private readonly bucket: Bucket;
@@ -59,6 +56,7 @@ export class GcsSnapshotStore implements ListableSnapshotStore {
   private readonly listPageSize: number;
 
   constructor(storage: Storage, options: GcsSnapshotStoreOptions) {
+    super();
     this.bucketName = options.bucket;
     this.kmsKeyName = options.kmsKeyName || undefined;
     this.bucket = storage.bucket(options.bucket);
@@ -70,30 +68,6 @@ export class GcsSnapshotStore implements ListableSnapshotStore {
     const { text, currentKey, historyKey } = prepareSnapshotWrite(customerCode, snapshot);
     await this.createHistory(historyKey, text, snapshot);
     return this.replaceCurrentIfNewer(currentKey, text, snapshot);
-  }
-
-  async readCurrent(customerCode: string, appointmentId: string): Promise<AppointmentSnapshot | undefined> {
-    const key = objectKey.current(customerCode, appointmentId);
-    const text = await this.download(this.bucket.file(key));
-    return text === undefined ? undefined : parseStoredSnapshot(text, key, { appointmentId });
-  }
-
-  async listHistory(customerCode: string, appointmentId: string): Promise<number[]> {
-    return historyVersions(this.namesUnder(objectKey.historyPrefix(customerCode, appointmentId)));
-  }
-
-  async readVersion(
-    customerCode: string,
-    appointmentId: string,
-    version: number,
-  ): Promise<AppointmentSnapshot | undefined> {
-    const key = objectKey.history(customerCode, appointmentId, version);
-    const text = await this.download(this.bucket.file(key));
-    return text === undefined ? undefined : parseStoredSnapshot(text, key, { appointmentId, version });
-  }
-
-  async *listAppointments(customerCode: string): AsyncIterable<string> {
-    yield* appointmentIdsOf(this.namesUnder(objectKey.currentPrefix(customerCode)));
   }
 
   // -------------------------------------------------------------------------------------------
@@ -196,8 +170,12 @@ export class GcsSnapshotStore implements ListableSnapshotStore {
     }
   }
 
+  protected readText(key: string): Promise<string | undefined> {
+    return this.download(this.bucket.file(key));
+  }
+
   /** Names of the objects under `prefix`, relative to it, one listing page at a time (memory stays bounded). */
-  private async *namesUnder(prefix: string): AsyncIterable<string> {
+  protected async *namesUnder(prefix: string): AsyncIterable<string> {
     let pageToken: string | undefined;
     do {
       const [files, next] = await this.bucket.getFiles({
