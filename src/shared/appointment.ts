@@ -1,7 +1,8 @@
 /**
- * The appointment workflow's contract: the canonical event it accepts, the state it exposes, and
- * its signal and queries. Imported by the API, the activities and the workflow (types only, plus
- * tiny definitions, so the workflow bundle stays small).
+ * The appointment workflow's wire contract, and nothing else: the canonical event it accepts, the
+ * view it exposes, its signal, queries and update, its start input and id. The workflow's own state
+ * lives with its rules (domain/appointment/records.ts). Imported by the API, the activities and the
+ * workflow (types only, plus tiny definitions, so the workflow bundle stays small).
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { CURRENT_RULES, type RulesVersion } from './rulesVersion';
@@ -122,9 +123,6 @@ export interface ReminderPolicy {
 export const REMINDER_KINDS = ['FIRST', 'SECOND'] as const;
 export type ReminderKind = (typeof REMINDER_KINDS)[number];
 
-export type ReminderSkipReason =
-  'DUE_BEFORE_BOOKING' | 'NO_WINDOW_BEFORE_APPOINTMENT' | 'SEND_TIME_PASSED' | 'SAME_TIME_AS_FIRST';
-
 /** PENDING/SKIPPED from the planner; QUEUED once due and handed to the outbox; then SENT or FAILED. */
 export const REMINDER_STATUSES = [
   'PENDING',
@@ -136,20 +134,6 @@ export const REMINDER_STATUSES = [
   'SUPPRESSED',
 ] as const;
 export type ReminderStatus = (typeof REMINDER_STATUSES)[number];
-
-export interface ReminderRecord {
-  kind: ReminderKind;
-  /** Appointment start minus the offset, ISO UTC. */
-  dueAt: string;
-  /** When to send, ISO UTC; null when skipped. */
-  sendAt: string | null;
-  skipReason?: ReminderSkipReason;
-  status: ReminderStatus;
-  /** Why it was suppressed or failed, e.g. OPTED_OUT, APPOINTMENT_CANCELED, SmsPermanentFailure:21211. */
-  note?: string;
-  /** Reschedules restart the allowance; the generation tells plans apart in the message key. */
-  generation: number;
-}
 
 /** The texts an appointment sends (the phone conversation sends the rest of MESSAGE_KINDS). */
 export const OUTBOUND_KINDS = [
@@ -164,41 +148,6 @@ export const OUTBOUND_KINDS = [
   'REPLY_CANCEL_REQUESTED',
 ] as const;
 export type OutboundKind = (typeof OUTBOUND_KINDS)[number];
-
-/** A patient's confirm or cancel request on its way to the EHR (ARCHITECTURE §5). */
-export interface EhrCallbackRecord {
-  /** Idempotency-Key: one per reply, whatever the number of attempts. */
-  key: string;
-  type: 'CONFIRM' | 'CANCEL';
-  replyText: string;
-  /** ISO instant of the patient's reply. */
-  repliedAt: string;
-  patientId: string;
-  providerId?: string;
-  status: 'PENDING' | 'DELIVERED' | 'REJECTED';
-  deliveredAt?: string;
-  error?: string;
-}
-
-export interface MessageRecord {
-  /** Stable id of the logical text: a retry or replay reuses it, so a patient is never texted twice. */
-  key: string;
-  kind: OutboundKind;
-  reminder?: ReminderKind;
-  /** The plan generation of that reminder. */
-  reminderGeneration?: number;
-  /** Twilio message SID once accepted. */
-  sid?: string;
-  status: 'PENDING' | 'QUEUED' | 'SENT' | 'DELIVERED' | 'UNDELIVERED' | 'FAILED' | 'SKIPPED' | string;
-  /** ISO instant the text was handed to Twilio. */
-  sentAt?: string;
-  /** The number it went to (rules 2; absent before): a prompt counts only for the number it reached. */
-  to?: string;
-  /** ISO instant it was decided. */
-  createdAt: string;
-  error?: { type: string; code?: number; message: string };
-  skipReason?: string;
-}
 
 export const IGNORED_EVENT_REASONS = ['STALE', 'UNKNOWN_TIME'] as const;
 export type IgnoredEventReason = (typeof IGNORED_EVENT_REASONS)[number];
@@ -305,6 +254,7 @@ export interface AppointmentPolicy extends ReminderPolicy {
   customerCode: string;
 }
 
+/** How an appointment workflow is started (the run input adds the state carried across continue-as-new). */
 export interface AppointmentWorkflowInput {
   appointmentId: string;
   /**
@@ -312,8 +262,6 @@ export interface AppointmentWorkflowInput {
    * implements no operator service, so our attributes cannot be registered there.
    */
   indexSearchAttributes?: boolean;
-  /** State carried across continue-as-new; absent on a fresh start. */
-  carried?: AppointmentStateData;
   /**
    * The behaviour rules the run applies (RulesVersion), kept across continue-as-new. Absent in
    * lifecycles started before version 3, which applied version 2.
@@ -327,37 +275,4 @@ export function newAppointmentWorkflowInput(
   options: Pick<AppointmentWorkflowInput, 'indexSearchAttributes'> = {},
 ): AppointmentWorkflowInput {
   return { appointmentId, ...options, rules: CURRENT_RULES };
-}
-
-/** The whole workflow state: JSON, so it can be carried across continue-as-new and snapshotted. */
-export interface AppointmentStateData {
-  appointmentId: string;
-  /** Latest appointment/patient/provider details (from the newest applied event). */
-  details: AppointmentEvent | null;
-  policy: AppointmentPolicy | null;
-  status: AppointmentStatus;
-  optedOut: boolean;
-  lastEventAt: string;
-  /** Most recent event ids, bounded: idempotency without unbounded memory. */
-  seenEventIds: string[];
-  /** Bumped by each (re)plan, so reminder message keys of a new plan differ from the old one's. */
-  generation: number;
-  reminders: ReminderRecord[];
-  messages: MessageRecord[];
-  ignoredEvents: IgnoredEvent[];
-  /** Replies on their way to the EHR; absent in state carried from before replies existed. */
-  callbacks?: EhrCallbackRecord[];
-  /** Bumped on every state change. */
-  version: number;
-  /** Version of the last snapshot written: contiguous, never goes backwards. */
-  snapshotSequence?: number;
-  /**
-   * The number, when its phone workflow said other appointments share it: reminders are then
-   * reserved there (daily allowance across appointments); otherwise counted here.
-   */
-  sharedPhone?: string;
-  /** Why the appointment gets no texts as of the last event (see AppointmentView.untextable). */
-  untextable?: UntextableReason;
-  /** Delivery reports that arrived before their text's send was recorded (rules 2), applied then. */
-  earlyDeliveries?: Array<{ messageSid: string; status: string; errorCode?: number }>;
 }

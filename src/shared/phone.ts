@@ -1,9 +1,10 @@
 /**
- * The phone conversation workflow's contract: one workflow per phone number, the inbox and the
- * reminder allowance of that number. Its id is a hash, so no phone number reaches Temporal's
- * visibility store or the Web UI's list.
+ * The phone conversation workflow's wire contract, and nothing else: one workflow per phone number,
+ * the inbox and the reminder allowance of that number. Its id is a hash, so no phone number reaches
+ * Temporal's visibility store or the Web UI's list. The workflow's own state lives with its rules
+ * (domain/phone/records.ts).
  */
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AppointmentStatus } from './appointment';
 import { CURRENT_RULES, type RulesVersion } from './rulesVersion';
 
@@ -55,9 +56,9 @@ export interface ReminderReservation {
 
 export type ReservationAnswer = { allowed: true } | { allowed: false; reason: 'OPTED_OUT' | 'DAILY_CAP' };
 
+/** How a phone workflow is started (the run input adds the state carried across continue-as-new). */
 export interface PhoneWorkflowInput {
   phone: string;
-  carried?: PhoneStateData;
   /**
    * Sends its texts and signals appointments through local activities. Set by everything that
    * starts a phone workflow since the lean lifecycle; runs started before keep signalling
@@ -69,17 +70,8 @@ export interface PhoneWorkflowInput {
 }
 
 /** The input of a phone workflow started now (or continued as new): the newest behaviour. */
-export function newPhoneWorkflowInput(phone: string, carried?: PhoneStateData): PhoneWorkflowInput {
-  return { phone, ...(carried ? { carried } : {}), localActivities: true, rules: CURRENT_RULES };
-}
-
-/** A text the conversation itself sent (help, not understood, which-one question). */
-export interface PhoneOutboxRecord {
-  key: string;
-  kind: 'HELP' | 'NOT_UNDERSTOOD' | 'DISAMBIGUATE';
-  language: string;
-  status: string;
-  sid?: string;
+export function newPhoneWorkflowInput(phone: string): PhoneWorkflowInput {
+  return { phone, localActivities: true, rules: CURRENT_RULES };
 }
 
 /** What the Web UI lists a phone conversation as (user metadata; the number stays hidden). */
@@ -88,57 +80,6 @@ export const PHONE_WORKFLOW_SUMMARY = {
   staticDetails:
     'Routes replies from one phone number to its appointments, keeps its STOP state and shared daily reminder cap.',
 } as const;
-
-export interface PhoneStateData {
-  phone: string;
-  optedOut: boolean;
-  appointments: LinkedAppointment[];
-  /** A numbered question is open: the next number picks an appointment for this reply. */
-  awaitingChoice: {
-    kind: 'CONFIRM' | 'CANCEL_REQUEST';
-    replyText: string;
-    options: string[];
-    askedAt: string;
-  } | null;
-  /** Recent message SIDs, bounded: Twilio may deliver a webhook twice. */
-  seenMessageSids: string[];
-  /** Reminder reservations by message key, pruned to recent days. */
-  reservations: Array<{
-    messageKey: string;
-    localDay: string;
-    allowed: boolean;
-    reason?: string;
-    /** The reminder was dropped or failed after it was granted: it no longer counts toward the cap. */
-    released?: boolean;
-  }>;
-  /** Texts the conversation itself sends (help, not understood, which-one question). */
-  outbox: PhoneOutboxRecord[];
-  version: number;
-  /**
-   * Appointments told that their number is shared (they then reserve reminders here, for the
-   * daily allowance); absent in state carried from before the lean lifecycle.
-   */
-  sharedNotified?: string[];
-  /**
-   * The last text on this number that asked for an answer (a booking text or a reminder granted
-   * here): replies are read in its language since rules 3. Absent until one is known.
-   */
-  lastPrompt?: { appointmentId: string; language: string };
-  /** ISO instant of the last reply or appointment link: a conversation ends a day after (rules 3). */
-  lastActivityAt?: string;
-  /** A phone record exists for this number (read at start or written at an end): it must be kept current. */
-  recordKept?: boolean;
-}
-
-/**
- * What a phone conversation leaves behind when it ends (nothing left to do): its opt-out state, for
- * the next conversation on the number. Stored beside the snapshots under the phone workflow id.
- */
-export interface PhoneRecord {
-  optedOut: boolean;
-  /** The conversation's state version when it ended; the next run counts on from it. */
-  version: number;
-}
 
 /** The patient's answer, routed to one appointment workflow by the phone workflow. */
 export interface PatientReply {
@@ -170,7 +111,6 @@ export const linkAppointmentUpdate = defineUpdate<{ optedOut: boolean }, [Linked
 export const reserveReminderUpdate = defineUpdate<ReservationAnswer, [ReminderReservation]>(
   'reserveReminder',
 );
-export const phoneStateQuery = defineQuery<PhoneStateData>('phoneState');
 /**
  * Links (or refreshes) an appointment on its number without waiting for an answer: the lean
  * lifecycle sends it with signal-with-start, so no text waits on the phone workflow. The phone
@@ -178,9 +118,9 @@ export const phoneStateQuery = defineQuery<PhoneStateData>('phoneState');
  * second appointment shares the number.
  */
 export const appointmentLinkedSignal = defineSignal<[LinkedAppointment]>('appointmentLinked');
-/** The appointment moved to another number: this conversation forgets it (its replies and STOP no longer reach it). */
 /** A granted reminder did not go out (dropped or failed): it no longer counts toward the daily cap. */
 export const reminderReleasedSignal = defineSignal<[{ messageKey: string }]>('reminderReleased');
+/** The appointment moved to another number: this conversation forgets it (its replies and STOP no longer reach it). */
 export const appointmentUnlinkedSignal = defineSignal<[{ appointmentId: string }]>('appointmentUnlinked');
 
 /** Signals into the appointment workflow from the phone workflow and the status webhook. */

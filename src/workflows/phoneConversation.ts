@@ -36,13 +36,12 @@ import {
   linkAppointmentUpdate,
   patientReplySignal,
   phoneSharedSignal,
-  phoneStateQuery,
   reserveReminderUpdate,
   newPhoneWorkflowInput,
-  type PhoneOutboxRecord,
-  type PhoneRecord,
-  type PhoneWorkflowInput,
 } from '../shared/phone';
+import type { PhoneOutboxRecord, PhoneRecord } from '../domain/phone/records';
+import type { PhoneRunInput } from './phoneInput';
+import { phoneStateQuery } from './phoneQueries';
 import { FIRST_RULES } from '../shared/rulesVersion';
 import { parseReply } from '../domain/replies/parseReply';
 import { replyKindLabel, WORKFLOW_METRICS } from '../metrics/workflowMetrics';
@@ -61,7 +60,7 @@ const localRecords = proxyLocalActivities<Activities>(SNAPSHOT_LOCAL_OPTIONS);
 
 type TextAction = Extract<ConversationAction, { type: 'text' }>;
 
-export async function phoneConversationWorkflow(input: PhoneWorkflowInput): Promise<void> {
+export async function phoneConversationWorkflow(input: PhoneRunInput): Promise<void> {
   const lean = input.localActivities === true;
   const state = new ConversationState(input.carried ?? initialPhoneState(input.phone), {
     assumeRepliesApplied: lean,
@@ -169,7 +168,10 @@ export async function phoneConversationWorkflow(input: PhoneWorkflowInput): Prom
       // A reply that arrived meanwhile is acted on first (since rules 2): the new run gets only the state.
       if (rules2 && actions.length > 0) continue;
       // The new run takes the newest behaviour (local activities, current rules).
-      await continueAsNew<typeof phoneConversationWorkflow>(newPhoneWorkflowInput(input.phone, state.data));
+      await continueAsNew<typeof phoneConversationWorkflow>({
+        ...newPhoneWorkflowInput(input.phone),
+        carried: state.data,
+      });
     }
   }
 }

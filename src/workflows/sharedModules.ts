@@ -17,3 +17,4 @@ import '../shared/activityOptions';
 import '../shared/appointment';
 import '../shared/phone';
 import '../shared/temporal';
+import './phoneQueries';

@@ -6,7 +6,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { ConversationGateway } from '../../src/ingest/conversationGateway';
 import { phoneWorkflowId } from '../../src/ingest/phoneIds';
-import { phoneStateQuery } from '../../src/shared/phone';
+import { phoneStateQuery } from '../../src/workflows/phoneQueries';
 import type { AppointmentEvent, AppointmentView } from '../../src/shared/appointment';
 import type { appointmentLifecycle } from '../../src/workflows/appointment';
 import {

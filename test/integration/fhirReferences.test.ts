@@ -13,7 +13,7 @@ import type { Appointment, Location, Patient, Practitioner } from '@medplum/fhir
 import { DateTime } from 'luxon';
 import { createSnapshotStore } from '../../src/activities/snapshots';
 import { fhirIngestWorkflowId, type FhirIngestResult } from '../../src/domain/fhir/resolvedReferences';
-import type { AppointmentStateData } from '../../src/shared/appointment';
+import type { AppointmentStateData } from '../../src/domain/appointment/records';
 import { startFhirServer, type FhirTestServer } from '../helpers/fhirServer';
 import { freePort } from '../helpers/ports';
 import { waitFor } from '../helpers/processes';

@@ -7,7 +7,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { ConversationGateway } from '../../src/ingest/conversationGateway';
 import { phoneWorkflowId } from '../../src/ingest/phoneIds';
-import { phoneStateQuery } from '../../src/shared/phone';
+import { phoneStateQuery } from '../../src/workflows/phoneQueries';
 import {
   appointmentWorker,
   event,

@@ -4,7 +4,7 @@
  * conversations that end, delivery reports. Replies reaching the EHR: twoWaySmsEhrCallbacks.test.ts.
  */
 import { phoneWorkflowId } from '../../src/ingest/phoneIds';
-import { phoneStateQuery } from '../../src/shared/phone';
+import { phoneStateQuery } from '../../src/workflows/phoneQueries';
 import { appointmentViewQuery, ehrEventSignal } from '../../src/shared/appointment';
 import { envelope, event, HOUR, signalAppointment } from '../helpers/appointmentHarness';
 import { iso, sentKinds, useTwoWaySms, type Activities } from '../helpers/twoWaySms';

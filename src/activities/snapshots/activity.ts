@@ -4,7 +4,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from '../../log';
-import type { AppointmentStateData } from '../../shared/appointment';
+import type { AppointmentStateData } from '../../domain/appointment/records';
 import {
   type AppointmentSnapshot,
   CorruptSnapshotError,

@@ -4,7 +4,7 @@
  * workflow id (a keyed hash): no phone number in any key or log line.
  */
 import type { Logger } from '../../log';
-import type { PhoneRecord } from '../../shared/phone';
+import type { PhoneRecord } from '../../domain/phone/records';
 import { countSnapshotWrite } from '../../metrics/registry';
 import {
   CorruptSnapshotError,

@@ -8,14 +8,8 @@
  * deliveryReports, ehrCallbacks, retention, view). Recorded histories replay against it, so a rule
  * changes only behind a new rules version.
  */
-import type {
-  AppointmentStateData,
-  AppointmentView,
-  EhrCallbackRecord,
-  EventEnvelope,
-  MessageRecord,
-  RemindNowResult,
-} from '../../shared/appointment';
+import type { AppointmentView, EventEnvelope, RemindNowResult } from '../../shared/appointment';
+import type { AppointmentStateData, EhrCallbackRecord, MessageRecord } from './records';
 import type { DeliveryUpdate, PatientReply } from '../../shared/phone';
 import { CURRENT_RULES, type RulesVersion } from '../../shared/rulesVersion';
 import { recordDelivery } from './deliveryReports';

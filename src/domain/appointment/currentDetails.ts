@@ -4,7 +4,7 @@
  * Pure and bundle-safe (the workflow calls it after each change).
  */
 import { DateTime } from 'luxon';
-import type { AppointmentStateData } from '../../shared/appointment';
+import type { AppointmentStateData } from './records';
 
 /** `BOOKED · starts 2026-12-04 09:30 America/Denver · next reminder 12-02 09:30 · cannot be texted: NOT_MOBILE`. */
 export function currentDetailsOf(state: AppointmentStateData, nextReminderAtMs: number | undefined): string {

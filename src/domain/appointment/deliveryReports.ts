@@ -3,7 +3,7 @@
  * status only moves forward; since rules 2 a report that overtakes the send's own result is kept
  * until the text is recorded, and DELIVERED is final.
  */
-import type { AppointmentStateData } from '../../shared/appointment';
+import type { AppointmentStateData } from './records';
 import type { DeliveryUpdate } from '../../shared/phone';
 import type { RulesVersion } from '../../shared/rulesVersion';
 import { bump } from './stateData';

@@ -2,7 +2,7 @@
  * The calls back to the EHR a patient's reply asks for (CONFIRM, CANCEL), and what became of each:
  * the workflow delivers them until the EHR acknowledges or refuses.
  */
-import type { AppointmentStateData, EhrCallbackRecord } from '../../shared/appointment';
+import type { AppointmentStateData, EhrCallbackRecord } from './records';
 import type { PatientReply } from '../../shared/phone';
 import { bump, iso } from './stateData';
 

@@ -3,7 +3,8 @@
  * calls for, by event type and by what was true before (new, active or closed; the start or number
  * changed). Rules that changed after runs had started are behind the run's `rules` version.
  */
-import type { AppointmentStateData, EventEnvelope } from '../../shared/appointment';
+import type { EventEnvelope } from '../../shared/appointment';
+import type { AppointmentStateData } from './records';
 import type { RulesVersion } from '../../shared/rulesVersion';
 import { admitEvent, type ApplyOutcome } from './eventOrder';
 import { optIn, optOut } from './optOut';

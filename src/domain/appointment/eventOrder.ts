@@ -3,12 +3,8 @@
  * stale one is kept as ignored), and an event that leaves out the time or the number takes the
  * appointment's as known here. EHRs resend and reorder, so this decides before any rule runs.
  */
-import type {
-  AppointmentEvent,
-  AppointmentStateData,
-  IgnoredEvent,
-  IngestedEvent,
-} from '../../shared/appointment';
+import type { AppointmentEvent, IgnoredEvent, IngestedEvent } from '../../shared/appointment';
+import type { AppointmentStateData } from './records';
 import { isTimed } from '../../shared/appointment';
 import { bump, hasSeen, remember } from './stateData';
 import { keepsKnownPhone } from './textability';

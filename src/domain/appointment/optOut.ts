@@ -3,7 +3,7 @@
  * Nothing more goes to a patient who opted out; opting in again plans reminders only where the
  * caller's rules say the appointment still wants them.
  */
-import type { AppointmentStateData } from '../../shared/appointment';
+import type { AppointmentStateData } from './records';
 import { replan, stopReminders } from './reminders';
 import { skipPendingTexts } from './texts';
 

@@ -3,7 +3,7 @@
  * opt-in, each acknowledged by text and, for confirm and cancel, told to the EHR. Also whether the
  * patient has been asked anything yet (a reply only means something after a prompt).
  */
-import type { AppointmentStateData } from '../../shared/appointment';
+import type { AppointmentStateData } from './records';
 import type { PatientReply } from '../../shared/phone';
 import type { RulesVersion } from '../../shared/rulesVersion';
 import { queueCallback } from './ehrCallbacks';

@@ -5,12 +5,8 @@
  */
 import { DateTime } from 'luxon';
 import { planReminders } from '../reminders/planReminders';
-import type {
-  AppointmentStateData,
-  MessageRecord,
-  ReminderRecord,
-  RemindNowResult,
-} from '../../shared/appointment';
+import type { RemindNowResult } from '../../shared/appointment';
+import type { AppointmentStateData, MessageRecord, ReminderRecord } from './records';
 import { bump, iso } from './stateData';
 
 /** The patient's local date (`YYYY-MM-DD`) of an instant. */

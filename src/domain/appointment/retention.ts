@@ -3,7 +3,7 @@
  * retention after the start; finished once retention is over and nothing is left to send or to tell
  * the EHR.
  */
-import type { AppointmentStateData } from '../../shared/appointment';
+import type { AppointmentStateData } from './records';
 import { pendingCallbacks } from './ehrCallbacks';
 import { nextReminderAtMs, stopReminders } from './reminders';
 import { ACTIVE, bump } from './stateData';

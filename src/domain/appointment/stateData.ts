@@ -3,7 +3,7 @@
  * change bumps, the bounded list of ids already applied, and which statuses count as still to come.
  * Each rule module changes this one plain object, so it round-trips through JSON (continue-as-new).
  */
-import type { AppointmentStateData } from '../../shared/appointment';
+import type { AppointmentStateData } from './records';
 
 /** Enough to recognise an EHR's resend of recent events; older duplicates are also caught as stale. */
 const MAX_SEEN_EVENT_IDS = 500;

@@ -3,12 +3,8 @@
  * skipped, with why, when they must not go), dropped when a cancellation or opt-out makes them wrong,
  * and what became of each once handed to Twilio.
  */
-import type {
-  AppointmentEvent,
-  AppointmentStateData,
-  MessageRecord,
-  OutboundKind,
-} from '../../shared/appointment';
+import type { AppointmentEvent, OutboundKind } from '../../shared/appointment';
+import type { AppointmentStateData, MessageRecord } from './records';
 import type { PatientReply } from '../../shared/phone';
 import type { RulesVersion } from '../../shared/rulesVersion';
 import { recordDelivery } from './deliveryReports';

@@ -2,7 +2,8 @@
  * The appointment as operators and the EHR read it (GET /v1/appointments/:id, the console): copies of
  * the record's parts, times in the appointment's zone, no internal bookkeeping.
  */
-import type { AppointmentStateData, AppointmentView } from '../../shared/appointment';
+import type { AppointmentView } from '../../shared/appointment';
+import type { AppointmentStateData } from './records';
 import { formatInstantInZone } from '../time/zone';
 
 export function viewOf(data: AppointmentStateData): AppointmentView {

@@ -9,10 +9,10 @@ import type {
   InboundReply,
   LinkedAppointment,
   PatientReply,
-  PhoneStateData,
   ReminderReservation,
   ReservationAnswer,
 } from '../../shared/phone';
+import type { PhoneStateData } from './records';
 
 const MAX_SEEN_SIDS = 200;
 const MAX_RESERVATIONS = 200;

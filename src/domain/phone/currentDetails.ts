@@ -3,7 +3,7 @@
  * the appointments it routes replies for and whether the number said STOP. Never the number itself
  * (the workflow id hides it too). Pure and bundle-safe.
  */
-import type { PhoneStateData } from '../../shared/phone';
+import type { PhoneStateData } from './records';
 
 /** `2 appointments: A100 BOOKED, A101 CONFIRMED · opted out · awaiting a choice`. */
 export function phoneDetailsOf(state: PhoneStateData): string {

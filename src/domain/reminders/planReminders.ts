@@ -3,7 +3,8 @@
  * window in the patient's zone. Pure: the planning instant is an input, never the clock.
  */
 import type { Zone } from 'luxon';
-import type { ReminderKind, ReminderPolicy, ReminderSkipReason } from '../../shared/appointment';
+import type { ReminderKind, ReminderPolicy } from '../../shared/appointment';
+import type { ReminderSkipReason } from '../appointment/records';
 import { firstOffsetChangeAfter, offsetStretchStart, parseInstant, resolveZone } from '../time/zone';
 
 // The policy and the names are the workflow's wire contract (each event carries its policy).

@@ -7,7 +7,7 @@
 import { ApplicationFailure, log } from '@temporalio/workflow';
 import type { AppointmentState } from '../../domain/appointment/appointmentState';
 import { EHR_CALLBACK_REJECTED } from '../../shared/activityOptions';
-import type { EhrCallbackRecord } from '../../shared/appointment';
+import type { EhrCallbackRecord } from '../../domain/appointment/records';
 import { notifyEhr, notifyEhrFirstTry } from './activities';
 import { causeOf, describeFailure } from './failures';
 

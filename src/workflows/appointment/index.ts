@@ -10,12 +10,12 @@ import {
   hasSeenEventQuery,
   sendNextReminderNowUpdate,
   type AppointmentView,
-  type AppointmentWorkflowInput,
 } from '../../shared/appointment';
 import { deliveryUpdateSignal, patientReplySignal, phoneSharedSignal } from '../../shared/phone';
+import type { AppointmentRunInput } from './input';
 import { AppointmentLifecycle } from './lifecycle';
 
-export async function appointmentLifecycle(input: AppointmentWorkflowInput): Promise<AppointmentView> {
+export async function appointmentLifecycle(input: AppointmentRunInput): Promise<AppointmentView> {
   const appointment = new AppointmentLifecycle(input);
   // Queries answer from the first activation on (the API may ask while the snapshot is read).
   setHandler(appointmentViewQuery, () => appointment.view());

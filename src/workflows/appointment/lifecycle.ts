@@ -8,14 +8,10 @@
 import { allHandlersFinished, condition, continueAsNew, log, workflowInfo } from '@temporalio/workflow';
 import { AppointmentState, initialStateData } from '../../domain/appointment/appointmentState';
 import type { RulesVersion } from '../../shared/rulesVersion';
-import type {
-  AppointmentView,
-  AppointmentWorkflowInput,
-  EventEnvelope,
-  RemindNowResult,
-} from '../../shared/appointment';
+import type { AppointmentView, EventEnvelope, RemindNowResult } from '../../shared/appointment';
 import type { DeliveryUpdate, PatientReply, PhoneShared } from '../../shared/phone';
 import { readLatestSnapshot } from './activities';
+import type { AppointmentRunInput } from './input';
 import { EhrCallbacks } from './ehrCallbacks';
 import { Outbox } from './outbox';
 import { PhoneLink } from './phoneLink';
@@ -42,7 +38,7 @@ export class AppointmentLifecycle {
   /** Lifecycles started before rules 3 carry no version: they applied version 2. */
   private readonly rules: RulesVersion;
 
-  constructor(private readonly input: AppointmentWorkflowInput) {
+  constructor(private readonly input: AppointmentRunInput) {
     this.rules = input.rules ?? 2;
     this.state = new AppointmentState(input.carried ?? initialStateData(input.appointmentId), this.rules);
     this.searchIndex = new SearchIndex(input.indexSearchAttributes !== false);
@@ -112,7 +108,7 @@ export class AppointmentLifecycle {
       if (this.state.isFinished(Date.now()) && !this.callbacks.busy) break;
       if (workflowInfo().continueAsNewSuggested && !this.snapshots.busy && !this.callbacks.busy) {
         await condition(allHandlersFinished);
-        await continueAsNew<(input: AppointmentWorkflowInput) => Promise<AppointmentView>>({
+        await continueAsNew<(input: AppointmentRunInput) => Promise<AppointmentView>>({
           ...this.input,
           carried: this.state.data,
         });
@@ -130,7 +126,7 @@ export class AppointmentLifecycle {
       await condition(allHandlersFinished);
     }
     if (this.hasWorkLeft()) {
-      await continueAsNew<(input: AppointmentWorkflowInput) => Promise<AppointmentView>>({
+      await continueAsNew<(input: AppointmentRunInput) => Promise<AppointmentView>>({
         ...this.input,
         carried: this.state.data,
       });

@@ -6,7 +6,8 @@
 import { log, metricMeter, workflowInfo } from '@temporalio/workflow';
 import { WORKFLOW_METRICS } from '../../metrics/workflowMetrics';
 import { localDayOf, type AppointmentState } from '../../domain/appointment/appointmentState';
-import type { AppointmentEvent, MessageRecord } from '../../shared/appointment';
+import type { AppointmentEvent } from '../../shared/appointment';
+import type { MessageRecord } from '../../domain/appointment/records';
 import { releaseReminder, reserveReminder, sendText } from './activities';
 import { SEND_SMS_LOCAL_OPTIONS } from '../../shared/activityOptions';
 import { describeFailure, textFailure } from './failures';

@@ -5,7 +5,8 @@
  */
 import { log, workflowInfo } from '@temporalio/workflow';
 import type { AppointmentState } from '../../domain/appointment/appointmentState';
-import type { AppointmentEvent, MessageRecord } from '../../shared/appointment';
+import type { AppointmentEvent } from '../../shared/appointment';
+import type { MessageRecord } from '../../domain/appointment/records';
 import { statusAfterReply } from '../../domain/replies/statusAfterReply';
 import type { LinkedAppointment, PatientReply } from '../../shared/phone';
 import { linkToPhone, unlinkFromPhone } from './activities';

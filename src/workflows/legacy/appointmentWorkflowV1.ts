@@ -33,9 +33,9 @@ import {
   hasSeenEventQuery,
   type AppointmentEvent,
   type AppointmentView,
-  type AppointmentWorkflowInput,
-  type MessageRecord,
 } from '../../shared/appointment';
+import type { MessageRecord } from '../../domain/appointment/records';
+import type { AppointmentRunInput } from '../appointment/input';
 import { SEARCH_ATTRIBUTES } from '../../shared/temporal';
 import { NOTIFY_EHR_OPTIONS, SEND_SMS_OPTIONS } from '../../shared/activityOptions';
 import { deliveryUpdateSignal, patientReplySignal, type LinkedAppointment } from '../../shared/phone';
@@ -56,7 +56,7 @@ const { writeSnapshot, readLatestSnapshot } = proxyActivities<Activities>({
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 });
 
-export async function appointmentWorkflow(input: AppointmentWorkflowInput): Promise<AppointmentView> {
+export async function appointmentWorkflow(input: AppointmentRunInput): Promise<AppointmentView> {
   // A new run for an appointment whose earlier run completed (retention passed) continues from its
   // last snapshot, so late events are still ordered and de-duplicated against what went before.
   // Signals wait in a buffer until their handler is set below, so none is applied to an empty state.

@@ -11,11 +11,8 @@ import type { SnapshotStore } from '../../../activities/snapshots/port';
 import { AppointmentState } from '../../../domain/appointment/appointmentState';
 import { boundedTemporalCall, type AppointmentGateway } from '../../../ingest/appointmentGateway';
 import type { Logger } from '../../../log';
-import {
-  appointmentWorkflowId,
-  type AppointmentStateData,
-  type AppointmentView,
-} from '../../../shared/appointment';
+import { appointmentWorkflowId, type AppointmentView } from '../../../shared/appointment';
+import type { AppointmentStateData } from '../../../domain/appointment/records';
 import { SEARCH_ATTRIBUTES } from '../../../shared/temporal';
 import { PAGE_SIZE } from './searchQuery';
 

@@ -3,7 +3,8 @@
  * reminders and the replies told to the EHR, in time order. Pure; the snapshot's state adds what the
  * view leaves out (texts' creation times, replies' text).
  */
-import type { AppointmentStateData, AppointmentView } from '../../../shared/appointment';
+import type { AppointmentView } from '../../../shared/appointment';
+import type { AppointmentStateData } from '../../../domain/appointment/records';
 
 export interface TimelineEntry {
   at: string | null;

@@ -4,7 +4,8 @@
  */
 import fc from 'fast-check';
 import { AppointmentState } from '../../../../src/domain/appointment/appointmentState';
-import type { AppointmentStateData, EhrEventType, EventEnvelope } from '../../../../src/shared/appointment';
+import type { EhrEventType, EventEnvelope } from '../../../../src/shared/appointment';
+import type { AppointmentStateData } from '../../../../src/domain/appointment/records';
 import { EHR_EVENT_TYPES } from '../../../../src/shared/appointment';
 import { MINUTE_MS, HOUR_MS, NOW, iso, envelope, fresh, snapshot } from './fixtures';
 

@@ -1,6 +1,6 @@
 import { initialStateData } from '../../../../src/domain/appointment/appointmentState';
 import { currentDetailsOf } from '../../../../src/domain/appointment/currentDetails';
-import type { AppointmentStateData } from '../../../../src/shared/appointment';
+import type { AppointmentStateData } from '../../../../src/domain/appointment/records';
 
 const START = '2026-12-04T16:30:00.000Z';
 

@@ -6,12 +6,14 @@ import { AppointmentState, initialStateData } from '../../../../src/domain/appoi
 import type {
   AppointmentEvent,
   AppointmentPolicy,
-  AppointmentStateData,
   EhrEventType,
   EventEnvelope,
+} from '../../../../src/shared/appointment';
+import type {
+  AppointmentStateData,
   MessageRecord,
   ReminderRecord,
-} from '../../../../src/shared/appointment';
+} from '../../../../src/domain/appointment/records';
 import { DEFAULT_POLICY } from '../../../helpers/policy';
 
 export const MINUTE_MS = 60_000;

@@ -1,5 +1,6 @@
 import { phoneDetailsOf } from '../../../../src/domain/phone/currentDetails';
-import type { LinkedAppointment, PhoneStateData } from '../../../../src/shared/phone';
+import type { LinkedAppointment } from '../../../../src/shared/phone';
+import type { PhoneStateData } from '../../../../src/domain/phone/records';
 
 const linked = (appointmentId: string, status: LinkedAppointment['status']): LinkedAppointment => ({
   appointmentId,
