@@ -23,6 +23,7 @@ import {
   appointmentWorkflowId,
   type AppointmentEvent,
   type AppointmentPolicy,
+  type AppointmentStatus,
   type AppointmentView,
 } from '../src/shared/appointment';
 import type { appointmentLifecycle } from '../src/workflows/appointment';
@@ -88,52 +89,71 @@ function check(condition: boolean, message: string): void {
   if (!condition) throw new Error(`scenario did not reach the expected state: ${message}`);
 }
 
+/** Sends the BOOKED event of an appointment `hours` ahead (for `patient`, if given); resolves with its start. */
+async function book(r: Run, hours: number, patient?: AppointmentEvent['patient']): Promise<number> {
+  const start = minuteAligned(r.t0) + hours * HOUR;
+  await r.send(r.ev('booked', { eventType: 'BOOKED', start: iso(start), ...(patient ? { patient } : {}) }));
+  return start;
+}
+
+/** Books the appointment `hours` ahead; resolves with its start once the booking text is out (and, by default, settled). */
+async function booked(r: Run, hours: number, untilSettled = true): Promise<number> {
+  const start = await book(r, hours);
+  await r.until('BOOKED text sent', (v) => sentKinds(v).includes('BOOKED') && (!untilSettled || settled(v)));
+  return start;
+}
+
+/** Skips time to the first reminder (48 h before `start`), then to the second (24 h later), waiting for each. */
+async function bothReminders(r: Run, start: number): Promise<void> {
+  await r.env.sleep(start - 48 * HOUR - (await r.env.currentTimeMs()) + MINUTE / 2);
+  await r.until('first reminder sent', (v) => v.reminders[0]?.status === 'SENT');
+  await r.env.sleep(24 * HOUR);
+  await r.until('second reminder sent', (v) => v.reminders[1]?.status === 'SENT');
+}
+
+/** The lifecycle's result, checked to end in `status`. */
+async function endedIn(r: Run, status: AppointmentStatus): Promise<AppointmentView> {
+  const final = await r.handle().result();
+  check(final.status === status, `status ${final.status}, expected ${status}`);
+  return final;
+}
+
+const sentSummary = (final: AppointmentView): string => `${final.status}, sent ${sentKinds(final).join(' ')}`;
+const messagesSummary = (final: AppointmentView): string =>
+  `${final.status}, messages ${final.messages.map((m) => `${m.kind}:${m.status}`).join(' ')}`;
+
 const scenarios: Scenario[] = [
   {
     // The typical lifecycle: booked, two reminders, the patient replies "yes", the EHR is told.
     name: 'booked-reminded-confirmed-by-reply',
     async body(r) {
-      const start = minuteAligned(r.t0) + 72 * HOUR;
-      await r.send(r.ev('booked', { eventType: 'BOOKED', start: iso(start) }));
-      await r.until('BOOKED text sent', (v) => sentKinds(v).includes('BOOKED'));
-      await r.env.sleep(start - 48 * HOUR - (await r.env.currentTimeMs()) + MINUTE / 2);
-      await r.until('first reminder sent', (v) => v.reminders[0]?.status === 'SENT');
-      await r.env.sleep(24 * HOUR);
-      await r.until('second reminder sent', (v) => v.reminders[1]?.status === 'SENT');
+      await bothReminders(r, await booked(r, 72, false));
       await r.reply('yes');
       await r.until('confirmed, acknowledged and called back', confirmedAndCalledBack);
-      const final = await r.handle().result();
-      check(final.status === 'COMPLETED', `status ${final.status}, expected COMPLETED`);
-      return `${final.status}, sent ${sentKinds(final).join(' ')}, callbacks ${final.callbacks.length}`;
+      const final = await endedIn(r, 'COMPLETED');
+      return `${sentSummary(final)}, callbacks ${final.callbacks.length}`;
     },
   },
   {
     name: 'booked-reminded-completed',
     async body(r) {
-      const start = minuteAligned(r.t0) + 72 * HOUR;
-      await r.send(r.ev('booked', { eventType: 'BOOKED', start: iso(start) }));
-      await r.until('BOOKED text sent', (v) => sentKinds(v).includes('BOOKED'));
-      await r.env.sleep(start - 48 * HOUR - (await r.env.currentTimeMs()) + MINUTE / 2);
-      await r.until('first reminder sent', (v) => v.reminders[0]?.status === 'SENT');
-      await r.env.sleep(24 * HOUR);
-      await r.until('second reminder sent', (v) => v.reminders[1]?.status === 'SENT');
+      await bothReminders(r, await booked(r, 72, false));
       // Time skips to the end of retention (72 h after the appointment) while we wait for the result.
-      const final = await r.handle().result();
-      check(final.status === 'COMPLETED', `status ${final.status}, expected COMPLETED`);
+      const final = await endedIn(r, 'COMPLETED');
       check(
         sentKinds(final).join() === 'BOOKED,REMINDER,REMINDER',
         `sent ${sentKinds(final).join()}, expected BOOKED,REMINDER,REMINDER`,
       );
-      return `${final.status}, sent ${sentKinds(final).join(' ')}`;
+      return sentSummary(final);
     },
   },
   {
     name: 'confirmed-rescheduled-canceled-with-duplicate-and-stale',
     async body(r) {
       const start = minuteAligned(r.t0) + 72 * HOUR;
-      const booked = r.ev('booked', { eventType: 'BOOKED', start: iso(start) });
-      await r.send(booked);
-      await r.send(booked); // the EHR sends the same event twice
+      const booking = r.ev('booked', { eventType: 'BOOKED', start: iso(start) });
+      await r.send(booking);
+      await r.send(booking); // the EHR sends the same event twice
       await r.until('BOOKED text sent', (v) => sentKinds(v).includes('BOOKED') && settled(v));
       await r.send(
         r.ev('confirmed', { eventType: 'CONFIRMED', start: iso(start), eventAt: iso(r.t0 + MINUTE) }),
@@ -153,29 +173,19 @@ const scenarios: Scenario[] = [
         r.ev('canceled', { eventType: 'CANCELED', start: iso(later), eventAt: iso(r.t0 + 26 * HOUR) }),
       );
       await r.until('CANCELED text sent', (v) => sentKinds(v).includes('CANCELED') && settled(v));
-      const final = await r.handle().result();
-      check(final.status === 'CANCELED', `status ${final.status}, expected CANCELED`);
+      const final = await endedIn(r, 'CANCELED');
       check(final.ignoredEvents.length === 1, 'one stale event ignored');
-      return `${final.status}, sent ${sentKinds(final).join(' ')}, ignored ${final.ignoredEvents.length}`;
+      return `${sentSummary(final)}, ignored ${final.ignoredEvents.length}`;
     },
   },
   {
     name: 'permanent-sms-failure',
     async body(r) {
-      const start = minuteAligned(r.t0) + 72 * HOUR;
-      await r.send(
-        r.ev('booked', {
-          eventType: 'BOOKED',
-          start: iso(start),
-          // Twilio's magic "invalid number": a permanent (non-retryable) failure.
-          patient: { id: 'P9', firstName: 'Ana', phone: '+15005550001', language: 'en' },
-        }),
-      );
+      // Twilio's magic "invalid number": a permanent (non-retryable) failure.
+      await book(r, 72, { id: 'P9', firstName: 'Ana', phone: '+15005550001', language: 'en' });
       const v = await r.until('BOOKED text failed', (x) => x.messages[0]?.status === 'FAILED');
       check(v.messages[0]?.error === 'SmsPermanentFailure:21211', `error ${v.messages[0]?.error}`);
-      const final = await r.handle().result();
-      const statuses = final.messages.map((m) => `${m.kind}:${m.status}`).join(' ');
-      return `${final.status}, messages ${statuses}`;
+      return messagesSummary(await r.handle().result());
     },
   },
   {
@@ -183,9 +193,7 @@ const scenarios: Scenario[] = [
     // keeps its opt-out state in a phone record and ends (its history ends with the record's write).
     name: 'stop-then-conversation-ends',
     async body(r) {
-      const start = minuteAligned(r.t0) + 30 * HOUR;
-      await r.send(r.ev('booked', { eventType: 'BOOKED', start: iso(start) }));
-      await r.until('BOOKED text sent', (v) => sentKinds(v).includes('BOOKED') && settled(v));
+      await booked(r, 30);
       await r.reply('STOP');
       await r.until('opted out', (v) => v.optedOut);
       const final = await r.handle().result();
@@ -198,15 +206,12 @@ const scenarios: Scenario[] = [
     // confirmation before its acknowledgement text goes out.
     name: 'help-then-yes-ehr-first',
     async body(r) {
-      const start = minuteAligned(r.t0) + 30 * HOUR;
-      await r.send(r.ev('booked', { eventType: 'BOOKED', start: iso(start) }));
-      await r.until('BOOKED text sent', (v) => sentKinds(v).includes('BOOKED') && settled(v));
+      await booked(r, 30);
       await r.reply('HELP');
       await r.reply('yes');
       await r.until('confirmed, acknowledged and called back', confirmedAndCalledBack);
-      const final = await r.handle().result();
-      check(final.status === 'COMPLETED', `status ${final.status}, expected COMPLETED`);
-      return `${final.status}, sent ${sentKinds(final).join(' ')}, callbacks ${final.callbacks.length}`;
+      const final = await endedIn(r, 'COMPLETED');
+      return `${sentSummary(final)}, callbacks ${final.callbacks.length}`;
     },
   },
   {
@@ -214,14 +219,12 @@ const scenarios: Scenario[] = [
     // the booking text goes out then, and the appointment completes as usual.
     name: 'no-mobile-then-textable',
     async body(r) {
-      const start = minuteAligned(r.t0) + 2 * HOUR;
-      await r.send(
-        r.ev('booked', {
-          eventType: 'BOOKED',
-          start: iso(start),
-          patient: { id: 'P8', firstName: 'Ana', phoneProblem: 'NOT_MOBILE', language: 'en' },
-        }),
-      );
+      const start = await book(r, 2, {
+        id: 'P8',
+        firstName: 'Ana',
+        phoneProblem: 'NOT_MOBILE',
+        language: 'en',
+      });
       await r.until('recorded without a number', (v) => v.untextable === 'NOT_MOBILE');
       await r.send(
         r.ev('modified', { eventType: 'MODIFIED', start: iso(start), eventAt: iso(r.t0 + MINUTE) }),
@@ -229,38 +232,30 @@ const scenarios: Scenario[] = [
       await r.until('BOOKED text sent', (v) => sentKinds(v).includes('BOOKED') && settled(v));
       const final = await r.handle().result();
       check(final.untextable === undefined, `untextable ${final.untextable}`);
-      const statuses = final.messages.map((m) => `${m.kind}:${m.status}`).join(' ');
-      return `${final.status}, messages ${statuses}`;
+      return messagesSummary(final);
     },
   },
   {
     // Issue 13: the console's "send the next reminder now" (an update) sends the first reminder early.
     name: 'booked-reminded-now-by-update',
     async body(r) {
-      const start = minuteAligned(r.t0) + 72 * HOUR;
-      await r.send(r.ev('booked', { eventType: 'BOOKED', start: iso(start) }));
-      await r.until('BOOKED text sent', (v) => sentKinds(v).includes('BOOKED') && settled(v));
+      await booked(r, 72);
       const result = await r.handle().executeUpdate(sendNextReminderNowUpdate, { updateId: 'remind-now-1' });
       check('reminder' in result, `update answered ${JSON.stringify(result)}`);
       await r.until('first reminder sent', (v) => v.reminders[0]?.status === 'SENT');
-      const final = await r.handle().result();
-      return `${final.status}, sent ${sentKinds(final).join(' ')}`;
+      return sentSummary(await r.handle().result());
     },
   },
   {
     name: 'noshowed-then-completed',
     async body(r) {
-      const start = minuteAligned(r.t0) + 2 * HOUR;
-      await r.send(r.ev('booked', { eventType: 'BOOKED', start: iso(start) }));
-      await r.until('BOOKED text sent', (v) => sentKinds(v).includes('BOOKED') && settled(v));
+      const start = await booked(r, 2);
       await r.env.sleep(2 * HOUR + 48 * HOUR);
       await r.send(
         r.ev('noshowed', { eventType: 'NOSHOWED', start: iso(start), eventAt: iso(r.t0 + 50 * HOUR) }),
       );
       await r.until('NOSHOWED text sent', (v) => sentKinds(v).includes('NOSHOWED'));
-      const final = await r.handle().result();
-      check(final.status === 'NOSHOWED', `status ${final.status}, expected NOSHOWED`);
-      return `${final.status}, sent ${sentKinds(final).join(' ')}`;
+      return sentSummary(await endedIn(r, 'NOSHOWED'));
     },
   },
 ];

@@ -1,4 +1,5 @@
 /** What every measure gets: the stack, the sandbox, both sides, options, progress and helpers. */
+import { markCpu, type CpuMark } from './cpu';
 import type { BenchOptions } from './options';
 import type { Progress } from './progress';
 import { textsByRecipient, type SandboxApi, type SandboxText } from './sandbox';
@@ -144,6 +145,24 @@ export function phonesWithTexts(
   return n;
 }
 
+/**
+ * Waits, as long as texts to all of `phones` may take (a stall ends it sooner), until `target` of them have at
+ * least `texts` texts each.
+ */
+export function untilPhonesTexted(
+  ctx: BenchContext,
+  what: string,
+  target: number,
+  phones: readonly string[],
+  texts = 1,
+): Promise<TextWait> {
+  return waitForTexts(ctx, what, target, (byPhone) => phonesWithTexts(byPhone, phones, texts), {
+    timeoutMs: textTimeoutMs(phones.length),
+    stallMs: 60_000,
+    intervalMs: 2_000,
+  });
+}
+
 /** Bookings for appointments far in the future, on new phones (idle once their booking text is out). */
 export function farFutureBookings(
   ctx: BenchContext,
@@ -181,6 +200,40 @@ export async function warmUp(ctx: BenchContext, measure: string, side: SideName,
       intervalMs: 500,
     },
   );
+}
+
+export interface PostedBookings {
+  /** The bookings' phones, in posting order. */
+  phones: string[];
+  /** The side's CPU, marked just before the first post. */
+  cpu: CpuMark;
+  run: ConcurrentRun;
+}
+
+/**
+ * What the burst and ingest measures time: a fresh API, warmed up, then `count` far-future BOOKED events (one
+ * phone each) posted at `concurrency`, each lane as fast as its calls are answered.
+ */
+export async function postFarFutureBookings(
+  ctx: BenchContext,
+  measure: string,
+  side: SideName,
+  count: number,
+  concurrency: number,
+): Promise<PostedBookings> {
+  await ctx.stack.restartApi(DEFAULT_TIMINGS, `${measure}-${side}`);
+  await warmUp(ctx, measure, side);
+  const bookings = farFutureBookings(ctx, measure, side, count);
+  ctx.progress.line(`${measure}/${side}: ${count} BOOKED events at concurrency ${concurrency}`);
+  const cpu = markCpu(ctx.stack, side);
+  const run = await runConcurrently(
+    count,
+    concurrency,
+    (i) => ctx.sides[side].book(bookings[i] as Booking),
+    (done) =>
+      ctx.progress.tick(`${measure}/${side}/post`, () => `${measure}/${side}: ${done}/${count} posted`),
+  );
+  return { phones: bookings.map((b) => b.phone), cpu, run };
 }
 
 /** The texts the sandbox holds now, grouped by recipient. */

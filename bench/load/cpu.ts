@@ -15,7 +15,7 @@ export interface CpuSpent {
   total?: number;
 }
 
-interface CpuMark {
+export interface CpuMark {
   pids: { temporal: number; api?: number; worker?: number };
   seconds: { temporal?: number; api?: number; worker?: number };
 }

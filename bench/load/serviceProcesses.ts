@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
+import type { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { newCodecKeyEntry } from '../../src/config/codecKeys';
 import { spawnChild, tail, type Child } from './processes';
@@ -85,6 +85,22 @@ export function serviceEnv(options: ServiceEnvOptions): NodeJS.ProcessEnv {
     TEMPORAL_SDK_METRICS_ADDRESS: '',
     ...options.settings,
   };
+}
+
+/**
+ * Stops a stack in the order that loses nothing: the workers first (they drain), then the API they send
+ * through, then the client's connection and the Temporal server.
+ */
+export async function stopServiceStack(stack: {
+  workers: ReadonlyArray<Child | undefined>;
+  api: Child | undefined;
+  connection: Connection;
+  temporal: { stop(): Promise<void> };
+}): Promise<void> {
+  await Promise.all(stack.workers.map((worker) => worker?.stop(30_000)));
+  await stack.api?.stop();
+  await stack.connection.close().catch(() => undefined);
+  await stack.temporal.stop();
 }
 
 /** `node --import tsx <file>`: tsx's loader in one process (the tsx CLI would add a parent process). */

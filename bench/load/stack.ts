@@ -22,6 +22,7 @@ import {
   sandboxSecrets,
   serviceEnv,
   spawnTs,
+  stopServiceStack,
   untilHealthy,
   untilPolling,
 } from './serviceProcesses';
@@ -187,11 +188,12 @@ export class Stack {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    // Workers first (they drain), then the API they send through, then the server.
-    await Promise.all([this.workerChild?.stop(30_000), this.baselineChild?.stop(30_000)]);
-    await this.apiChild?.stop();
-    await this.connection.close().catch(() => undefined);
-    await this.devServer.stop();
+    await stopServiceStack({
+      workers: [this.workerChild, this.baselineChild],
+      api: this.apiChild,
+      connection: this.connection,
+      temporal: this.devServer,
+    });
   }
 
   removeWorkDir(): void {

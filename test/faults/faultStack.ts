@@ -16,6 +16,7 @@ import {
   sandboxSecrets,
   serviceEnv,
   spawnTs,
+  stopServiceStack,
   untilHealthy,
   untilPolling,
 } from '../../bench/load/serviceProcesses';
@@ -159,11 +160,12 @@ export class FaultStack {
   }
 
   async stop(): Promise<void> {
-    // Workers first (they drain), then the API they send through, then the server.
-    await Promise.all(this.workers.map((worker) => worker.stop(30_000)));
-    await this.api?.stop();
-    await this.connection.close().catch(() => undefined);
-    await this.temporal.stop();
+    await stopServiceStack({
+      workers: this.workers,
+      api: this.api,
+      connection: this.connection,
+      temporal: this.temporal,
+    });
   }
 
   removeWorkDir(): void {

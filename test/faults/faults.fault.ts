@@ -7,6 +7,7 @@
  * really hit the run (a scenario whose fault missed proves nothing).
  */
 import { FaultStack, REMINDER_FIRST_OFFSET_MS } from './faultStack';
+import type { Expectation } from './ledger';
 import { formatResult, FaultSuite, sleep, type ScenarioResult } from './scenario';
 import { faultsTarget } from './temporalServer';
 import type { Booking } from '../../bench/load/sides';
@@ -20,11 +21,30 @@ let stack: FaultStack;
 let suite: FaultSuite;
 const suiteStarted = Date.now();
 
-const NONE = new Map<string, string>();
 const ZERO = { textsLost: 0, textsDuplicated: 0, statusesStuck: 0, callbacksLost: 0, callbacksTwice: 0 };
 
-function perPhone(bookings: readonly Booking[], texts: number): Map<string, number> {
-  return new Map(bookings.map((b) => [b.phone, texts]));
+/** What a scenario must end with: `texts` texts to each booking's phone, and these EHR callbacks (none by default). */
+function expecting(
+  bookings: readonly Booking[],
+  texts: number,
+  callbacks = new Map<string, string>(),
+): Expectation {
+  return { textsPerPhone: new Map(bookings.map((b) => [b.phone, texts])), callbacks };
+}
+
+/**
+ * Books `count` appointments and resolves once a third of their events are accepted: mid-ingest, so the sender
+ * meets the fault that strikes then. `accepted()` and `resent()` count from the start of this booking.
+ */
+async function midIngest(name: string, count: number) {
+  const { sender } = suite.service;
+  const retriesBefore = sender.retries;
+  const acceptedBefore = sender.accepted;
+  const bookings = suite.bookings(name, count);
+  const booking = suite.bookAll(bookings);
+  const accepted = (): number => sender.accepted - acceptedBefore;
+  await suite.until(async () => accepted() >= bookings.length / 3, 120_000, 20);
+  return { bookings, booking, accepted, resent: (): number => sender.retries - retriesBefore };
 }
 
 /** Fails with the figures, the evidence and the processes' last log lines, so a CI log says what went wrong. */
@@ -80,7 +100,7 @@ test('worker SIGKILLed mid-booking: every patient texted once', async () => {
   const result = await suite.settleAndMeasure(
     'worker SIGKILLed mid-booking',
     bookings,
-    { textsPerPhone: perPhone(bookings, 1), callbacks: NONE },
+    expecting(bookings, 1),
     { textedAtKill },
     started,
   );
@@ -112,7 +132,7 @@ test('worker SIGKILLed mid-reminder: every patient reminded once', async () => {
   const result = await suite.settleAndMeasure(
     'worker SIGKILLed mid-reminder',
     bookings,
-    { textsPerPhone: perPhone(bookings, 2), callbacks: NONE },
+    expecting(bookings, 2),
     { remindedAtKill },
     started,
   );
@@ -122,19 +142,11 @@ test('worker SIGKILLed mid-reminder: every patient reminded once', async () => {
 
 test('Temporal SIGKILLed mid-burst and restarted on the same data: nothing lost, nothing twice', async () => {
   const started = Date.now();
-  const bookings = suite.bookings('temporal', 150);
-  const phones = new Set(bookings.map((b) => b.phone));
-  const retriesBefore = suite.service.sender.retries;
-  const acceptedBefore = suite.service.sender.accepted;
-  const booking = suite.bookAll(bookings);
   // Mid-ingest (so the sender meets the outage) and so mid-texting too: texts follow the events.
-  await suite.until(
-    async () => suite.service.sender.accepted - acceptedBefore >= bookings.length / 3,
-    120_000,
-    20,
-  );
+  const { bookings, booking, accepted, resent } = await midIngest('temporal', 150);
+  const phones = new Set(bookings.map((b) => b.phone));
   await stack.killTemporal();
-  const acceptedAtKill = suite.service.sender.accepted - acceptedBefore;
+  const acceptedAtKill = accepted();
   const textedAtKill = await suite.phonesWithTexts(phones, 1);
   log(
     `temporal: ${stack.temporal.label} SIGKILLed with ${acceptedAtKill}/${bookings.length} events accepted, ${textedAtKill} booking texts out`,
@@ -147,28 +159,20 @@ test('Temporal SIGKILLed mid-burst and restarted on the same data: nothing lost,
   const result = await suite.settleAndMeasure(
     'Temporal SIGKILLed and restarted',
     bookings,
-    { textsPerPhone: perPhone(bookings, 1), callbacks: NONE },
-    { acceptedAtKill, textedAtKill, eventsResent: suite.service.sender.retries - retriesBefore },
+    expecting(bookings, 1),
+    { acceptedAtKill, textedAtKill, eventsResent: resent() },
     started,
   );
   expect(acceptedAtKill).toBeLessThan(bookings.length);
-  expect(suite.service.sender.retries - retriesBefore).toBeGreaterThan(0);
+  expect(resent()).toBeGreaterThan(0);
   expectClean(result);
 }, 600_000);
 
 test('API SIGKILLed mid-request while the sender retries: every event applied once', async () => {
   const started = Date.now();
-  const bookings = suite.bookings('api', 150);
-  const retriesBefore = suite.service.sender.retries;
-  const acceptedBefore = suite.service.sender.accepted;
-  const booking = suite.bookAll(bookings);
-  await suite.until(
-    async () => suite.service.sender.accepted - acceptedBefore >= bookings.length / 3,
-    120_000,
-    20,
-  );
+  const { bookings, booking, accepted, resent } = await midIngest('api', 150);
   await stack.killApi();
-  const acceptedAtKill = suite.service.sender.accepted - acceptedBefore;
+  const acceptedAtKill = accepted();
   log(
     `api: API SIGKILLed at ${new Date().toISOString()} with ${acceptedAtKill}/${bookings.length} events accepted`,
   );
@@ -179,12 +183,12 @@ test('API SIGKILLed mid-request while the sender retries: every event applied on
   const result = await suite.settleAndMeasure(
     'API SIGKILLed mid-request',
     bookings,
-    { textsPerPhone: perPhone(bookings, 1), callbacks: NONE },
-    { acceptedAtKill, eventsResent: suite.service.sender.retries - retriesBefore },
+    expecting(bookings, 1),
+    { acceptedAtKill, eventsResent: resent() },
     started,
   );
   expect(acceptedAtKill).toBeLessThan(bookings.length);
-  expect(suite.service.sender.retries - retriesBefore).toBeGreaterThan(0);
+  expect(resent()).toBeGreaterThan(0);
   expectClean(result);
 }, 600_000);
 
@@ -210,11 +214,8 @@ test('EHR down, then acknowledging nothing, for a while: every reply reaches it 
   const result = await suite.settleAndMeasure(
     'EHR down for a while',
     bookings,
-    {
-      // The booking text and the "thank you" for the confirmation.
-      textsPerPhone: perPhone(bookings, 2),
-      callbacks: new Map(bookings.map((b) => [b.appointmentId, 'CONFIRM'])),
-    },
+    // The booking text and the "thank you" for the confirmation.
+    expecting(bookings, 2, new Map(bookings.map((b) => [b.appointmentId, 'CONFIRM']))),
     { downHits, heldHits },
     started,
   );
@@ -247,7 +248,7 @@ test('Twilio refusing (503, then 429), then timing out after accepting: every pa
   const result = await suite.settleAndMeasure(
     'Twilio failing for a while',
     bookings,
-    { textsPerPhone: perPhone(bookings, 1), callbacks: NONE },
+    expecting(bookings, 1),
     { hits503, hits429, heldHits },
     started,
   );

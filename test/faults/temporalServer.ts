@@ -3,9 +3,7 @@
  * suite's work folder) by default, or the PostgreSQL multi-service cluster profile with FAULTS_TARGET=cluster. Both
  * can be SIGKILLed and started again on the same data.
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { PROJECT_ROOT, freePort } from '../../bench/load/serviceProcesses';
+import { freePort } from '../../bench/load/serviceProcesses';
 import { resolveTemporalBinary } from '../../src/temporal/binaries';
 import { connectWithRetry } from '../../src/temporal/connection';
 import { startDevServer, type DevServer } from '../../src/temporal/devServer';
@@ -88,53 +86,10 @@ async function startDevServerTarget(
   };
 }
 
-/**
- * The cluster profile is another helper's module (src/cluster/profile.ts); it is loaded by path at run time so this
- * suite builds and runs on the dev server whether or not that module exists yet, and its shape is checked here.
- */
-interface ClusterProfile {
-  address: string;
-  namespace: string;
-  dataDir: string;
-  stop(): Promise<void>;
-  kill(): Promise<void>;
-  restart(): Promise<void>;
-}
-type StartClusterProfile = (options?: {
-  dataDir?: string;
-  log?: (line: string) => void;
-}) => Promise<ClusterProfile>;
-
-const CLUSTER_PROFILE_MODULE = path.join(PROJECT_ROOT, 'src', 'cluster', 'profile');
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
-}
-
-function isClusterProfile(value: unknown): value is ClusterProfile {
-  return (
-    isRecord(value) &&
-    typeof value.address === 'string' &&
-    typeof value.namespace === 'string' &&
-    ['stop', 'kill', 'restart'].every((name) => typeof value[name] === 'function')
-  );
-}
-
+/** The PostgreSQL cluster profile (src/cluster/profile.ts), loaded only when a run targets it. */
 async function startClusterTarget(dataDir: string, log: (line: string) => void): Promise<TemporalUnderTest> {
-  if (!existsSync(`${CLUSTER_PROFILE_MODULE}.ts`)) {
-    throw new Error(
-      `FAULTS_TARGET=cluster needs ${path.relative(PROJECT_ROOT, CLUSTER_PROFILE_MODULE)}.ts (startClusterProfile), which is not there`,
-    );
-  }
-  const loaded: unknown = await import(CLUSTER_PROFILE_MODULE);
-  const start: unknown = isRecord(loaded) ? loaded.startClusterProfile : undefined;
-  if (typeof start !== 'function') {
-    throw new Error(`${CLUSTER_PROFILE_MODULE}.ts does not export startClusterProfile()`);
-  }
-  const profile: unknown = await (start as StartClusterProfile)({ dataDir, log });
-  if (!isClusterProfile(profile)) {
-    throw new Error('startClusterProfile() did not resolve to { address, namespace, stop, kill, restart }');
-  }
+  const { startClusterProfile } = await import('../../src/cluster/profile');
+  const profile = await startClusterProfile({ dataDir, log });
   await untilAnswering(profile.address);
   return {
     label: 'cluster profile',

@@ -1,7 +1,7 @@
 /**
  * What the ingest-overload tests share: an API configuration with a short submit timeout and a task
- * queue no worker polls, timed requests in each ingress format (JSON, HL7 over HTTP and MLLP, FHIR), an
- * HL7 ACK reader, and what Temporal holds for a workflow.
+ * queue no worker polls, an API app on given gateways, timed requests in each ingress format (JSON, HL7
+ * over HTTP and MLLP, FHIR), an HL7 ACK reader, and what Temporal holds for a workflow.
  */
 import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
@@ -12,8 +12,11 @@ import path from 'node:path';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { DateTime } from 'luxon';
 import { Message } from 'node-hl7-client';
-import type { createApp } from '../../src/api/app';
+import { createApp } from '../../src/api/app';
 import { mllpFrame } from '../../src/api/mllp';
+import type { Readiness } from '../../src/api/readiness';
+import { apiRouters } from '../../src/composition/api';
+import type { ApiGateways } from '../../src/composition/gateways';
 import { parseConfig, type AppConfig } from '../../src/config';
 import { logger } from '../../src/log';
 import { sandboxEnv } from './config';
@@ -37,6 +40,19 @@ export function testConfig(overrides: Record<string, string> = {}): AppConfig {
     DEFAULT_TIMEZONE: ZONE,
     LOG_LEVEL: 'silent',
     ...overrides,
+  });
+}
+
+/** The API's own routers (apiRouters) over `gateways`, quiet; /readyz answers `readiness`. */
+export function ingestApp(
+  config: AppConfig,
+  gateways: ApiGateways,
+  readiness: Readiness = { ready: true, temporal: 'reachable', worker: 'polling' },
+): ReturnType<typeof createApp> {
+  return createApp({
+    logger: quiet,
+    readiness: async () => readiness,
+    routers: apiRouters(config, gateways, quiet),
   });
 }
 

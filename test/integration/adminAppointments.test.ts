@@ -7,7 +7,7 @@
  * (whose Verify emulation texts the sign-in code to the virtual phone).
  */
 import type { Server } from 'node:http';
-import { Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { DateTime } from 'luxon';
 import pino from 'pino';
 import { createSnapshotStore } from '../../src/activities/snapshots';
@@ -15,7 +15,6 @@ import { appointmentsRouter } from '../../src/api/admin/appointmentsPage';
 import { appointmentsPageDepsOf, operatorConsoleFor } from '../../src/composition/console';
 import { createGateways } from '../../src/composition/gateways';
 import { createApp } from '../../src/api/app';
-import { dataConverterOf } from '../../src/temporal/dataConverter';
 import { freePort } from '../helpers/ports';
 import { waitFor } from '../helpers/processes';
 import { startSandboxStack, type SandboxStack } from '../helpers/sandboxStack';
@@ -39,7 +38,7 @@ const ids = { mobile: `${stamp}-1`, landline: `${stamp}-2`, other: `${stamp}-3` 
 beforeAll(async () => {
   stack = await startSandboxStack('admin-appointments', { APPLICATION_PASSWORD: PASSWORD });
   const { config } = stack;
-  client = new Client({ connection: stack.env.connection, dataConverter: dataConverterOf(config) });
+  ({ client } = stack);
   const logger = pino({ level: 'silent' });
   const port = await freePort();
   const app = createApp({

@@ -8,15 +8,14 @@ import { mkdtempSync } from 'node:fs';
 import type { Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { Client, Connection } from '@temporalio/client';
-import pino from 'pino';
 import { createApp } from '../../src/api/app';
 import { apiRouters } from '../../src/composition/api';
 import { createGateways } from '../../src/composition/gateways';
 import { parseConfig } from '../../src/config';
 import { newCodecKeyEntry } from '../../src/config/codecKeys';
 import { productionEnv, sandboxEnv } from '../helpers/config';
+import { capturingLogger } from '../helpers/logLines';
 import { freePort } from '../helpers/ports';
 import { ConsoleClient, csrfOf } from '../helpers/consoleClient';
 
@@ -50,15 +49,7 @@ async function startApi(overrides: Record<string, string> = {}, production = fal
       });
   const config = parseConfig(env);
   const logs: string[] = [];
-  const logger = pino(
-    { level: 'info' },
-    new Writable({
-      write(chunk: Buffer, _enc, done) {
-        logs.push(chunk.toString());
-        done();
-      },
-    }),
-  );
+  const logger = capturingLogger(logs);
   const clock = { now: Date.parse('2026-12-01T12:00:00Z') };
   const app = createApp({
     logger,

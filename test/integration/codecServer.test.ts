@@ -5,12 +5,11 @@
  */
 import type { Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
-import pino from 'pino';
 import { createApp } from '../../src/api/app';
 import { codecServerRouter, CODEC_SESSION_MS } from '../../src/api/codecServer';
 import { AesGcmPayloadCodec } from '../../src/temporal/payloadCodec';
+import { capturingLogger } from '../helpers/logLines';
 
 const TOKEN = 'an-operator-token-of-at-least-32-characters';
 const UI = 'http://localhost:8233';
@@ -23,15 +22,7 @@ const logLines: string[] = [];
 const codec = new AesGcmPayloadCodec([{ id: 'k1', key: randomBytes(32) }]);
 
 beforeAll(async () => {
-  const logger = pino(
-    { level: 'info' },
-    new Writable({
-      write(chunk: Buffer, _enc, done) {
-        logLines.push(chunk.toString());
-        done();
-      },
-    }),
-  );
+  const logger = capturingLogger(logLines);
   const app = createApp({
     logger,
     readiness: async () => ({ ready: true }) as never,

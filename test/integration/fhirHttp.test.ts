@@ -2,18 +2,11 @@
  * POST /v1/ehr/fhir through a real app on the dev server in sandbox mode: the FHIR router, a real
  * AppointmentGateway, the worker with its real activities, and the built-in Twilio sandbox.
  */
-import { mkdtempSync } from 'node:fs';
-import type { Server } from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import type { Bundle, OperationOutcome } from '@medplum/fhirtypes';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { DateTime } from 'luxon';
 import { createApp } from '../../src/api/app';
 import { requireBearerKey } from '../../src/api/auth';
 import { fhirRouter } from '../../src/api/fhir';
-import { parseConfig, type AppConfig } from '../../src/config';
 import { appointmentPolicy } from '../../src/config/policy';
 import { AppointmentGateway } from '../../src/ingest/appointmentGateway';
 import { logger } from '../../src/log';
@@ -23,83 +16,57 @@ import {
   createTwilioSandboxRouter,
   type TwilioSandboxRouter,
 } from '../../src/sandbox/twilioSandbox';
-import { createWorker } from '../../src/worker';
-import { freePort } from '../helpers/ports';
 import { waitFor } from '../helpers/processes';
-import { devServerEnv, uniqueTaskQueue } from '../helpers/temporal';
-import { SANDBOX_TEST_AUTH_TOKEN, sandboxEnv } from '../helpers/config';
+import { SANDBOX_TEST_AUTH_TOKEN } from '../helpers/config';
+import { startStackWithApp, type AppStack } from '../helpers/sandboxStack';
 
 jest.setTimeout(120_000);
 
 const quiet = logger.child({}, { level: 'silent' });
 
-let env: TestWorkflowEnvironment;
-let config: AppConfig;
+let stack: AppStack;
 let gateway: AppointmentGateway;
-let server: Server;
-let worker: Worker;
-let workerRun: Promise<void>;
 let base: string;
 let sandbox: TwilioSandboxRouter;
 
 beforeAll(async () => {
-  env = await devServerEnv();
-  const port = await freePort();
-  config = parseConfig({
-    ...sandboxEnv(),
-    PORT: String(port),
-    DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'fhir-http-')),
-    TEMPORAL_TASK_QUEUE: uniqueTaskQueue('fhir'),
-    // Activities that talk to other workflows connect here themselves.
-    TEMPORAL_ADDRESS: env.address,
-    CUSTOMER_NAME: 'Valley Clinic',
-    DEFAULT_TIMEZONE: 'America/Denver',
-    LOG_LEVEL: 'silent',
-  });
-  const policy = appointmentPolicy(config);
-  gateway = new AppointmentGateway(env.client, config.env.TEMPORAL_TASK_QUEUE, () => policy);
-  const store = SandboxMessageStore.inDataDir(config.dataDir);
-  sandbox = createTwilioSandboxRouter({
-    store,
-    authToken: SANDBOX_TEST_AUTH_TOKEN,
-    logger: quiet,
-    deliveryDelaysMs: { sent: 0, delivered: 0 },
-  });
-  const app = createApp({
-    logger: quiet,
-    readiness: async () => ({ ready: true, temporal: 'reachable', worker: 'polling' }),
-    routers: [
-      fhirRouter({
-        gateway,
-        auth: requireBearerKey(config.ehrApiKeys),
-        defaultCountry: config.env.DEFAULT_COUNTRY,
-        defaultTimezone: config.defaultTimezone,
+  stack = await startStackWithApp(
+    'fhir-http',
+    { CUSTOMER_NAME: 'Valley Clinic', DEFAULT_TIMEZONE: 'America/Denver' },
+    (config, env) => {
+      const policy = appointmentPolicy(config);
+      gateway = new AppointmentGateway(env.client, config.env.TEMPORAL_TASK_QUEUE, () => policy);
+      const store = SandboxMessageStore.inDataDir(config.dataDir);
+      sandbox = createTwilioSandboxRouter({
+        store,
+        authToken: SANDBOX_TEST_AUTH_TOKEN,
         logger: quiet,
-      }),
-      // The worker's sandbox Twilio client sends to 127.0.0.1:PORT, so the sandbox lives in this app.
-      sandbox,
-      createSandboxPublicRouter(store),
-    ],
-  });
-  server = await new Promise<Server>((resolve, reject) => {
-    const listening = app.listen(port, () => resolve(listening));
-    listening.once('error', reject);
-  });
-  base = `http://127.0.0.1:${port}`;
-  worker = await createWorker(config, env.nativeConnection);
-  workerRun = worker.run();
+        deliveryDelaysMs: { sent: 0, delivered: 0 },
+      });
+      return createApp({
+        logger: quiet,
+        readiness: async () => ({ ready: true, temporal: 'reachable', worker: 'polling' }),
+        routers: [
+          fhirRouter({
+            gateway,
+            auth: requireBearerKey(config.ehrApiKeys),
+            defaultCountry: config.env.DEFAULT_COUNTRY,
+            defaultTimezone: config.defaultTimezone,
+            logger: quiet,
+          }),
+          // The worker's sandbox Twilio client sends to 127.0.0.1:PORT, so the sandbox lives in this app.
+          sandbox,
+          createSandboxPublicRouter(store),
+        ],
+      });
+    },
+    () => sandbox.deliveriesSettled(),
+  );
+  ({ base } = stack);
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await workerRun;
-  await sandbox?.deliveriesSettled();
-  await new Promise<void>((resolve) => {
-    if (!server) return resolve();
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
-  await env?.teardown();
+  await stack?.stop();
 });
 
 const FHIR_HEADERS = { Authorization: 'Bearer sandbox-key', 'Content-Type': 'application/fhir+json' };

@@ -14,6 +14,7 @@ import { createGateways } from '../../src/composition/gateways';
 import { parseConfig } from '../../src/config';
 import { logger } from '../../src/log';
 import { sandboxEnv } from '../helpers/config';
+import { r5Notification } from '../helpers/fhirNotifications';
 import { startFhirServer, type FhirTestServer } from '../helpers/fhirServer';
 import { waitFor } from '../helpers/processes';
 import { startSandboxStack, type SandboxStack } from '../helpers/sandboxStack';
@@ -52,21 +53,11 @@ function appointment(id: string): Appointment {
 
 /** An R5 topic-based id-only notification naming one Appointment. */
 function idOnlyNotification(reference: string, eventNumber: string) {
-  return {
-    resourceType: 'Bundle',
-    type: 'subscription-notification',
-    entry: [
-      {
-        resource: {
-          resourceType: 'SubscriptionStatus',
-          status: 'active',
-          type: 'event-notification',
-          subscription: { reference: 'Subscription/appointments' },
-          notificationEvent: [{ eventNumber, focus: { reference } }],
-        },
-      },
-    ],
-  };
+  return r5Notification({
+    type: 'event-notification',
+    subscription: 'Subscription/appointments',
+    events: [{ eventNumber, focus: reference }],
+  });
 }
 
 const headers = { Authorization: 'Bearer sandbox-key', 'Content-Type': 'application/fhir+json' };

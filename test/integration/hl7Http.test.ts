@@ -2,30 +2,24 @@
  * HL7 v2 over HTTP, end to end on the dev server: the router, a real AppointmentGateway and worker,
  * and the built-in Twilio sandbox, so an SIU message ends as a text on the patient's mobile.
  */
-import { mkdtempSync } from 'node:fs';
 import type { Server } from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { DateTime } from 'luxon';
 import { Message } from 'node-hl7-client';
 import { createApp } from '../../src/api/app';
 import { requireBearerKey } from '../../src/api/auth';
 import { hl7Router } from '../../src/api/hl7';
 import { temporalReadiness } from '../../src/api/readiness';
-import { parseConfig, type AppConfig } from '../../src/config';
+import type { AppConfig } from '../../src/config';
 import { appointmentPolicy } from '../../src/config/policy';
 import { AppointmentGateway } from '../../src/ingest/appointmentGateway';
 import { logger } from '../../src/log';
 import { SandboxMessageStore } from '../../src/sandbox/messageStore';
 import { createSandboxPublicRouter, createTwilioSandboxRouter } from '../../src/sandbox/twilioSandbox';
-import { createWorker } from '../../src/worker';
 import { freePort } from '../helpers/ports';
 import { waitFor } from '../helpers/processes';
-import { devServerEnv, uniqueTaskQueue } from '../helpers/temporal';
-import { SANDBOX_TEST_AUTH_TOKEN, sandboxEnv } from '../helpers/config';
+import { SANDBOX_TEST_AUTH_TOKEN } from '../helpers/config';
+import { startStackWithApp, type AppStack } from '../helpers/sandboxStack';
 
 jest.setTimeout(120_000);
 
@@ -33,71 +27,48 @@ const ZONE = 'America/Denver';
 const KEY = 'hl7-test-key';
 const quiet = logger.child({}, { level: 'silent' });
 
-let env: TestWorkflowEnvironment;
+let stack: AppStack;
 let config: AppConfig;
 let gateway: AppointmentGateway;
 let store: SandboxMessageStore;
-let server: Server;
-let worker: Worker;
-let workerRun: Promise<void>;
 let base: string;
 
 beforeAll(async () => {
-  env = await devServerEnv();
-  const port = await freePort();
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hl7-http-'));
-  config = parseConfig({
-    ...sandboxEnv(),
-    PORT: String(port),
-    DATA_DIR: dataDir,
-    TEMPORAL_TASK_QUEUE: uniqueTaskQueue('hl7'),
-    CUSTOMER_NAME: 'Valley Clinic',
-    DEFAULT_TIMEZONE: ZONE,
-    LOG_LEVEL: 'silent',
-    // Activities that start other workflows (phone conversations) connect here themselves.
-    TEMPORAL_ADDRESS: env.address,
-  });
-  const policy = appointmentPolicy(config);
-  gateway = new AppointmentGateway(env.client, config.env.TEMPORAL_TASK_QUEUE, () => policy);
-  store = SandboxMessageStore.inDataDir(dataDir);
-  const app = createApp({
-    logger: quiet,
-    readiness: temporalReadiness(env.client, config.env.TEMPORAL_NAMESPACE, config.env.TEMPORAL_TASK_QUEUE),
-    routers: [
-      hl7Router({
-        gateway,
-        auth: requireBearerKey([KEY]),
-        defaultCountry: config.env.DEFAULT_COUNTRY,
-        defaultTimezone: config.defaultTimezone,
+  stack = await startStackWithApp(
+    'hl7-http',
+    { CUSTOMER_NAME: 'Valley Clinic', DEFAULT_TIMEZONE: ZONE },
+    (cfg, env) => {
+      const policy = appointmentPolicy(cfg);
+      gateway = new AppointmentGateway(env.client, cfg.env.TEMPORAL_TASK_QUEUE, () => policy);
+      store = SandboxMessageStore.inDataDir(cfg.dataDir);
+      return createApp({
         logger: quiet,
-      }),
-      // The worker's sandbox Twilio client sends to this API's origin (config PORT).
-      createTwilioSandboxRouter({
-        store,
-        authToken: SANDBOX_TEST_AUTH_TOKEN,
-        logger: quiet,
-        deliveryDelaysMs: { sent: 0, delivered: 0 },
-      }),
-      createSandboxPublicRouter(store),
-    ],
-  });
-  server = await new Promise<Server>((resolve) => {
-    const listening = app.listen(port, '127.0.0.1', () => resolve(listening));
-  });
-  base = `http://127.0.0.1:${port}`;
-  worker = await createWorker(config, env.nativeConnection);
-  workerRun = worker.run();
+        readiness: temporalReadiness(env.client, cfg.env.TEMPORAL_NAMESPACE, cfg.env.TEMPORAL_TASK_QUEUE),
+        routers: [
+          hl7Router({
+            gateway,
+            auth: requireBearerKey([KEY]),
+            defaultCountry: cfg.env.DEFAULT_COUNTRY,
+            defaultTimezone: cfg.defaultTimezone,
+            logger: quiet,
+          }),
+          // The worker's sandbox Twilio client sends to this API's origin (config PORT).
+          createTwilioSandboxRouter({
+            store,
+            authToken: SANDBOX_TEST_AUTH_TOKEN,
+            logger: quiet,
+            deliveryDelaysMs: { sent: 0, delivered: 0 },
+          }),
+          createSandboxPublicRouter(store),
+        ],
+      });
+    },
+  );
+  ({ config, base } = stack);
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await workerRun;
-  await new Promise<void>((resolve) => {
-    if (!server) return resolve();
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
-  await env?.teardown();
+  await stack?.stop();
 });
 
 interface Answer {

@@ -3,17 +3,13 @@
  * (no query first), a replay is answered from memory, and a read answers 503 + Retry-After within the timeout.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createApp } from '../../src/api/app';
-import { apiRouters } from '../../src/composition/api';
 import { startApi, type ApiServer } from '../../src/apiServer';
-import { appointmentPolicy } from '../../src/config/policy';
-import { AppointmentGateway } from '../../src/ingest/appointmentGateway';
-import { ConversationGateway } from '../../src/ingest/conversationGateway';
+import { createGateways } from '../../src/composition/gateways';
 import { appointmentWorkflowId } from '../../src/shared/appointment';
 import { freePort } from '../helpers/ports';
 import { devServerEnv } from '../helpers/temporal';
 import {
-  quiet,
+  ingestApp,
   TIMEOUT_MS,
   ANSWER_BOUND_MS,
   AUTH,
@@ -97,27 +93,7 @@ describe('with the dev server up and no worker polling', () => {
 
     // A second API process (its own memory) on the same cluster.
     const config = testConfig({ TEMPORAL_ADDRESS: env.address });
-    const other = createApp({
-      logger: quiet,
-      readiness: async () => ({ ready: true, temporal: 'reachable', worker: 'polling' }),
-      routers: apiRouters(
-        config,
-        {
-          temporal: env.client,
-
-          appointments: new AppointmentGateway(env.client, config.env.TEMPORAL_TASK_QUEUE, () =>
-            appointmentPolicy(config),
-          ),
-          conversations: new ConversationGateway(
-            env.client,
-            config.env.TEMPORAL_TASK_QUEUE,
-            config.phoneIdKey,
-          ),
-        },
-        quiet,
-      ),
-    });
-    const server = await listen(other);
+    const server = await listen(ingestApp(config, createGateways(config, env.client)));
     try {
       const replay = await postEvent(baseOf(server), event);
       expect(replay.status).toBe(202);

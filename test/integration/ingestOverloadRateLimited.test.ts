@@ -4,15 +4,10 @@
  */
 import type { Server } from 'node:http';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createApp } from '../../src/api/app';
-import { apiRouters } from '../../src/composition/api';
-import { appointmentPolicy } from '../../src/config/policy';
-import { AppointmentGateway } from '../../src/ingest/appointmentGateway';
-import { ConversationGateway } from '../../src/ingest/conversationGateway';
+import { createGateways } from '../../src/composition/gateways';
 import { devServerEnv } from '../helpers/temporal';
 import {
-  quiet,
-  TIMEOUT_MS,
+  ingestApp,
   ANSWER_BOUND_MS,
   testConfig,
   type Timed,
@@ -38,30 +33,9 @@ describe('with the namespace over its rate limit (RESOURCE_EXHAUSTED)', () => {
       '--dynamic-config-value',
       'frontend.namespaceBurstRatio=1',
     ]);
+    // The service's own gateways, with testConfig's short TEMPORAL_SUBMIT_TIMEOUT_MS (TIMEOUT_MS).
     const config = testConfig({ TEMPORAL_ADDRESS: env.address });
-    const app = createApp({
-      logger: quiet,
-      readiness: async () => ({ ready: true, temporal: 'reachable', worker: 'polling' }),
-      routers: apiRouters(
-        config,
-        {
-          temporal: env.client,
-          appointments: new AppointmentGateway(
-            env.client,
-            config.env.TEMPORAL_TASK_QUEUE,
-            () => appointmentPolicy(config),
-            { submitTimeoutMs: TIMEOUT_MS },
-          ),
-          conversations: new ConversationGateway(
-            env.client,
-            config.env.TEMPORAL_TASK_QUEUE,
-            config.phoneIdKey,
-          ),
-        },
-        quiet,
-      ),
-    });
-    api = await listen(app);
+    api = await listen(ingestApp(config, createGateways(config, env.client)));
     base = baseOf(api);
   });
 

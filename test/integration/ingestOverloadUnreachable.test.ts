@@ -6,10 +6,8 @@
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createApp } from '../../src/api/app';
 import { handleHl7Message } from '../../src/api/hl7';
 import { startMllpListener, type MllpListener } from '../../src/api/mllp';
-import { apiRouters } from '../../src/composition/api';
 import { parseCanonicalEvent } from '../../src/domain/events/canonicalEvent';
 import { appointmentPolicy } from '../../src/config/policy';
 import { AppointmentGateway, RecentlyAcceptedEvents } from '../../src/ingest/appointmentGateway';
@@ -18,6 +16,7 @@ import { appointmentWorkflowId } from '../../src/shared/appointment';
 import { freePort } from '../helpers/ports';
 import { devServerEnv } from '../helpers/temporal';
 import {
+  ingestApp,
   quiet,
   TIMEOUT_MS,
   ANSWER_BOUND_MS,
@@ -61,23 +60,19 @@ describe('with Temporal unreachable (nothing listens at its address)', () => {
     });
     downGateway = new AppointmentGateway(unreachable, config.env.TEMPORAL_TASK_QUEUE, () => policy, options);
     upGateway = new AppointmentGateway(env.client, config.env.TEMPORAL_TASK_QUEUE, () => policy, options);
-    const app = createApp({
-      logger: quiet,
-      readiness: async () => ({ ready: false, temporal: 'unreachable', worker: 'unknown' }),
-      routers: apiRouters(
-        config,
-        {
-          temporal: unreachable,
-          appointments: downGateway,
-          conversations: new ConversationGateway(
-            unreachable,
-            config.env.TEMPORAL_TASK_QUEUE,
-            config.phoneIdKey,
-          ),
-        },
-        quiet,
-      ),
-    });
+    const app = ingestApp(
+      config,
+      {
+        temporal: unreachable,
+        appointments: downGateway,
+        conversations: new ConversationGateway(
+          unreachable,
+          config.env.TEMPORAL_TASK_QUEUE,
+          config.phoneIdKey,
+        ),
+      },
+      { ready: false, temporal: 'unreachable', worker: 'unknown' },
+    );
     down = await listen(app);
     downBase = baseOf(down);
     mllp = await startMllpListener({

@@ -5,29 +5,16 @@
  * An operator signs in with the code from the virtual phone, books an appointment, sees the booking
  * text on the phone, sends the next reminder now, replies "yes" from the phone and sees CONFIRMED.
  */
-import { mkdtempSync } from 'node:fs';
-import type { Server } from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
-import { Writable } from 'node:stream';
-import { Client } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import pino from 'pino';
 import { SANDBOX_FROM_NUMBER } from '../../src/activities/twilioClient';
 import { PHONE_SCRIPT_PATH } from '../../src/api/admin/phoneAssets';
 import type { PhoneConversation } from '../../src/api/admin/virtualPhonePage';
 import { createApp } from '../../src/api/app';
 import { apiRouters } from '../../src/composition/api';
 import { createGateways } from '../../src/composition/gateways';
-import { parseConfig, type AppConfig } from '../../src/config';
 import { SandboxMessageStore } from '../../src/sandbox/messageStore';
 import { SANDBOX_ADMINISTRATOR_PHONE } from '../../src/sandbox/verifySandbox';
-import { dataConverterOf } from '../../src/temporal/dataConverter';
-import { createWorker } from '../../src/worker';
-import { sandboxEnv } from '../helpers/config';
-import { freePort } from '../helpers/ports';
-import { devServerEnv, uniqueTaskQueue } from '../helpers/temporal';
+import { capturingLogger } from '../helpers/logLines';
+import { startStackWithApp, type AppStack } from '../helpers/sandboxStack';
 import { ConsoleClient, sessionCsrf, signInToConsole } from '../helpers/consoleClient';
 
 jest.setTimeout(180_000);
@@ -37,59 +24,31 @@ const PATIENT_PHONE = '+13035550142';
 const FIRST_NAME = 'Robin';
 const LAST_NAME = 'Fictional';
 
-let env: TestWorkflowEnvironment;
-let config: AppConfig;
-let server: Server;
-let worker: Worker;
-let workerRun: Promise<void>;
+let stack: AppStack;
 let base: string;
 let store: SandboxMessageStore;
 const logs: string[] = [];
 
 beforeAll(async () => {
-  env = await devServerEnv();
-  const port = await freePort();
-  config = parseConfig(
-    sandboxEnv({
-      PORT: String(port),
-      TEMPORAL_ADDRESS: env.address,
-      DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'simulation-')),
-      TEMPORAL_TASK_QUEUE: uniqueTaskQueue('simulation'),
-      APPLICATION_PASSWORD: PASSWORD,
-      LOG_LEVEL: 'silent',
-    }),
+  stack = await startStackWithApp(
+    'simulation',
+    { APPLICATION_PASSWORD: PASSWORD },
+    (config, _env, client) => {
+      const logger = capturingLogger(logs);
+      store = SandboxMessageStore.inDataDir(config.dataDir);
+      return createApp({
+        logger,
+        readiness: async () => ({ ready: true, temporal: 'reachable', worker: 'polling' }),
+        // apiRouters mounts both pages behind the console's sign-in, as in production.
+        routers: apiRouters(config, createGateways(config, client), logger),
+      });
+    },
   );
-  const logger = pino(
-    { level: 'info' },
-    new Writable({
-      write(chunk: Buffer, _enc, done) {
-        logs.push(chunk.toString());
-        done();
-      },
-    }),
-  );
-  const client = new Client({ connection: env.connection, dataConverter: dataConverterOf(config) });
-  const gateways = createGateways(config, client);
-  store = SandboxMessageStore.inDataDir(config.dataDir);
-  const app = createApp({
-    logger,
-    readiness: async () => ({ ready: true, temporal: 'reachable', worker: 'polling' }),
-    // apiRouters mounts both pages behind the console's sign-in, as in production.
-    routers: apiRouters(config, gateways, logger),
-  });
-  server = await new Promise<Server>((resolve) => {
-    const s = app.listen(port, '127.0.0.1', () => resolve(s));
-  });
-  base = `http://127.0.0.1:${port}`;
-  worker = await createWorker(config, env.nativeConnection);
-  workerRun = worker.run();
+  ({ base } = stack);
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await workerRun;
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  await env?.teardown();
+  await stack?.stop();
 });
 
 async function signIn(browser: ConsoleClient): Promise<string> {

@@ -7,9 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import type { Express } from 'express';
-import pino from 'pino';
 import request from 'supertest';
 import twilio from 'twilio';
 import { createSandboxTwilioClient, sandboxTwilioBaseUrl } from '../../src/activities/twilioClient';
@@ -19,6 +17,7 @@ import type { DeliveryReport, InboundText } from '../../src/shared/phone';
 import { logger, type Logger } from '../../src/log';
 import { SandboxMessageStore } from '../../src/sandbox/messageStore';
 import { createTwilioSandboxRouter, type TwilioSandboxRouter } from '../../src/sandbox/twilioSandbox';
+import { capturingLogger } from '../helpers/logLines';
 import { freePort } from '../helpers/ports';
 import { SANDBOX_TEST_AUTH_TOKEN } from '../helpers/config';
 
@@ -73,6 +72,29 @@ function inboundForm(body: string, sid = nextSid()): Record<string, string> {
 const sign = (url: string, params: Record<string, string>, token = AUTH_TOKEN): string =>
   twilio.getExpectedTwilioSignature(token, url, params);
 
+/** POSTs `form` to the inbound webhook as Twilio does; signed for INBOUND_URL unless a `signature` is given. */
+function postInbound(
+  app: Express,
+  form: Record<string, string>,
+  signature = sign(INBOUND_URL, form),
+): request.Test {
+  return request(app).post('/v1/twilio/inbound').type('form').set('X-Twilio-Signature', signature).send(form);
+}
+
+/** POSTs `form` to the status webhook (with `query`) as Twilio does; signed for that URL unless told otherwise. */
+function postStatus(
+  app: Express,
+  form: Record<string, string>,
+  query = '',
+  signature = sign(`${STATUS_URL}${query}`, form),
+): request.Test {
+  return request(app)
+    .post(`/v1/twilio/status${query}`)
+    .type('form')
+    .set('X-Twilio-Signature', signature)
+    .send(form);
+}
+
 function appWith(port: ConversationPort, log: Logger = quiet, mediaOnlyAnswer?: string): Express {
   return createApp({
     logger: log,
@@ -95,12 +117,7 @@ describe('POST /v1/twilio/inbound', () => {
     const form = inboundForm(' Yes, thanks ');
     const before = Date.now();
 
-    const res = await request(appWith(port))
-      .post('/v1/twilio/inbound')
-      .type('form')
-      .set('X-Twilio-Signature', sign(INBOUND_URL, form))
-      .send(form)
-      .expect(200);
+    const res = await postInbound(appWith(port), form).expect(200);
 
     expect(res.headers['content-type']).toMatch(/^text\/xml/);
     expect(res.text).toBe(EMPTY_TWIML);
@@ -121,12 +138,7 @@ describe('POST /v1/twilio/inbound', () => {
   test('an empty Body (a picture without text) is still a valid inbound message', async () => {
     const port = new RecordingPort();
     const form = { ...inboundForm(''), NumMedia: '1' };
-    await request(appWith(port))
-      .post('/v1/twilio/inbound')
-      .type('form')
-      .set('X-Twilio-Signature', sign(INBOUND_URL, form))
-      .send(form)
-      .expect(200);
+    await postInbound(appWith(port), form).expect(200);
     expect(port.inbound.map((sms) => sms.body)).toEqual(['']);
   });
 
@@ -141,12 +153,10 @@ describe('POST /v1/twilio/inbound', () => {
     };
     // Twilio sends no Body field at all for media without text.
     delete form.Body;
-    const res = await request(appWith(port, quiet, 'Clinic: we can only read text & "replies"'))
-      .post('/v1/twilio/inbound')
-      .type('form')
-      .set('X-Twilio-Signature', sign(INBOUND_URL, form))
-      .send(form)
-      .expect(200);
+    const res = await postInbound(
+      appWith(port, quiet, 'Clinic: we can only read text & "replies"'),
+      form,
+    ).expect(200);
     expect(res.headers['content-type']).toMatch(/^text\/xml/);
     expect(res.text).toBe(
       '<?xml version="1.0" encoding="UTF-8"?><Response><Message>Clinic: we can only read text &amp; "replies"</Message></Response>',
@@ -164,24 +174,14 @@ describe('POST /v1/twilio/inbound', () => {
       ToCountry: 'US',
       To: '55555',
     };
-    await request(appWith(port, quiet, 'texts only'))
-      .post('/v1/twilio/inbound')
-      .type('form')
-      .set('X-Twilio-Signature', sign(INBOUND_URL, form))
-      .send(form)
-      .expect(200, EMPTY_TWIML);
+    await postInbound(appWith(port, quiet, 'texts only'), form).expect(200, EMPTY_TWIML);
     expect(port.inbound.map((sms) => [sms.body, sms.to])).toEqual([['yes', '55555']]);
   });
 
   test('a forged signature is refused with 403 and the port sees nothing', async () => {
     const port = new RecordingPort();
     const form = inboundForm('1');
-    const res = await request(appWith(port))
-      .post('/v1/twilio/inbound')
-      .type('form')
-      .set('X-Twilio-Signature', sign(INBOUND_URL, form, 'f'.repeat(32)))
-      .send(form)
-      .expect(403);
+    const res = await postInbound(appWith(port), form, sign(INBOUND_URL, form, 'f'.repeat(32))).expect(403);
     expect(res.body).toEqual({
       error: { code: 'invalid_signature', message: 'X-Twilio-Signature is missing or does not match' },
     });
@@ -197,12 +197,7 @@ describe('POST /v1/twilio/inbound', () => {
       'http://127.0.0.1:3000/v1/twilio/inbound', // the internal address, not PUBLIC_BASE_URL
       'https://attacker.example.com/v1/twilio/inbound',
     ]) {
-      await request(app)
-        .post('/v1/twilio/inbound')
-        .type('form')
-        .set('X-Twilio-Signature', sign(otherUrl, form))
-        .send(form)
-        .expect(403);
+      await postInbound(app, form, sign(otherUrl, form)).expect(403);
     }
     expect(port.inbound).toEqual([]);
   });
@@ -216,24 +211,14 @@ describe('POST /v1/twilio/inbound', () => {
   test('a changed Body breaks the signature (the form is signed, not just the URL)', async () => {
     const port = new RecordingPort();
     const signed = inboundForm('2');
-    await request(appWith(port))
-      .post('/v1/twilio/inbound')
-      .type('form')
-      .set('X-Twilio-Signature', sign(INBOUND_URL, signed))
-      .send({ ...signed, Body: '1' })
-      .expect(403);
+    await postInbound(appWith(port), { ...signed, Body: '1' }, sign(INBOUND_URL, signed)).expect(403);
     expect(port.inbound).toEqual([]);
   });
 
   test('a signed but incomplete form is a 400 naming every missing field', async () => {
     const port = new RecordingPort();
     const { MessageSid: _sid, From: _from, ...form } = inboundForm('1');
-    const res = await request(appWith(port))
-      .post('/v1/twilio/inbound')
-      .type('form')
-      .set('X-Twilio-Signature', sign(INBOUND_URL, form))
-      .send(form)
-      .expect(400);
+    const res = await postInbound(appWith(port), form).expect(400);
     expect(res.body.error.code).toBe('invalid_form');
     expect(res.body.error.details.map((detail: { field: string }) => detail.field).sort()).toEqual([
       'From',
@@ -249,50 +234,24 @@ describe('POST /v1/twilio/inbound', () => {
     const signature = sign(INBOUND_URL, form);
 
     port.failing = true;
-    const failed = await request(app)
-      .post('/v1/twilio/inbound')
-      .type('form')
-      .set('X-Twilio-Signature', signature)
-      .send(form)
-      .expect(503);
+    const failed = await postInbound(app, form, signature).expect(503);
     expect(failed.body.error.code).toBe('unavailable');
 
     port.failing = false;
-    await request(app)
-      .post('/v1/twilio/inbound')
-      .type('form')
-      .set('X-Twilio-Signature', signature)
-      .send(form)
-      .expect(200);
+    await postInbound(app, form, signature).expect(200);
     expect(port.inbound.map((sms) => sms.messageSid)).toEqual([form.MessageSid]);
   });
 
   test('logs carry the MessageSid and outcome, never the phone number or the text', async () => {
     const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        lines.push(chunk.toString('utf8'));
-        done();
-      },
-    });
-    const captured = pino({ level: 'trace' }, sink);
+    const captured = capturingLogger(lines, 'trace');
     const port = new RecordingPort();
     const app = appWith(port, captured);
     const form = inboundForm('Please call me back about my biopsy');
 
-    await request(app)
-      .post('/v1/twilio/inbound')
-      .type('form')
-      .set('X-Twilio-Signature', sign(INBOUND_URL, form))
-      .send(form)
-      .expect(200);
+    await postInbound(app, form).expect(200);
     port.failing = true;
-    await request(app)
-      .post('/v1/twilio/inbound')
-      .type('form')
-      .set('X-Twilio-Signature', sign(INBOUND_URL, form))
-      .send(form)
-      .expect(503);
+    await postInbound(app, form).expect(503);
     await request(app).post('/v1/twilio/inbound').type('form').send(form).expect(403);
 
     const text = lines.join('');
@@ -327,12 +286,7 @@ describe('POST /v1/twilio/status', () => {
     const sid = nextSid();
     const form = statusForm(sid, 'undelivered', { ErrorCode: '30003' });
     // sendSms gives Twilio `…/v1/twilio/status?appointmentId=…`; Twilio signs that URL, query string included.
-    await request(appWith(port))
-      .post('/v1/twilio/status?appointmentId=A%3A100')
-      .type('form')
-      .set('X-Twilio-Signature', sign(`${STATUS_URL}?appointmentId=A%3A100`, form))
-      .send(form)
-      .expect(204);
+    await postStatus(appWith(port), form, '?appointmentId=A%3A100').expect(204);
     expect(port.statuses).toEqual([
       { messageSid: sid, status: 'undelivered', errorCode: 30003, to: PATIENT, appointmentId: 'A:100' },
     ]);
@@ -341,12 +295,7 @@ describe('POST /v1/twilio/status', () => {
   test('an appointment id that ingest could never have accepted is refused and names no workflow', async () => {
     const port = new RecordingPort();
     const form = statusForm(nextSid(), 'delivered');
-    await request(appWith(port))
-      .post('/v1/twilio/status?appointmentId=..%2Fother')
-      .type('form')
-      .set('X-Twilio-Signature', sign(`${STATUS_URL}?appointmentId=..%2Fother`, form))
-      .send(form)
-      .expect(400);
+    await postStatus(appWith(port), form, '?appointmentId=..%2Fother').expect(400);
     expect(port.statuses).toEqual([]);
   });
 
@@ -354,12 +303,7 @@ describe('POST /v1/twilio/status', () => {
     const port = new RecordingPort();
     const sid = nextSid();
     const form = statusForm(sid, 'delivered');
-    await request(appWith(port))
-      .post('/v1/twilio/status')
-      .type('form')
-      .set('X-Twilio-Signature', sign(STATUS_URL, form))
-      .send(form)
-      .expect(204);
+    await postStatus(appWith(port), form).expect(204);
     expect(port.statuses).toEqual([{ messageSid: sid, status: 'delivered', to: PATIENT }]);
   });
 
@@ -372,24 +316,14 @@ describe('POST /v1/twilio/status', () => {
       ChannelPrefix: 'sms',
       SmsStatus: 'delivered',
     };
-    await request(appWith(port))
-      .post('/v1/twilio/status')
-      .type('form')
-      .set('X-Twilio-Signature', sign(STATUS_URL, form))
-      .send(form)
-      .expect(204);
+    await postStatus(appWith(port), form).expect(204);
     expect(port.statuses).toEqual([{ messageSid: sid, status: 'delivered', to: PATIENT }]);
   });
 
   test('the query string is part of what Twilio signs: a signature without it is refused', async () => {
     const port = new RecordingPort();
     const form = statusForm(nextSid(), 'delivered');
-    await request(appWith(port))
-      .post('/v1/twilio/status?appointmentId=A100')
-      .type('form')
-      .set('X-Twilio-Signature', sign(STATUS_URL, form))
-      .send(form)
-      .expect(403);
+    await postStatus(appWith(port), form, '?appointmentId=A100', sign(STATUS_URL, form)).expect(403);
     await request(appWith(port)).post('/v1/twilio/status').type('form').send(form).expect(403);
     expect(port.statuses).toEqual([]);
   });
@@ -398,22 +332,12 @@ describe('POST /v1/twilio/status', () => {
     const port = new RecordingPort();
     const app = appWith(port);
     const { MessageStatus: _status, ...incomplete } = statusForm(nextSid(), 'sent');
-    const bad = await request(app)
-      .post('/v1/twilio/status')
-      .type('form')
-      .set('X-Twilio-Signature', sign(STATUS_URL, incomplete))
-      .send(incomplete)
-      .expect(400);
+    const bad = await postStatus(app, incomplete).expect(400);
     expect(bad.body.error.details).toEqual([{ field: 'MessageStatus', message: expect.any(String) }]);
 
     port.failing = true;
     const form = statusForm(nextSid(), 'sent');
-    await request(app)
-      .post('/v1/twilio/status')
-      .type('form')
-      .set('X-Twilio-Signature', sign(STATUS_URL, form))
-      .send(form)
-      .expect(503);
+    await postStatus(app, form).expect(503);
     expect(port.statuses).toEqual([]);
   });
 

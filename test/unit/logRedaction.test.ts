@@ -1,6 +1,6 @@
-import { Writable } from 'node:stream';
 import { createLogger } from '../../src/log';
 import { REDACTED, redactPatientData } from '../../src/logRedaction';
+import { lineSink } from '../helpers/logLines';
 
 describe('patient data never reaches the logs, at any depth', () => {
   test('patient fields are redacted however deep, other fields kept', () => {
@@ -39,14 +39,7 @@ describe('patient data never reaches the logs, at any depth', () => {
 
   test('the service logger applies it to every line', () => {
     const lines: string[] = [];
-    const logger = createLogger(
-      new Writable({
-        write(chunk: Buffer, _e, done) {
-          lines.push(chunk.toString());
-          done();
-        },
-      }),
-    );
+    const logger = createLogger(lineSink(lines));
     logger.info({ deep: { deeper: { patient: { phone: '+13035550123', lastName: 'Lopez' } } } }, 'x');
     logger.info({ appointmentId: 'A1' }, 'kept');
     expect(lines.join()).not.toMatch(/3035550123|Lopez/);

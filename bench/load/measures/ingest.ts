@@ -3,37 +3,17 @@
  * signal-with-starts of the baseline workflow at the same concurrency. Events per second, end to end
  * from the first call to the last answer.
  */
-import {
-  DEFAULT_TIMINGS,
-  farFutureBookings,
-  observeRate,
-  phonesWithTexts,
-  runConcurrently,
-  textTimeoutMs,
-  waitForTexts,
-  warmUp,
-  type BenchContext,
-} from '../context';
-import { cpuSince, markCpu } from '../cpu';
+import { observeRate, postFarFutureBookings, untilPhonesTexted, type BenchContext } from '../context';
+import { cpuSince } from '../cpu';
 import type { IngestResult, PerSide } from '../results';
-import { SIDES, type Booking } from '../sides';
+import { SIDES } from '../sides';
 import { perSecond, summarize } from '../stats';
 
 export async function measureIngest(ctx: BenchContext): Promise<PerSide<IngestResult>> {
   const { ingest: count, concurrency } = ctx.options;
   const result: PerSide<IngestResult> = {};
   for (const side of SIDES) {
-    await ctx.stack.restartApi(DEFAULT_TIMINGS, `ingest-${side}`);
-    await warmUp(ctx, 'ingest', side);
-    const bookings = farFutureBookings(ctx, 'ingest', side, count);
-    ctx.progress.line(`ingest/${side}: ${count} bookings at concurrency ${concurrency}`);
-    const cpu = markCpu(ctx.stack, side);
-    const run = await runConcurrently(
-      count,
-      concurrency,
-      (i) => ctx.sides[side].book(bookings[i] as Booking),
-      (done) => ctx.progress.tick(`ingest/${side}`, () => `ingest/${side}: ${done}/${count} answered`),
-    );
+    const { phones, cpu, run } = await postFarFutureBookings(ctx, 'ingest', side, count, concurrency);
     const elapsedMs = run.finishedMs - run.startedMs;
     result[side] = {
       count,
@@ -50,14 +30,7 @@ export async function measureIngest(ctx: BenchContext): Promise<PerSide<IngestRe
     );
     observeRate(ctx, side, result[side]?.perSecond);
     // The texts these bookings cause go out before the next measure starts.
-    const phones = bookings.map((b) => b.phone);
-    await waitForTexts(
-      ctx,
-      `ingest/${side}: booking texts draining`,
-      run.ok,
-      (byPhone) => phonesWithTexts(byPhone, phones),
-      { timeoutMs: textTimeoutMs(count), stallMs: 60_000, intervalMs: 2_000 },
-    );
+    await untilPhonesTexted(ctx, `ingest/${side}: booking texts draining`, run.ok, phones);
   }
   return result;
 }

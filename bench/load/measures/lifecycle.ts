@@ -18,7 +18,7 @@ import {
 } from '../history';
 import type { LifecycleResult, PerSide } from '../results';
 import type { SandboxText } from '../sandbox';
-import type { Booking } from '../sides';
+import type { Booking, SideName } from '../sides';
 
 /** Two reminders, 2 and 1 minutes before the appointment; the appointment 2 min 25 s after booking. */
 const TIMINGS = { first: '0002', second: '0001' };
@@ -45,25 +45,10 @@ async function serviceLifecycle(ctx: BenchContext): Promise<LifecycleResult> {
   if (running.length > 0)
     ctx.progress.line(`lifecycle/service: ${running.length} executions were already running`);
 
-  const startedMs = Date.now();
-  const steps: string[] = [];
-  const step = (text: string): void => {
-    steps.push(`${((Date.now() - startedMs) / 1000).toFixed(1)} s ${text}`);
-    ctx.progress.line(`lifecycle/service: ${text}`);
-  };
-  const phone = ctx.phones.allocate();
-  const booking: Booking = {
-    appointmentId: appointmentId(ctx, 'lifecycle', 'service', 0),
-    phone,
-    startMs: startedMs + 2 * 60_000 + 25_000,
-    reminderAtMs: startedMs + 25_000,
-  };
-  await ctx.sides.service.book(booking);
-  step('booked');
-  await untilTexts(ctx, phone, 1, STEP_TIMEOUT_MS);
-  step('booking text');
-  await untilTexts(ctx, phone, 2, booking.reminderAtMs + STEP_TIMEOUT_MS - Date.now());
-  step('first reminder');
+  const log = stepLog(ctx, 'service');
+  const { startedMs, steps, step } = log;
+  const booking = await bookAndRemind(ctx, 'service', 25_000, log, 'first reminder');
+  const { phone } = booking;
   await untilTexts(ctx, phone, 3, booking.startMs - 60_000 + STEP_TIMEOUT_MS - Date.now());
   step('second reminder');
   await ctx.sandbox.inbound(phone, 'yes');
@@ -93,25 +78,9 @@ async function serviceLifecycle(ctx: BenchContext): Promise<LifecycleResult> {
 }
 
 async function baselineLifecycle(ctx: BenchContext): Promise<LifecycleResult> {
-  const startedMs = Date.now();
-  const steps: string[] = [];
-  const step = (text: string): void => {
-    steps.push(`${((Date.now() - startedMs) / 1000).toFixed(1)} s ${text}`);
-    ctx.progress.line(`lifecycle/baseline: ${text}`);
-  };
-  const phone = ctx.phones.allocate();
-  const booking: Booking = {
-    appointmentId: appointmentId(ctx, 'lifecycle', 'baseline', 0),
-    phone,
-    startMs: startedMs + 2 * 60_000 + 15_000,
-    reminderAtMs: startedMs + 15_000,
-  };
-  await ctx.sides.baseline.book(booking);
-  step('booked');
-  await untilTexts(ctx, phone, 1, STEP_TIMEOUT_MS);
-  step('booking text');
-  await untilTexts(ctx, phone, 2, booking.reminderAtMs + STEP_TIMEOUT_MS - Date.now());
-  step('reminder');
+  const log = stepLog(ctx, 'baseline');
+  const { startedMs, steps, step } = log;
+  const { phone } = await bookAndRemind(ctx, 'baseline', 15_000, log, 'reminder');
   await untilSettled(ctx, phone);
   step('delivery reports settled');
   const since = new Date(startedMs - 1_000).toISOString();
@@ -122,6 +91,51 @@ async function baselineLifecycle(ctx: BenchContext): Promise<LifecycleResult> {
   );
   step('history stopped growing');
   return summarise(costs, startedMs, steps);
+}
+
+interface StepLog {
+  startedMs: number;
+  /** "<seconds since startedMs> s <step>", in order. */
+  steps: string[];
+  step(text: string): void;
+}
+
+/** The steps of one side's lifecycle, timed from now and shown as progress. */
+function stepLog(ctx: BenchContext, side: SideName): StepLog {
+  const startedMs = Date.now();
+  const steps: string[] = [];
+  const step = (text: string): void => {
+    steps.push(`${((Date.now() - startedMs) / 1000).toFixed(1)} s ${text}`);
+    ctx.progress.line(`lifecycle/${side}: ${text}`);
+  };
+  return { startedMs, steps, step };
+}
+
+/**
+ * Books one appointment on `side`, its first reminder `leadMs` after the log's start and the appointment 2
+ * minutes after that, then waits for the booking text and that reminder (logged as `reminderStep`).
+ */
+async function bookAndRemind(
+  ctx: BenchContext,
+  side: SideName,
+  leadMs: number,
+  { startedMs, step }: StepLog,
+  reminderStep: string,
+): Promise<Booking> {
+  const phone = ctx.phones.allocate();
+  const booking: Booking = {
+    appointmentId: appointmentId(ctx, 'lifecycle', side, 0),
+    phone,
+    startMs: startedMs + 2 * 60_000 + leadMs,
+    reminderAtMs: startedMs + leadMs,
+  };
+  await ctx.sides[side].book(booking);
+  step('booked');
+  await untilTexts(ctx, phone, 1, STEP_TIMEOUT_MS);
+  step('booking text');
+  await untilTexts(ctx, phone, 2, booking.reminderAtMs + STEP_TIMEOUT_MS - Date.now());
+  step(reminderStep);
+  return booking;
 }
 
 function summarise(costs: ExecutionCost[], startedMs: number, steps: string[]): LifecycleResult {

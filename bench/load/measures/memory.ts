@@ -8,12 +8,10 @@
 import {
   DEFAULT_TIMINGS,
   farFutureBookings,
-  phonesWithTexts,
   runConcurrently,
   sleep,
-  textTimeoutMs,
-  waitForTexts,
   type BenchContext,
+  untilPhonesTexted,
 } from '../context';
 import { readCpuSeconds, readMemory } from '../processes';
 import type { IdleCpu, MemoryPoint, MemoryResult } from '../results';
@@ -55,17 +53,7 @@ export async function measureMemory(ctx: BenchContext): Promise<MemoryResult> {
         (done) => ctx.progress.tick('memory/post', () => `${label}: ${done}/${count} posted`),
       );
       if (run.errors > 0) ctx.notes.push(`memory: ${run.errors} bookings failed (${run.firstError ?? ''})`);
-      const wait = await waitForTexts(
-        ctx,
-        `${label}: texts`,
-        run.ok,
-        (byPhone) => phonesWithTexts(byPhone, phones),
-        {
-          timeoutMs: textTimeoutMs(count),
-          stallMs: 60_000,
-          intervalMs: 2_000,
-        },
-      );
+      const wait = await untilPhonesTexted(ctx, `${label}: texts`, run.ok, phones);
       if (!wait.complete)
         ctx.notes.push(`memory: batch ${batch} texts incomplete (${wait.stoppedBecause ?? ''})`);
       open += run.ok;

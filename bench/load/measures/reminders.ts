@@ -9,11 +9,11 @@ import {
   phonesWithTexts,
   runConcurrently,
   sleep,
-  textTimeoutMs,
   waitForTexts,
   warmUp,
   appointmentId,
   type BenchContext,
+  untilPhonesTexted,
 } from '../context';
 import { cpuSince, markCpu } from '../cpu';
 import { reminderOutcome } from '../reminderTexts';
@@ -71,13 +71,7 @@ export async function measureReminders(ctx: BenchContext): Promise<PerSide<Remin
     ctx.progress.line(`reminders/${side}: waiting ${Math.round(wait / 1000)} s for the due minute`);
     await sleep(wait);
     const cpu = markCpu(ctx.stack, side);
-    const done = await waitForTexts(
-      ctx,
-      `reminders/${side}: reminder texts`,
-      run.ok,
-      (byPhone) => phonesWithTexts(byPhone, phones, 2),
-      { timeoutMs: textTimeoutMs(count), stallMs: 60_000, intervalMs: 2_000 },
-    );
+    const done = await untilPhonesTexted(ctx, `reminders/${side}: reminder texts`, run.ok, phones, 2);
     const cpuSeconds = cpuSince(ctx.stack, side, cpu);
     // Duplicates come from retries and redeliveries, seconds later: look again after a while.
     await sleep(10_000);

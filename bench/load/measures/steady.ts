@@ -9,10 +9,10 @@ import {
   farFutureBookings,
   phonesWithTexts,
   sleep,
-  textTimeoutMs,
   waitForTexts,
   warmUp,
   type BenchContext,
+  untilPhonesTexted,
 } from '../context';
 import { cpuSince, markCpu } from '../cpu';
 import type { PerSide, SteadyResult } from '../results';
@@ -96,12 +96,11 @@ async function steadyRun(ctx: BenchContext, side: SideName, rate: number): Promi
   const missing = count - latencies.length;
   let allTextedAfterSeconds: number | undefined;
   if (missing > postErrors) {
-    const drained = await waitForTexts(
+    const drained = await untilPhonesTexted(
       ctx,
       `steady/${side} ${rate}/s: backlog draining (not measured)`,
       count - postErrors,
-      (byPhone) => phonesWithTexts(byPhone, phones),
-      { timeoutMs: textTimeoutMs(count), stallMs: 60_000, intervalMs: 2_000 },
+      phones,
     );
     if (drained.complete) allTextedAfterSeconds = (Date.now() - startMs) / 1000;
   }

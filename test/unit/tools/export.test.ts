@@ -346,36 +346,8 @@ describe('export progress', () => {
 });
 
 describe('npm run export as a user runs it', () => {
-  it('writes an owner-only file from the configured file store and logs counts but no patient data', async () => {
-    await store.write(CUSTOMER, snap('cli-1', 1, { start: '2026-12-09T10:00:00Z', firstName: 'Grace' }));
-    const outFile = path.join(dataDir, 'december.jsonl');
-
-    const result = spawnSync(
-      path.join(projectRoot, 'node_modules', '.bin', 'tsx'),
-      ['src/tools/export.ts', '--from', '2026-12-01', '--to', '2026-12-31', '--out', outFile],
-      {
-        cwd: projectRoot,
-        encoding: 'utf8',
-        timeout: 60_000,
-        env: {
-          ...process.env,
-          DATA_DIR: dataDir,
-          CUSTOMER_CODE: CUSTOMER,
-          GCS_BUCKET: '',
-          LOG_LEVEL: 'silent',
-        },
-      },
-    );
-
-    expect(result.stderr).toContain('1 appointment(s) starting 2026-12-01..2026-12-31');
-    expect(result.status).toBe(0);
-    expect(result.stderr).not.toContain('Grace');
-    expect(result.stdout).toBe('');
-    expect(statSync(outFile).mode & 0o777).toBe(0o600);
-    expect(JSON.parse(readFileSync(outFile, 'utf8'))).toMatchObject({ appointmentId: 'cli-1' });
-  });
-
   const tsx = path.join(projectRoot, 'node_modules', '.bin', 'tsx');
+  /** `npm run export` with `args`, on the test's file store (no bucket), quiet. */
   const cli = (args: string[]) =>
     spawnSync(tsx, ['src/tools/export.ts', ...args], {
       cwd: projectRoot,
@@ -389,6 +361,20 @@ describe('npm run export as a user runs it', () => {
         LOG_LEVEL: 'silent',
       },
     });
+
+  it('writes an owner-only file from the configured file store and logs counts but no patient data', async () => {
+    await store.write(CUSTOMER, snap('cli-1', 1, { start: '2026-12-09T10:00:00Z', firstName: 'Grace' }));
+    const outFile = path.join(dataDir, 'december.jsonl');
+
+    const result = cli(['--from', '2026-12-01', '--to', '2026-12-31', '--out', outFile]);
+
+    expect(result.stderr).toContain('1 appointment(s) starting 2026-12-01..2026-12-31');
+    expect(result.status).toBe(0);
+    expect(result.stderr).not.toContain('Grace');
+    expect(result.stdout).toBe('');
+    expect(statSync(outFile).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(outFile, 'utf8'))).toMatchObject({ appointmentId: 'cli-1' });
+  });
 
   it('prints the usage on --help and exits 0, exporting nothing', () => {
     const result = cli(['--help']);

@@ -7,7 +7,7 @@
  * value per field, so it is answered 400 naming the field; HL7 and FHIR read the next candidate or leave an
  * optional detail out. Both are "not read" here. Differences kept on purpose are rows with `except`, and `why`.
  */
-import type { Appointment, Patient, Practitioner } from '@medplum/fhirtypes';
+import type { Appointment, Location, Patient, Practitioner } from '@medplum/fhirtypes';
 import { parseCanonicalEvent, type ParseResult } from '../../../../src/domain/events/canonicalEvent';
 import { FIELD_LIMITS } from '../../../../src/domain/events/ingestRules';
 import { mapFhirAppointment, type FhirMappingResult } from '../../../../src/domain/fhir/appointmentMapping';
@@ -65,20 +65,34 @@ function hl7(f: Hl7Fields): SiuMappingResult {
   return mapSiuMessage(text, DEFAULTS);
 }
 
-function fhir(
-  edit: (appointment: Appointment, patient: Patient, practitioner: Practitioner) => void,
-): FhirMappingResult {
+/** What a rule changes in the FHIR appointment's resources (merged over the defaults). */
+interface FhirEdits {
+  appointment?: Partial<Appointment>;
+  patient?: Partial<Patient>;
+  practitioner?: Partial<Practitioner>;
+  location?: Partial<Location>;
+}
+
+function fhir(edits: FhirEdits): FhirMappingResult {
   const patient: Patient = {
     resourceType: 'Patient',
     id: 'pat',
     identifier: [{ value: 'P-7' }],
     name: [{ given: ['Ana'], family: 'Rose' }],
     telecom: [{ system: 'phone', value: '+13035550142', use: 'mobile' }],
+    ...edits.patient,
   };
   const practitioner: Practitioner = {
     resourceType: 'Practitioner',
     id: 'dr',
     identifier: [{ value: 'DR-9' }],
+    ...edits.practitioner,
+  };
+  const location: Location = {
+    resourceType: 'Location',
+    id: 'loc',
+    name: 'Main St Clinic',
+    ...edits.location,
   };
   const appointment: Appointment = {
     resourceType: 'Appointment',
@@ -86,14 +100,14 @@ function fhir(
     meta: { versionId: '1' },
     status: 'booked',
     start: '2026-12-04T09:30:00-07:00',
-    contained: [patient, practitioner, { resourceType: 'Location', id: 'loc', name: 'Main St Clinic' }],
+    contained: [patient, practitioner, location],
     participant: [
       { actor: { reference: '#pat' }, status: 'accepted' },
       { actor: { reference: '#dr' }, status: 'accepted' },
       { actor: { reference: '#loc' }, status: 'accepted' },
     ],
+    ...edits.appointment,
   };
-  edit(appointment, patient, practitioner);
   return mapFhirAppointment(appointment, DEFAULTS);
 }
 
@@ -113,7 +127,30 @@ interface Row {
   why?: string;
 }
 
-function rule(name: string, readers: Record<Format, (value: string) => Outcome>, rows: Row[]): void {
+/** Where one rule's value goes in each format, and what of the mapped event the rule reads. */
+interface Readers {
+  /** The JSON field that carries the value. */
+  json: string;
+  /** JSON answers 400 for a value this field does not read: such a 400, naming the field only, is 'not read'. */
+  jsonNotRead?: boolean;
+  hl7: (value: string) => SiuMappingResult;
+  fhir: (value: string) => FhirMappingResult;
+  read: (event: MappedEvent) => Outcome;
+}
+
+function rule(
+  name: string,
+  { json: field, jsonNotRead, hl7: hl7Of, fhir: fhirOf, read }: Readers,
+  rows: Row[],
+): void {
+  const readers: Record<Format, (value: string) => Outcome> = {
+    json: (value) => {
+      const result = json({ [field]: value });
+      return jsonNotRead ? jsonOutcome(result, field, read) : outcome(result, read);
+    },
+    hl7: (value) => outcome(hl7Of(value), read),
+    fhir: (value) => outcome(fhirOf(value), read),
+  };
   describe(name, () => {
     test.each(rows.map((row) => [label(row), row] as const))('%s', (_label, { value, all, except = {} }) => {
       const expected = Object.fromEntries(FORMATS.map((format) => [format, except[format] ?? all]));
@@ -161,15 +198,10 @@ const long = (length: number): string => 'x'.repeat(length);
 rule(
   'the EHR id rule: appointment ids (JSON appointment_id, HL7 SCH-2, FHIR Appointment.id)',
   {
-    json: (value) => outcome(json({ appointment_id: value }), (e) => e.appointmentId),
-    hl7: (value) => outcome(hl7({ appointmentId: escapeEr7(value) }), (e) => e.appointmentId),
-    fhir: (value) =>
-      outcome(
-        fhir((a) => {
-          a.id = value;
-        }),
-        (e) => e.appointmentId,
-      ),
+    json: 'appointment_id',
+    hl7: (value) => hl7({ appointmentId: escapeEr7(value) }),
+    fhir: (value) => fhir({ appointment: { id: value } }),
+    read: (e) => e.appointmentId,
   },
   [
     { value: 'APPT-42', all: 'APPT-42' },
@@ -189,15 +221,10 @@ rule(
 rule(
   'the patient id rule (JSON patient_id, HL7 PID-3, FHIR Patient identifier)',
   {
-    json: (value) => outcome(json({ patient_id: value }), (e) => e.patient.id),
-    hl7: (value) => outcome(hl7({ patientId: escapeEr7(value) }), (e) => e.patient.id),
-    fhir: (value) =>
-      outcome(
-        fhir((_a, patient) => {
-          patient.identifier = [{ value }];
-        }),
-        (e) => e.patient.id,
-      ),
+    json: 'patient_id',
+    hl7: (value) => hl7({ patientId: escapeEr7(value) }),
+    fhir: (value) => fhir({ patient: { identifier: [{ value }] } }),
+    read: (e) => e.patient.id,
   },
   [
     { value: 'P-7', all: 'P-7' },
@@ -217,17 +244,16 @@ const languageOf = (e: MappedEvent): Outcome =>
 rule(
   'the language rule (JSON patient_language, HL7 PID-15, FHIR Patient.communication)',
   {
-    json: (value) => jsonOutcome(json({ patient_language: value }), 'patient_language', languageOf),
-    hl7: (value) => outcome(hl7({ language: `${escapeEr7(value)}^fr` }), languageOf),
+    json: 'patient_language',
+    jsonNotRead: true,
+    hl7: (value) => hl7({ language: `${escapeEr7(value)}^fr` }),
     fhir: (value) =>
-      outcome(
-        fhir((_a, patient) => {
-          patient.communication = [
-            { language: { coding: [{ system: 'urn:ietf:bcp:47', code: value }], text: 'fr' } },
-          ];
-        }),
-        languageOf,
-      ),
+      fhir({
+        patient: {
+          communication: [{ language: { coding: [{ system: 'urn:ietf:bcp:47', code: value }], text: 'fr' } }],
+        },
+      }),
+    read: languageOf,
   },
   [
     { value: 'es', all: 'es' },
@@ -261,15 +287,10 @@ const phoneOf = (e: MappedEvent): Outcome => e.patient.phone ?? e.patient.phoneP
 rule(
   'the phone rule: the number we text (JSON patient_phone, HL7 PID-13, FHIR Patient.telecom)',
   {
-    json: (value) => outcome(json({ patient_phone: value }), phoneOf),
-    hl7: (value) => outcome(hl7({ phone: `${escapeEr7(value)}^PRN^CP` }), phoneOf),
-    fhir: (value) =>
-      outcome(
-        fhir((_a, patient) => {
-          patient.telecom = [{ system: 'phone', value, use: 'mobile' }];
-        }),
-        phoneOf,
-      ),
+    json: 'patient_phone',
+    hl7: (value) => hl7({ phone: `${escapeEr7(value)}^PRN^CP` }),
+    fhir: (value) => fhir({ patient: { telecom: [{ system: 'phone', value, use: 'mobile' }] } }),
+    read: phoneOf,
   },
   [
     { value: '(303) 555-0123', all: '+13035550123' },
@@ -302,16 +323,11 @@ const callbackOf = (e: MappedEvent): Outcome => e.provider?.callbackPhone ?? 'no
 rule(
   "the phone rule: the clinic's number (JSON provider_callback_phone, HL7 SCH-17, FHIR work phone)",
   {
-    json: (value) =>
-      jsonOutcome(json({ provider_callback_phone: value }), 'provider_callback_phone', callbackOf),
-    hl7: (value) => outcome(hl7({ callbackPhone: escapeEr7(value) }), callbackOf),
-    fhir: (value) =>
-      outcome(
-        fhir((_a, _p, practitioner) => {
-          practitioner.telecom = [{ system: 'phone', value, use: 'work' }];
-        }),
-        callbackOf,
-      ),
+    json: 'provider_callback_phone',
+    jsonNotRead: true,
+    hl7: (value) => hl7({ callbackPhone: escapeEr7(value) }),
+    fhir: (value) => fhir({ practitioner: { telecom: [{ system: 'phone', value, use: 'work' }] } }),
+    read: callbackOf,
   },
   [
     { value: '303.555.0199', all: '+13035550199' },
@@ -325,27 +341,19 @@ rule(
 rule(
   'the length rule: provider ids (JSON provider_id, HL7 AIP-3, FHIR Practitioner identifier)',
   {
-    json: (value) => outcome(json({ provider_id: value }), (e) => e.provider?.id ?? 'not read'),
+    json: 'provider_id',
     hl7: (value) =>
-      outcome(
-        mapSiuMessage(
-          [
-            'MSH|^~\\&|EPIC|VALLEY|SMS|VALLEY|20261201083000||SIU^S12|900001|P|2.5.1',
-            'SCH||APPT-42|||||||30|MIN|^^30^20261204093000',
-            'PID|1||P-7||ROSE^Ana||||||||+13035550142^PRN^CP',
-            `AIP|1||${escapeEr7(value)}^SMITH^JO`,
-          ].join('\r'),
-          DEFAULTS,
-        ),
-        (e) => e.provider?.id ?? 'not read',
+      mapSiuMessage(
+        [
+          'MSH|^~\\&|EPIC|VALLEY|SMS|VALLEY|20261201083000||SIU^S12|900001|P|2.5.1',
+          'SCH||APPT-42|||||||30|MIN|^^30^20261204093000',
+          'PID|1||P-7||ROSE^Ana||||||||+13035550142^PRN^CP',
+          `AIP|1||${escapeEr7(value)}^SMITH^JO`,
+        ].join('\r'),
+        DEFAULTS,
       ),
-    fhir: (value) =>
-      outcome(
-        fhir((_a, _p, practitioner) => {
-          practitioner.identifier = [{ value }];
-        }),
-        (e) => e.provider?.id ?? 'not read',
-      ),
+    fhir: (value) => fhir({ practitioner: { identifier: [{ value }] } }),
+    read: (e) => e.provider?.id ?? 'not read',
   },
   [
     { value: 'DR-9', all: 'DR-9' },
@@ -362,15 +370,10 @@ rule(
 rule(
   'the length rule: names (JSON patient_first_name, HL7 PID-5.2, FHIR HumanName.given)',
   {
-    json: (value) => outcome(json({ patient_first_name: value }), (e) => e.patient.firstName ?? 'none'),
-    hl7: (value) => outcome(hl7({ givenName: escapeEr7(value) }), (e) => e.patient.firstName ?? 'none'),
-    fhir: (value) =>
-      outcome(
-        fhir((_a, patient) => {
-          patient.name = [{ given: [value], family: 'Rose' }];
-        }),
-        (e) => e.patient.firstName ?? 'none',
-      ),
+    json: 'patient_first_name',
+    hl7: (value) => hl7({ givenName: escapeEr7(value) }),
+    fhir: (value) => fhir({ patient: { name: [{ given: [value], family: 'Rose' }] } }),
+    read: (e) => e.patient.firstName ?? 'none',
   },
   [
     { value: 'Ana María', all: 'Ana María' },
@@ -382,18 +385,10 @@ rule(
 rule(
   'the length rule: locations (JSON appointment_location, HL7 AIL-3, FHIR Location.name)',
   {
-    json: (value) => outcome(json({ appointment_location: value }), (e) => e.location ?? 'none'),
-    hl7: (value) => outcome(hl7({ location: escapeEr7(value) }), (e) => e.location ?? 'none'),
-    fhir: (value) =>
-      outcome(
-        fhir((a) => {
-          a.contained = [
-            ...(a.contained ?? []).slice(0, 2),
-            { resourceType: 'Location', id: 'loc', name: value },
-          ];
-        }),
-        (e) => e.location ?? 'none',
-      ),
+    json: 'appointment_location',
+    hl7: (value) => hl7({ location: escapeEr7(value) }),
+    fhir: (value) => fhir({ location: { name: value } }),
+    read: (e) => e.location ?? 'none',
   },
   [
     { value: 'Main St & 5th', all: 'Main St & 5th' },
@@ -421,11 +416,7 @@ describe('the display-zone rule (HL7 SCH-11 with an offset, FHIR Appointment.sta
     const answers = {
       json: timing(json({ appointment_datetime: local, appointment_timezone: zone })),
       hl7: timing(hl7({ start: hl7Time })),
-      fhir: timing(
-        fhir((a) => {
-          a.start = fhirTime;
-        }),
-      ),
+      fhir: timing(fhir({ appointment: { start: fhirTime } })),
     };
     expect(answers.json).toContain(instant);
     expect(answers).toEqual({ json: answers.json, hl7: answers.json, fhir: answers.json });
@@ -437,12 +428,8 @@ describe('the display-zone rule (HL7 SCH-11 with an offset, FHIR Appointment.sta
     expect(timing(hl7({ start: '20261204163000+0000' }))).toBe(
       '2026-12-04T16:30:00.000Z 2026-12-04T16:30:00 UTC',
     );
-    expect(
-      timing(
-        fhir((a) => {
-          a.start = '2026-12-04T16:30:00Z';
-        }),
-      ),
-    ).toBe('2026-12-04T16:30:00.000Z 2026-12-04T09:30:00 America/Denver');
+    expect(timing(fhir({ appointment: { start: '2026-12-04T16:30:00Z' } }))).toBe(
+      '2026-12-04T16:30:00.000Z 2026-12-04T09:30:00 America/Denver',
+    );
   });
 });

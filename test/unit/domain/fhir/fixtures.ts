@@ -5,10 +5,12 @@
 import type {
   Appointment,
   Bundle,
+  BundleEntry,
   Location,
   Patient,
   Practitioner,
   PractitionerRole,
+  Resource,
 } from '@medplum/fhirtypes';
 import {
   mapFhirAppointment,
@@ -133,35 +135,21 @@ export function transactionBundle(): Bundle {
       { actor: { reference: 'urn:uuid:5f3a1c2e-0b1d-4c8e-9d0a-000000000003' }, status: 'accepted' },
     ],
   };
+  /** A transaction entry creating `resource` under `urn:uuid:5f3a1c2e-0b1d-4c8e-9d0a-<uuidTail>`. */
+  const create = (uuidTail: string, resource: Resource): BundleEntry => ({
+    fullUrl: `urn:uuid:5f3a1c2e-0b1d-4c8e-9d0a-${uuidTail}`,
+    resource,
+    request: { method: 'POST', url: resource.resourceType },
+  });
   return {
     resourceType: 'Bundle',
     type: 'transaction',
     entry: [
-      {
-        fullUrl: 'urn:uuid:5f3a1c2e-0b1d-4c8e-9d0a-000000000000',
-        resource: appointment,
-        request: { method: 'POST', url: 'Appointment' },
-      },
-      {
-        fullUrl: 'urn:uuid:5f3a1c2e-0b1d-4c8e-9d0a-000000000001',
-        resource: patient,
-        request: { method: 'POST', url: 'Patient' },
-      },
-      {
-        fullUrl: 'urn:uuid:5f3a1c2e-0b1d-4c8e-9d0a-000000000002',
-        resource: role,
-        request: { method: 'POST', url: 'PractitionerRole' },
-      },
-      {
-        fullUrl: 'urn:uuid:5f3a1c2e-0b1d-4c8e-9d0a-111111111111',
-        resource: practitioner,
-        request: { method: 'POST', url: 'Practitioner' },
-      },
-      {
-        fullUrl: 'urn:uuid:5f3a1c2e-0b1d-4c8e-9d0a-000000000003',
-        resource: location,
-        request: { method: 'POST', url: 'Location' },
-      },
+      create('000000000000', appointment),
+      create('000000000001', patient),
+      create('000000000002', role),
+      create('111111111111', practitioner),
+      create('000000000003', location),
     ],
   };
 }

@@ -1,55 +1,21 @@
 import { readNotification } from '../../../../src/domain/fhir/subscriptionNotification';
+import * as notifications from '../../../helpers/fhirNotifications';
 
 const appointment = { resourceType: 'Appointment', id: 'A7', status: 'booked' };
 const patient = { resourceType: 'Patient', id: 'P7' };
 
+const SUBSCRIPTION = 'Subscription/appointments';
+
 /** An R4B/R5 topic-based notification: SubscriptionStatus first, then what content the subscription asked for. */
-function r5Notification(type: string, focus: string[], rest: unknown[] = []) {
-  return {
-    resourceType: 'Bundle',
-    type: 'subscription-notification',
-    entry: [
-      {
-        resource: {
-          resourceType: 'SubscriptionStatus',
-          status: 'active',
-          type,
-          subscription: { reference: 'Subscription/appointments' },
-          notificationEvent: focus.map((reference, i) => ({
-            eventNumber: String(i + 1),
-            focus: { reference },
-          })),
-        },
-      },
-      ...rest,
-    ],
-  };
+function r5Notification(type: string, focus: string[], rest: notifications.JsonValue[] = []) {
+  const events = focus.map((reference, i) => ({ eventNumber: String(i + 1), focus: reference }));
+  return notifications.r5Notification({ type, subscription: SUBSCRIPTION, events, entries: rest });
 }
 
-/** The R4 backport: a history Bundle whose first entry is a Parameters resource. */
+/** The R4 backport: a history Bundle whose first entry is a Parameters resource (every event number 1). */
 function r4BackportNotification(type: string, focus: string[]) {
-  return {
-    resourceType: 'Bundle',
-    type: 'history',
-    entry: [
-      {
-        resource: {
-          resourceType: 'Parameters',
-          parameter: [
-            { name: 'subscription', valueReference: { reference: 'Subscription/appointments' } },
-            { name: 'type', valueCode: type },
-            ...focus.map((reference) => ({
-              name: 'notification-event',
-              part: [
-                { name: 'event-number', valueString: '1' },
-                { name: 'focus', valueReference: { reference } },
-              ],
-            })),
-          ],
-        },
-      },
-    ],
-  };
+  const events = focus.map((reference) => ({ eventNumber: '1', focus: reference }));
+  return notifications.r4BackportNotification({ type, subscription: SUBSCRIPTION, events });
 }
 
 describe('readNotification', () => {

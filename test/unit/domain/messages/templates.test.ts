@@ -12,20 +12,12 @@ import {
   TemplateSyntaxError,
   type MessageKind,
 } from '../../../../src/domain/messages/templates';
+import { OUTBOUND_KINDS } from '../../../../src/shared/appointment';
 
 const LANGUAGES = ['en', 'es'] as const;
 const KINDS_ASKING_TO_CONFIRM: readonly MessageKind[] = ['BOOKED', 'REMINDER'];
-const APPOINTMENT_KINDS: readonly MessageKind[] = [
-  'BOOKED',
-  'RESCHEDULED',
-  'MODIFIED',
-  'CONFIRMED',
-  'CANCELED',
-  'NOSHOWED',
-  'REMINDER',
-  'REPLY_CONFIRMED',
-  'REPLY_CANCEL_REQUESTED',
-];
+/** The texts an appointment sends (the phone conversation sends the rest). */
+const APPOINTMENT_KINDS: readonly MessageKind[] = OUTBOUND_KINDS;
 
 /** Exactly `length` characters, so the "realistic long values" really are that long. */
 function exactly(length: number, text: string): string {

@@ -1,15 +1,8 @@
 import { statusAfterReply } from '../../../../src/domain/replies/statusAfterReply';
-import type { AppointmentStatus } from '../../../../src/shared/appointment';
+import { APPOINTMENT_STATUSES, type AppointmentStatus } from '../../../../src/shared/appointment';
 import { FIRST_RULES } from '../../../../src/shared/rulesVersion';
 
-const STATUSES: AppointmentStatus[] = [
-  'BOOKED',
-  'CONFIRMED',
-  'CANCEL_REQUESTED',
-  'CANCELED',
-  'NOSHOWED',
-  'COMPLETED',
-];
+const STATUSES: readonly AppointmentStatus[] = APPOINTMENT_STATUSES;
 const KINDS = ['CONFIRM', 'CANCEL_REQUEST', 'OPT_OUT', 'OPT_IN'] as const;
 
 /** Every status × reply kind, written out: the rule both the phone and the appointment rely on. */
