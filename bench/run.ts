@@ -3,7 +3,8 @@
  * are for comparison between commits on the same machine, not pass/fail thresholds.
  */
 import { performance } from 'node:perf_hooks';
-import { AppointmentState, initialStateData } from '../src/domain/appointment/appointmentState';
+import { AppointmentState } from '../src/domain/appointment/appointmentState';
+import { initialStateData } from '../src/domain/appointment/stateData';
 import { parseCanonicalEvent } from '../src/domain/events/canonicalEvent';
 import { renderMessage } from '../src/domain/messages/render';
 import { planReminders } from '../src/domain/reminders/planReminders';

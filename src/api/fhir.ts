@@ -8,11 +8,8 @@
 import { untextableReasonOf } from '../domain/appointment/textability';
 import express, { Router, type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
-import {
-  mapFhirAppointment,
-  operationOutcome,
-  type UnresolvedReferences,
-} from '../domain/fhir/appointmentMapping';
+import { mapFhirAppointment, type UnresolvedReferences } from '../domain/fhir/appointmentMapping';
+import { operationOutcome } from '../domain/fhir/problems';
 import type { FhirIngestPort } from '../fhir/ingestStarter';
 import {
   TemporalUnavailableError,

@@ -17,8 +17,6 @@ import {
 } from './toolInstaller';
 import { resolveTool, type ResolveOptions } from './toolLookup';
 
-export { toolsDir } from './toolInstaller';
-
 export type TemporalBinaryKind = 'cli' | 'test-server';
 
 interface BinarySpec {

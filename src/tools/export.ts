@@ -26,24 +26,6 @@ import {
 import { exportSnapshots, type ExportCounts } from './snapshotExport/exportSnapshots';
 import { ExportProgress } from './snapshotExport/progress';
 
-export {
-  EXPORT_USAGE,
-  ExportUsageError,
-  parseExportArgs,
-  type ExportCliArgs,
-  type ExportHelpRequest,
-} from './snapshotExport/args';
-export { CSV_COLUMNS, csvField } from './snapshotExport/csv';
-export {
-  exportSnapshots,
-  type ExportCounts,
-  type ExportFormat,
-  type ExportOptions,
-  type ExportRequest,
-  type ExportSummary,
-} from './snapshotExport/exportSnapshots';
-export { ExportProgress } from './snapshotExport/progress';
-
 async function main(): Promise<number> {
   let parsed: ExportCliArgs | ExportHelpRequest;
   try {

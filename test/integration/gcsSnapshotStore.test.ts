@@ -31,7 +31,7 @@ import {
   startGcsEmulator,
   type GcsEmulator,
 } from '../../src/temporal/gcsEmulator';
-import { exportSnapshots } from '../../src/tools/export';
+import { exportSnapshots } from '../../src/tools/snapshotExport/exportSnapshots';
 import { freePort } from '../helpers/ports';
 import { sandboxEnv } from '../helpers/config';
 import { type RecordedRequest, type RecordingProxy, recordingProxy } from '../helpers/recordingProxy';

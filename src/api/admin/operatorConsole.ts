@@ -25,8 +25,6 @@ import { PendingSignIns } from './signIn/pendingSignIns';
 import { csrfFieldOf, SAFE_METHODS, wantsJson } from './signIn/requests';
 import { signInSteps } from './signIn/steps';
 
-export { SESSION_COOKIE, SIGN_IN_COOKIE } from './signIn/cookies';
-
 export interface OperatorConsoleDeps extends SignInHints {
   /** APPLICATION_PASSWORD; unset: nobody can sign in (the page says what to set). */
   password: string | undefined;

@@ -41,8 +41,6 @@ import { listSimulated } from './simulation/listing';
 import { RecentBookings } from './simulation/recentBookings';
 import { noticeFor, simulationBody } from './simulation/view';
 
-export type { SimulationGateway } from './simulation/events';
-
 export interface SimulationDeps {
   gateway: SimulationGateway;
   /** The console's guard (OperatorConsole.requireOperator): session and CSRF token. */

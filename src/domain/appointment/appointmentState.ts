@@ -23,10 +23,6 @@ import { hasSeen } from './stateData';
 import { pendingMessages, recordFailed, recordSent, suppressMessage } from './texts';
 import { viewOf } from './view';
 
-export { withKnownPhone, withKnownTiming, type ApplyOutcome } from './eventOrder';
-export { localDayOf } from './reminders';
-export { initialStateData } from './stateData';
-
 export class AppointmentState {
   constructor(
     readonly data: AppointmentStateData,

@@ -20,8 +20,8 @@ import {
   normalisePhone,
   patientIdentifier,
   readLanguageTag,
-  readTextablePhone,
 } from './ingestRules';
+import { readTextablePhone } from '../phone/textablePhone';
 
 // Their home is ingestRules.ts; callers import them from here too.
 export { ehrIdentifier, normalisePhone, patientIdentifier };

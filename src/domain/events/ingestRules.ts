@@ -12,8 +12,6 @@ import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js'
 import { z } from 'zod';
 import { resolveZone } from '../time/zone';
 
-export { readTextablePhone, type PhoneReading } from '../phone/textablePhone';
-
 /** Longest text each canonical field takes (the JSON body's limits; HL7 and FHIR values meet the same). */
 export const FIELD_LIMITS = {
   /** Appointment, event, patient and provider ids. */

@@ -35,11 +35,6 @@ import { isAttended, readStatus } from './status';
 import { readStart } from './timeZone';
 
 // The module's contract as before the split: src/api/fhir.ts, the activities and the tests import these from here.
-export { operationOutcome, type FhirProblem, type FhirProblemCode } from './problems';
-export { SUPPORTED_BUNDLE_TYPES } from './references';
-export type { FhirMappingContext } from './scope';
-export { FHIR_STATUS_EVENT } from './status';
-export { TIMEZONE_EXTENSION_URLS } from './timeZone';
 
 /**
  * References the EHR's FHIR API can resolve (context `ehrFhirBaseUrl`), listed when reading them may complete

@@ -4,13 +4,8 @@
  * readable from the EHR): without it there is nobody to text.
  */
 import type { AppointmentEvent } from '../../shared/appointment';
-import {
-  FIELD_LIMITS,
-  hasControlCharacter,
-  readLanguageTag,
-  readTextablePhone,
-  type PhoneReading,
-} from '../events/ingestRules';
+import { FIELD_LIMITS, hasControlCharacter, readLanguageTag } from '../events/ingestRules';
+import { readTextablePhone, type PhoneReading } from '../phone/textablePhone';
 import { readName } from './names';
 import type { FhirProblem } from './problems';
 import { actorType, resourceId, type Participant } from './references';

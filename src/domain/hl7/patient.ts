@@ -3,7 +3,8 @@
  * the texts, and whose number (phone.ts) receives them. The PID group is optional in an SIU; the mapping
  * decides what a message without one means.
  */
-import { readLanguageTag, type PhoneReading } from '../events/ingestRules';
+import { readLanguageTag } from '../events/ingestRules';
+import type { PhoneReading } from '../phone/textablePhone';
 import type { Er7Segment } from './er7';
 import { patientPhone } from './phone';
 import { HL7_ERROR_CODES, problem, type Problems } from './problems';

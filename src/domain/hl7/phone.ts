@@ -3,7 +3,8 @@
  * HL7 spreads a number over several components and vendors mark mobiles in their own ways; which XTN is a
  * candidate is decided here, whether it reads as a number is the shared rule (ingestRules.ts).
  */
-import { normalisePhone, readTextablePhone, type PhoneReading } from '../events/ingestRules';
+import { normalisePhone } from '../events/ingestRules';
+import { readTextablePhone, type PhoneReading } from '../phone/textablePhone';
 import type { Er7Repetition, Er7Segment } from './er7';
 
 // XTN-3 equipment types that cannot receive a text (fax, modem, beeper, e-mail, X.400, TDD/TTY).

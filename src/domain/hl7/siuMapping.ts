@@ -8,7 +8,7 @@
 import { UNTIMED_EVENT_TYPES, type IngestedEvent } from '../../shared/appointment';
 import { untextableReasonOf } from '../appointment/textability';
 import { parseCanonicalEvent, type CanonicalEventBody, type FieldProblem } from '../events/canonicalEvent';
-import type { PhoneReading } from '../events/ingestRules';
+import type { PhoneReading } from '../phone/textablePhone';
 import { Er7Message, type Er7Segment } from './er7';
 import { SIU_TRIGGER_EVENTS, checkMessageType, eventIdFor, readHeader, type Hl7Header } from './header';
 import { patientLanguage, patientName, readPatientKeys } from './patient';
@@ -26,9 +26,6 @@ import { readEventTime, readStart } from './timing';
 
 // The module's contract as before the split: src/api/hl7.ts, ack.ts and the tests import these from here.
 export { HL7_ERROR_CODES, SIU_TRIGGER_EVENTS };
-export type { Hl7ErrorCode, Hl7Problem } from './problems';
-export type { Hl7Header } from './header';
-export { readHl7Timestamp, type Hl7Time } from './timing';
 
 export type SiuMappingResult =
   | { ok: true; event: IngestedEvent; controlId: string; header: Hl7Header; warnings: Hl7Problem[] }

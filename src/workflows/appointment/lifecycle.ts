@@ -6,7 +6,8 @@
  * waking the loop: they ride along with the next snapshot.
  */
 import { allHandlersFinished, condition, continueAsNew, log, workflowInfo } from '@temporalio/workflow';
-import { AppointmentState, initialStateData } from '../../domain/appointment/appointmentState';
+import { AppointmentState } from '../../domain/appointment/appointmentState';
+import { initialStateData } from '../../domain/appointment/stateData';
 import type { RulesVersion } from '../../shared/rulesVersion';
 import type { AppointmentView, EventEnvelope, RemindNowResult } from '../../shared/appointment';
 import type { DeliveryUpdate, PatientReply, PhoneShared } from '../../shared/phone';

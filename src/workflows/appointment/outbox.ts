@@ -5,7 +5,8 @@
  */
 import { log, metricMeter, workflowInfo } from '@temporalio/workflow';
 import { WORKFLOW_METRICS } from '../../metrics/workflowMetrics';
-import { localDayOf, type AppointmentState } from '../../domain/appointment/appointmentState';
+import { type AppointmentState } from '../../domain/appointment/appointmentState';
+import { localDayOf } from '../../domain/appointment/reminders';
 import type { AppointmentEvent } from '../../shared/appointment';
 import type { MessageRecord } from '../../domain/appointment/records';
 import { releaseReminder, reserveReminder, sendText } from './activities';

@@ -24,7 +24,8 @@ import {
   log,
 } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
-import { AppointmentState, initialStateData } from '../../domain/appointment/appointmentState';
+import { AppointmentState } from '../../domain/appointment/appointmentState';
+import { initialStateData } from '../../domain/appointment/stateData';
 // Frozen: its open runs keep the rules they started with.
 import { FIRST_RULES } from '../../shared/rulesVersion';
 import {

@@ -15,17 +15,14 @@ import {
   objectKey,
   serializeSnapshot,
 } from '../../../src/activities/snapshots/port';
+import { CSV_COLUMNS, csvField } from '../../../src/tools/snapshotExport/csv';
+import { EXPORT_USAGE, ExportUsageError, parseExportArgs } from '../../../src/tools/snapshotExport/args';
 import {
-  CSV_COLUMNS,
-  EXPORT_USAGE,
   type ExportCounts,
-  ExportProgress,
   type ExportRequest,
-  ExportUsageError,
-  csvField,
   exportSnapshots,
-  parseExportArgs,
-} from '../../../src/tools/export';
+} from '../../../src/tools/snapshotExport/exportSnapshots';
+import { ExportProgress } from '../../../src/tools/snapshotExport/progress';
 
 const CUSTOMER = 'clinic1';
 const projectRoot = path.resolve(__dirname, '../../..');

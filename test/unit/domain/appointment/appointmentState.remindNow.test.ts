@@ -1,5 +1,6 @@
 /** AppointmentState.remindNow: the operator's "send the next reminder now" (issue 13.4), pure. */
-import { AppointmentState, initialStateData } from '../../../../src/domain/appointment/appointmentState';
+import { AppointmentState } from '../../../../src/domain/appointment/appointmentState';
+import { initialStateData } from '../../../../src/domain/appointment/stateData';
 import type { AppointmentEvent, EhrEventType, EventEnvelope } from '../../../../src/shared/appointment';
 import { DEFAULT_POLICY } from '../../../helpers/policy';
 

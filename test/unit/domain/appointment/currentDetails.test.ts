@@ -1,4 +1,4 @@
-import { initialStateData } from '../../../../src/domain/appointment/appointmentState';
+import { initialStateData } from '../../../../src/domain/appointment/stateData';
 import { currentDetailsOf } from '../../../../src/domain/appointment/currentDetails';
 import type { AppointmentStateData } from '../../../../src/domain/appointment/records';
 

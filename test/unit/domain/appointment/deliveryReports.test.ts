@@ -1,7 +1,8 @@
 /**
  * Twilio's delivery reports (deliveryReports.ts): never lost, never moving a text back.
  */
-import { AppointmentState, initialStateData } from '../../../../src/domain/appointment/appointmentState';
+import { AppointmentState } from '../../../../src/domain/appointment/appointmentState';
+import { initialStateData } from '../../../../src/domain/appointment/stateData';
 import { FIRST_RULES } from '../../../../src/shared/rulesVersion';
 import { APPOINTMENT_ID, NOW, envelope, booked, sendAll } from './fixtures';
 

@@ -2,7 +2,8 @@
  * What an applied EHR event changes (ehrEvents.ts): booking, reschedule, modify, confirmation,
  * what FHIR resends, and a patient who has arrived.
  */
-import { AppointmentState, initialStateData } from '../../../../src/domain/appointment/appointmentState';
+import { AppointmentState } from '../../../../src/domain/appointment/appointmentState';
+import { initialStateData } from '../../../../src/domain/appointment/stateData';
 import type { EventEnvelope } from '../../../../src/shared/appointment';
 import { formatInstantInZone } from '../../../../src/domain/time/zone';
 import { FIRST_RULES } from '../../../../src/shared/rulesVersion';

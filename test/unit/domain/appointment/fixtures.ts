@@ -2,7 +2,8 @@
  * An appointment A1 three days after NOW in Denver, events for it and helpers to drive its state,
  * shared by the state machine's tests (one file per module of src/domain/appointment).
  */
-import { AppointmentState, initialStateData } from '../../../../src/domain/appointment/appointmentState';
+import { AppointmentState } from '../../../../src/domain/appointment/appointmentState';
+import { initialStateData } from '../../../../src/domain/appointment/stateData';
 import type {
   AppointmentEvent,
   AppointmentPolicy,

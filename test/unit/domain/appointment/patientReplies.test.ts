@@ -2,7 +2,8 @@
  * The patient's replies (patientReplies.ts): confirm, cancel request (and taking it back),
  * opt-out by text, callbacks to the EHR, and prompts to a new number.
  */
-import { AppointmentState, initialStateData } from '../../../../src/domain/appointment/appointmentState';
+import { AppointmentState } from '../../../../src/domain/appointment/appointmentState';
+import { initialStateData } from '../../../../src/domain/appointment/stateData';
 import { FIRST_RULES, type RulesVersion } from '../../../../src/shared/rulesVersion';
 import {
   HOUR_MS,

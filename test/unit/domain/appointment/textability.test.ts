@@ -3,7 +3,8 @@
  * texts and reminders are skipped with the reason, the view says why, and a later event with a
  * number makes it textable, starting with the booking text the patient never got.
  */
-import { AppointmentState, initialStateData } from '../../../../src/domain/appointment/appointmentState';
+import { AppointmentState } from '../../../../src/domain/appointment/appointmentState';
+import { initialStateData } from '../../../../src/domain/appointment/stateData';
 import { untextableReasonOf } from '../../../../src/domain/appointment/textability';
 import type {
   AppointmentEvent,

@@ -12,11 +12,9 @@ import type {
   PractitionerRole,
   Resource,
 } from '@medplum/fhirtypes';
-import {
-  mapFhirAppointment,
-  type FhirMappingContext,
-  type FhirProblem,
-} from '../../../../src/domain/fhir/appointmentMapping';
+import { mapFhirAppointment } from '../../../../src/domain/fhir/appointmentMapping';
+import type { FhirMappingContext } from '../../../../src/domain/fhir/scope';
+import type { FhirProblem } from '../../../../src/domain/fhir/problems';
 import type { IngestedEvent } from '../../../../src/shared/appointment';
 
 export const RECEIVED_AT = '2026-11-20T18:05:00.000Z';

@@ -1,7 +1,7 @@
 /**
  * FHIR errors as values (problems.ts): problems as an OperationOutcome.
  */
-import { operationOutcome } from '../../../../src/domain/fhir/appointmentMapping';
+import { operationOutcome } from '../../../../src/domain/fhir/problems';
 import { containedAppointment, expectProblems } from './fixtures';
 
 describe('operationOutcome', () => {

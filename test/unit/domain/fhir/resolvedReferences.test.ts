@@ -4,7 +4,8 @@
  * mapper lists what it could not resolve.
  */
 import type { Appointment, Bundle, Patient } from '@medplum/fhirtypes';
-import { mapFhirAppointment, type FhirMappingContext } from '../../../../src/domain/fhir/appointmentMapping';
+import { mapFhirAppointment } from '../../../../src/domain/fhir/appointmentMapping';
+import type { FhirMappingContext } from '../../../../src/domain/fhir/scope';
 import {
   fhirIngestWorkflowId,
   keepMappedFields,

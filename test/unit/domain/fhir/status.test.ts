@@ -3,7 +3,7 @@
  * refused.
  */
 import type { Appointment } from '@medplum/fhirtypes';
-import { FHIR_STATUS_EVENT } from '../../../../src/domain/fhir/appointmentMapping';
+import { FHIR_STATUS_EVENT } from '../../../../src/domain/fhir/status';
 import { containedAppointment, expectEvent, expectProblems } from './fixtures';
 
 describe('status', () => {

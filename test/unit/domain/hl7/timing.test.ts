@@ -2,7 +2,7 @@
  * When (timing.ts): the appointment start from SCH-11, TQ1-7 or AIS-4, HL7 timestamps with and without an
  * offset, the zone texts show, and cancellations that carry no time at all.
  */
-import { readHl7Timestamp } from '../../../../src/domain/hl7/siuMapping';
+import { readHl7Timestamp } from '../../../../src/domain/hl7/timing';
 import { EPIC_S12, context, cr, expectOk, expectRefused, map, withSegment, withTrigger } from './fixtures';
 
 describe('appointment start: SCH-11, else TQ1-7, else AIS-4', () => {
