@@ -11,7 +11,7 @@ import { createActivities } from './activities';
 import { activityDepsFromConfig } from './composition/activities';
 import { ConfigError, loadConfig, type AppConfig } from './config';
 import { logger } from './log';
-import { startMetricsServer, type MetricsServer } from './metrics';
+import { startMetricsServer, type MetricsServer } from './metrics/endpoint';
 import { installTemporalRuntime } from './temporal/runtimeLogger';
 import { connectWithRetry, connectWorkerWithRetry, ensureSearchAttributes } from './temporal/connection';
 import { WORKFLOW_BUNDLER_OPTIONS } from './temporal/workflowBundle';

@@ -39,9 +39,10 @@ async function main(): Promise<number> {
     return 0;
   }
   const args = parsed;
-  const [{ loadConfig }, { createSnapshotStore, GcsSnapshotStore }] = await Promise.all([
+  const [{ loadConfig }, { createSnapshotStore }, { GcsSnapshotStore }] = await Promise.all([
     import('../config'),
     import('../activities/snapshots'),
+    import('../activities/snapshots/gcsStore'),
   ]);
   // A tool beside `npm start`: its embedded default (sandbox) needs no SANDBOX_MODE here either.
   const config = loadConfig({ embeddedDefault: true });

@@ -5,10 +5,6 @@ import { FileSnapshotStore, fileSnapshotRoot } from './fileStore';
 import { GcsSnapshotStore } from './gcsStore';
 import type { ListableSnapshotStore } from './port';
 
-export { FileSnapshotStore, fileSnapshotRoot } from './fileStore';
-export { GcsSnapshotStore, SnapshotStoreContentionError } from './gcsStore';
-export type { AppointmentSnapshot, ListableSnapshotStore, SnapshotStore, SnapshotWriteOutcome } from './port';
-
 /**
  * A client with Application Default Credentials (`gcloud auth application-default login`, a service
  * account key in GOOGLE_APPLICATION_CREDENTIALS, or the workload's service account), or none against

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { registry } from '../../../src/metrics';
+import { registry } from '../../../src/metrics/registry';
 import { TEMPORAL_SDK_METRICS } from '../../../src/metrics/temporalSdk';
 import { WORKFLOW_METRICS } from '../../../src/metrics/workflowMetrics';
 

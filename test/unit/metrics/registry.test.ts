@@ -5,7 +5,6 @@
 import fc from 'fast-check';
 import {
   ACK_CODES,
-  bearerMatches,
   CALLBACK_RETRY_MEMORY_MS,
   countEhrCallback,
   countEhrEvent,
@@ -24,7 +23,8 @@ import {
   type SnapshotOutcome,
   type SnapshotRecord,
   type TextOutcome,
-} from '../../../src/metrics';
+} from '../../../src/metrics/registry';
+import { bearerMatches } from '../../../src/metrics/endpoint';
 import { replyKindLabel, REPLY_KINDS, WORKFLOW_METRICS } from '../../../src/metrics/workflowMetrics';
 import { envFields } from '../../../src/config/schema';
 import { problemsOf, sandboxEnv } from '../../helpers/config';
