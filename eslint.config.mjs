@@ -10,6 +10,19 @@ import tseslint from 'typescript-eslint';
  * nothing imports it. `log`, `paths`, `logRedaction`, `lifecycle` and `ports` are cross-cutting base modules.
  */
 const BASE = ['log', 'paths', 'logRedaction', 'lifecycle', 'ports'];
+const API_IMPORTS = [
+  'shared',
+  'domain',
+  'config',
+  'http',
+  'metrics',
+  'temporal',
+  'ingest',
+  'fhir',
+  'activities',
+  'sandbox',
+  ...BASE,
+];
 const LAYERS = {
   shared: [],
   domain: ['shared'],
@@ -22,35 +35,10 @@ const LAYERS = {
   activities: ['shared', 'domain', 'config', 'temporal', 'metrics', 'ingest', 'fhir', ...BASE],
   workflows: ['shared', 'domain', 'metrics'],
   sandbox: ['shared', 'domain', 'config', 'http', 'metrics', 'activities', ...BASE],
-  api: [
-    'shared',
-    'domain',
-    'config',
-    'http',
-    'metrics',
-    'temporal',
-    'ingest',
-    'fhir',
-    'activities',
-    'sandbox',
-    ...BASE,
-  ],
+  api: API_IMPORTS,
   tools: ['shared', 'domain', 'config', 'temporal', 'ingest', 'activities', ...BASE],
   cluster: ['shared', 'config', 'temporal', ...BASE],
-  composition: [
-    'shared',
-    'domain',
-    'config',
-    'http',
-    'metrics',
-    'temporal',
-    'ingest',
-    'fhir',
-    'activities',
-    'sandbox',
-    'api',
-    ...BASE,
-  ],
+  composition: [...API_IMPORTS, 'api'],
 };
 /** Imported as types only (`import type`): the workflow contract of workflow functions and activities. */
 const TYPES_ONLY = {

@@ -7,16 +7,16 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { CURRENT_RULES, type RulesVersion } from './rulesVersion';
 
-export const EHR_EVENT_TYPES = [
+/** The EHR events that text the patient; OPTED-IN and OPTED-OUT change the opt-out state only. */
+export const TEXTED_EVENT_TYPES = [
   'BOOKED',
   'RESCHEDULED',
   'MODIFIED',
   'CONFIRMED',
   'CANCELED',
   'NOSHOWED',
-  'OPTED-IN',
-  'OPTED-OUT',
 ] as const;
+export const EHR_EVENT_TYPES = [...TEXTED_EVENT_TYPES, 'OPTED-IN', 'OPTED-OUT'] as const;
 export type EhrEventType = (typeof EHR_EVENT_TYPES)[number];
 
 /**
@@ -137,12 +137,7 @@ export type ReminderStatus = (typeof REMINDER_STATUSES)[number];
 
 /** The texts an appointment sends (the phone conversation sends the rest of MESSAGE_KINDS). */
 export const OUTBOUND_KINDS = [
-  'BOOKED',
-  'RESCHEDULED',
-  'MODIFIED',
-  'CONFIRMED',
-  'CANCELED',
-  'NOSHOWED',
+  ...TEXTED_EVENT_TYPES,
   'REMINDER',
   'REPLY_CONFIRMED',
   'REPLY_CANCEL_REQUESTED',
