@@ -11,17 +11,10 @@ import { logger } from '../../src/log';
 import { payloadCodecOf } from '../../src/temporal/dataConverter';
 import { startFhirServer, type FhirTestServer } from '../helpers/fhirServer';
 import { startSandboxStack, type SandboxStack } from '../helpers/sandboxStack';
-import {
-  FHIR_SEED_IDS,
-  POOL_APPOINTMENTS,
-  SANDBOX_KEY,
-  fhirCase,
-  fhirNotificationCase,
-  hl7HttpCase,
-  jsonEventCase,
-  mllpScript,
-  type HttpCase,
-} from './ehrCases';
+import { FHIR_SEED_IDS, POOL_APPOINTMENTS, SANDBOX_KEY, type HttpCase } from './ehrCommon';
+import { fhirCase, fhirNotificationCase } from './ehrFhirCases';
+import { hl7HttpCase, mllpScript } from './ehrHl7Cases';
+import { jsonEventCase } from './ehrJsonCases';
 import { WorkflowOracle } from './oracle';
 import { fuzzIngress, judgeHttp, runHttpBatch, runMllpBatch, type FuzzContext } from './runner';
 import { FUZZ_RUNS, FUZZ_SEED, batchesFor, BATCH_SIZE, type IngressName } from './settings';

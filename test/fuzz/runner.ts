@@ -9,7 +9,8 @@
 import fc from 'fast-check';
 import { MllpFrameDecoder, mllpFrame } from '../../src/api/mllp';
 import { mapSiuMessage } from '../../src/domain/hl7/siuMapping';
-import type { HttpCase, MllpScript } from './ehrCases';
+import type { HttpCase } from './ehrCommon';
+import type { MllpScript } from './ehrHl7Cases';
 import type { WorkflowOracle } from './oracle';
 import {
   BATCH_SIZE,

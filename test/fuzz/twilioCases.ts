@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import twilio from 'twilio';
-import { POOL_APPOINTMENTS, type HttpCase } from './ehrCases';
+import { POOL_APPOINTMENTS, type HttpCase } from './ehrCommon';
 import { anyText, garbageBody, hexId, hugeText, nearValidJson, sometimes, type Json } from './mutations';
 import { describeRequest, printable } from './transport';
 

@@ -1,15 +1,7 @@
 /** AppointmentState.remindNow: the operator's "send the next reminder now" (issue 13.4), pure. */
-import { AppointmentState } from '../../../../src/domain/appointment/appointmentState';
-import { initialStateData } from '../../../../src/domain/appointment/stateData';
+import type { AppointmentState } from '../../../../src/domain/appointment/appointmentState';
 import type { AppointmentEvent, EhrEventType, EventEnvelope } from '../../../../src/shared/appointment';
-import { DEFAULT_POLICY } from '../../../helpers/policy';
-
-const MINUTE_MS = 60_000;
-const HOUR_MS = 60 * MINUTE_MS;
-const POLICY = DEFAULT_POLICY;
-const NOW = Date.parse('2026-12-01T17:00:00.000Z');
-const START = '2026-12-04T17:00:00.000Z';
-const iso = (ms: number): string => new Date(ms).toISOString();
+import { MINUTE_MS, HOUR_MS, POLICY, NOW, START, iso, fresh } from './fixtures';
 
 let sequence = 0;
 function envelope(eventType: EhrEventType, patch: Partial<AppointmentEvent> = {}): EventEnvelope {
@@ -33,7 +25,7 @@ function envelope(eventType: EhrEventType, patch: Partial<AppointmentEvent> = {}
 }
 
 function booked(patch: Partial<AppointmentEvent> = {}): AppointmentState {
-  const state = new AppointmentState(initialStateData('A1'));
+  const state = fresh();
   expect(state.applyEvent(envelope('BOOKED', patch), NOW)).toBe('applied');
   return state;
 }
@@ -66,7 +58,7 @@ describe('AppointmentState.remindNow', () => {
   });
 
   test('says why when the appointment takes no reminders, changing nothing', () => {
-    expect(new AppointmentState(initialStateData('A1')).remindNow(NOW)).toEqual({ none: 'NO_APPOINTMENT' });
+    expect(fresh().remindNow(NOW)).toEqual({ none: 'NO_APPOINTMENT' });
 
     const canceled = booked();
     canceled.applyEvent(envelope('CANCELED'), NOW);

@@ -1,10 +1,8 @@
 /**
  * Twilio's delivery reports (deliveryReports.ts): never lost, never moving a text back.
  */
-import { AppointmentState } from '../../../../src/domain/appointment/appointmentState';
-import { initialStateData } from '../../../../src/domain/appointment/stateData';
 import { FIRST_RULES } from '../../../../src/shared/rulesVersion';
-import { APPOINTMENT_ID, NOW, envelope, booked, sendAll } from './fixtures';
+import { NOW, envelope, fresh, booked, bookedAndSent } from './fixtures';
 
 describe('AppointmentState: delivery reports are never lost (rules 2)', () => {
   it('a report that arrives before the send is recorded is kept and applied when it is', () => {
@@ -27,8 +25,7 @@ describe('AppointmentState: delivery reports are never lost (rules 2)', () => {
 
   it('DELIVERED is final against a late UNDELIVERED or FAILED of the same text', () => {
     for (const late of ['undelivered', 'failed']) {
-      const state = booked();
-      sendAll(state, NOW);
+      const state = bookedAndSent();
       const sid = state.data.messages[0]?.sid ?? '';
       state.recordDelivery({ messageSid: sid, status: 'delivered' });
       expect(state.recordDelivery({ messageSid: sid, status: late, errorCode: 30003 })).toBe(false);
@@ -38,8 +35,7 @@ describe('AppointmentState: delivery reports are never lost (rules 2)', () => {
   });
 
   it('UNDELIVERED then DELIVERED ends DELIVERED, without the earlier error', () => {
-    const state = booked();
-    sendAll(state, NOW);
+    const state = bookedAndSent();
     const sid = state.data.messages[0]?.sid ?? '';
     state.recordDelivery({ messageSid: sid, status: 'undelivered', errorCode: 30003 });
     expect(state.recordDelivery({ messageSid: sid, status: 'delivered' })).toBe(true);
@@ -48,7 +44,7 @@ describe('AppointmentState: delivery reports are never lost (rules 2)', () => {
   });
 
   it('runs on the first rules drop an early report (their histories replay)', () => {
-    const state = new AppointmentState(initialStateData(APPOINTMENT_ID), FIRST_RULES);
+    const state = fresh(FIRST_RULES);
     state.applyEvent(envelope('BOOKED'), NOW);
     expect(state.recordDelivery({ messageSid: 'SMearly', status: 'delivered' })).toBe(false);
     expect(state.data.earlyDeliveries).toBeUndefined();

@@ -17,6 +17,7 @@ import {
   pendingKinds,
   activeReminders,
   sendAll,
+  canceledAndSent,
 } from './fixtures';
 
 describe('AppointmentState: cancel and no-show', () => {
@@ -108,10 +109,7 @@ describe('AppointmentState: a closed appointment', () => {
   it.each(['MODIFIED', 'CONFIRMED'] as const)(
     '%s after a cancellation texts nobody and stays CANCELED',
     (type) => {
-      const state = booked();
-      sendAll(state, NOW);
-      state.applyEvent(envelope('CANCELED'), NOW);
-      sendAll(state, NOW);
+      const state = canceledAndSent();
       expect(state.applyEvent(envelope(type), NOW)).toBe('applied');
       expect(state.data.status).toBe('CANCELED');
       expect(state.pendingMessages()).toEqual([]);
@@ -120,10 +118,7 @@ describe('AppointmentState: a closed appointment', () => {
   );
 
   it('a new booking after a cancellation reopens it with a fresh plan', () => {
-    const state = booked();
-    sendAll(state, NOW);
-    state.applyEvent(envelope('CANCELED'), NOW);
-    sendAll(state, NOW);
+    const state = canceledAndSent();
     state.applyEvent(envelope('BOOKED'), NOW);
     expect(state.data.status).toBe('BOOKED');
     expect(pendingKinds(state)).toEqual(['BOOKED']);

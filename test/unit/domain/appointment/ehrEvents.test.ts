@@ -2,15 +2,12 @@
  * What an applied EHR event changes (ehrEvents.ts): booking, reschedule, modify, confirmation,
  * what FHIR resends, and a patient who has arrived.
  */
-import { AppointmentState } from '../../../../src/domain/appointment/appointmentState';
-import { initialStateData } from '../../../../src/domain/appointment/stateData';
 import type { EventEnvelope } from '../../../../src/shared/appointment';
 import { formatInstantInZone } from '../../../../src/domain/time/zone';
 import { FIRST_RULES } from '../../../../src/shared/rulesVersion';
 import {
   HOUR_MS,
   DAY_MS,
-  APPOINTMENT_ID,
   ZONE,
   POLICY,
   NOW,
@@ -26,6 +23,8 @@ import {
   remindersOf,
   activeReminders,
   sendAll,
+  bookedAndSent,
+  canceledAndSent,
   type EventOptions,
 } from './fixtures';
 
@@ -78,8 +77,7 @@ describe('AppointmentState: booking', () => {
   });
 
   it('a re-sent BOOKED for the same time under a new id changes no plan and sends nothing', () => {
-    const state = booked();
-    sendAll(state, NOW);
+    const state = bookedAndSent();
     const before = snapshot(state);
     expect(state.applyEvent(envelope('BOOKED'), NOW + HOUR_MS)).toBe('applied');
     expect(state.data.reminders).toEqual(before.reminders);
@@ -110,8 +108,7 @@ describe('AppointmentState: booking', () => {
 
 describe('AppointmentState: reschedule and modify', () => {
   it('reschedule re-plans from scratch: new generation, old pending reminders gone, RESCHEDULED queued', () => {
-    const state = booked();
-    sendAll(state, NOW);
+    const state = bookedAndSent();
     const newStart = START_MS + 2 * DAY_MS;
     state.applyEvent(envelope('RESCHEDULED', { eventId: 'resch', start: iso(newStart) }), NOW + HOUR_MS);
     expect(state.data.generation).toBe(2);
@@ -138,8 +135,7 @@ describe('AppointmentState: reschedule and modify', () => {
   });
 
   it('reschedule resets the two-reminder allowance but keeps reminders already sent', () => {
-    const state = booked();
-    sendAll(state, NOW);
+    const state = bookedAndSent();
     state.queueDueReminders(Date.parse(FIRST_SEND));
     sendAll(state, Date.parse(FIRST_SEND));
     const newStart = Date.parse(FIRST_SEND) + 3 * DAY_MS;
@@ -206,8 +202,7 @@ describe('AppointmentState: reschedule and modify', () => {
 
 describe('AppointmentState: confirmation', () => {
   it('CONFIRMED sets status CONFIRMED and queues CONFIRMED once', () => {
-    const state = booked();
-    sendAll(state, NOW);
+    const state = bookedAndSent();
     const reminders = structuredClone(state.data.reminders);
     expect(state.applyEvent(envelope('CONFIRMED', { eventId: 'c1' }), NOW)).toBe('applied');
     expect(state.data.status).toBe('CONFIRMED');
@@ -242,8 +237,7 @@ describe('AppointmentState: confirmation', () => {
 
 describe('AppointmentState: what the EHR resends', () => {
   it('a booking resent with a new location is told as a modification', () => {
-    const state = booked();
-    sendAll(state, NOW);
+    const state = bookedAndSent();
     const moved = envelope('BOOKED');
     moved.event.location = 'North Campus';
     state.applyEvent(moved, NOW);
@@ -265,10 +259,10 @@ describe('AppointmentState: what the EHR resends', () => {
     expect(pendingKinds(state)).toEqual(['BOOKED']);
     expect(activeReminders(state).map((r) => r.sendAt)).toEqual([FIRST_SEND, SECOND_SEND]);
     // On the first rules (frozen runs) it said "updated" and texted a no-show.
-    const v1 = new AppointmentState(initialStateData(APPOINTMENT_ID), FIRST_RULES);
+    const v1 = fresh(FIRST_RULES);
     v1.applyEvent(envelope('MODIFIED'), NOW);
     expect(pendingKinds(v1)).toEqual(['MODIFIED']);
-    const v1NoShow = new AppointmentState(initialStateData(APPOINTMENT_ID), FIRST_RULES);
+    const v1NoShow = fresh(FIRST_RULES);
     v1NoShow.applyEvent(envelope('NOSHOWED'), NOW);
     expect(pendingKinds(v1NoShow)).toEqual(['NOSHOWED']);
   });
@@ -296,18 +290,14 @@ describe('AppointmentState: the patient arrived, checked in or was seen (FHIR, r
   });
 
   it('after a booking: reminders stop, no text', () => {
-    const state = booked();
-    sendAll(state, NOW);
+    const state = bookedAndSent();
     state.applyEvent(attended(), NOW + HOUR_MS);
     expect(activeReminders(state)).toEqual([]);
     expect(state.pendingMessages()).toEqual([]);
   });
 
   it('never reopens a cancelled appointment', () => {
-    const state = booked();
-    sendAll(state, NOW);
-    state.applyEvent(envelope('CANCELED'), NOW);
-    sendAll(state, NOW);
+    const state = canceledAndSent();
     state.applyEvent(attended({ start: iso(START_MS + HOUR_MS) }), NOW + HOUR_MS);
     expect(state.data.status).toBe('CANCELED');
     expect(state.pendingMessages()).toEqual([]);

@@ -17,7 +17,7 @@ import {
   booked,
   snapshot,
   pendingKinds,
-  sendAll,
+  bookedAndSent,
 } from './fixtures';
 
 describe('AppointmentState: idempotency and ordering', () => {
@@ -144,8 +144,7 @@ describe('AppointmentState: a cancellation or no-show without a time (issue 10.1
     ['CANCELED', 'APPOINTMENT_CANCELED'],
     ['NOSHOWED', 'APPOINTMENT_NOSHOWED'],
   ] as const)('a %s without a time applies to the appointment at its known time', (eventType, note) => {
-    const state = booked();
-    sendAll(state, NOW);
+    const state = bookedAndSent();
     expect(state.applyEvent(untimed(eventType, 'untimed-1'), NOW)).toBe('applied');
     expect(state.data.status).toBe(eventType);
     expect(state.data.details).toMatchObject({

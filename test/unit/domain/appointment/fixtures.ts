@@ -15,6 +15,7 @@ import type {
   MessageRecord,
   ReminderRecord,
 } from '../../../../src/domain/appointment/records';
+import type { RulesVersion } from '../../../../src/shared/rulesVersion';
 import { DEFAULT_POLICY } from '../../../helpers/policy';
 
 export const MINUTE_MS = 60_000;
@@ -64,14 +65,30 @@ export function envelope(eventType: EhrEventType, options: EventOptions = {}): E
   return { event, policy: { ...POLICY, ...options.policy } };
 }
 
-export function fresh(): AppointmentState {
-  return new AppointmentState(initialStateData(APPOINTMENT_ID));
+/** A state before any event, on the current rules unless `rules` is given. */
+export function fresh(rules?: RulesVersion): AppointmentState {
+  return new AppointmentState(initialStateData(APPOINTMENT_ID), rules);
 }
 
 /** A state with a BOOKED event for START applied at NOW. */
 export function booked(eventId = 'book-1'): AppointmentState {
   const state = fresh();
   expect(state.applyEvent(envelope('BOOKED', { eventId }), NOW)).toBe('applied');
+  return state;
+}
+
+/** booked(), with its BOOKED text sent at NOW: nothing is pending. */
+export function bookedAndSent(): AppointmentState {
+  const state = booked();
+  sendAll(state, NOW);
+  return state;
+}
+
+/** bookedAndSent(), then cancelled by the EHR at NOW, with the CANCELED text sent too. */
+export function canceledAndSent(): AppointmentState {
+  const state = bookedAndSent();
+  state.applyEvent(envelope('CANCELED'), NOW);
+  sendAll(state, NOW);
   return state;
 }
 

@@ -16,7 +16,7 @@ import {
   snapshot,
   remindersOf,
   activeReminders,
-  sendAll,
+  bookedAndSent,
 } from './fixtures';
 
 describe('AppointmentState: opt-out and opt-in', () => {
@@ -67,8 +67,7 @@ describe('AppointmentState: opt-out and opt-in', () => {
   });
 
   it('OPTED-IN after an opt-out re-plans the reminders that are still ahead, without a text', () => {
-    const state = booked();
-    sendAll(state, NOW);
+    const state = bookedAndSent();
     state.applyEvent(envelope('OPTED-OUT'), NOW);
     state.applyEvent(envelope('OPTED-IN'), NOW + HOUR_MS);
     expect(state.data.optedOut).toBe(false);

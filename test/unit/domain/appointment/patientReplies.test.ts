@@ -2,19 +2,18 @@
  * The patient's replies (patientReplies.ts): confirm, cancel request (and taking it back),
  * opt-out by text, callbacks to the EHR, and prompts to a new number.
  */
-import { AppointmentState } from '../../../../src/domain/appointment/appointmentState';
-import { initialStateData } from '../../../../src/domain/appointment/stateData';
+import type { AppointmentState } from '../../../../src/domain/appointment/appointmentState';
 import { FIRST_RULES, type RulesVersion } from '../../../../src/shared/rulesVersion';
 import {
   HOUR_MS,
-  APPOINTMENT_ID,
   NOW,
   START_MS,
   FIRST_SEND,
   SECOND_SEND,
   iso,
   envelope,
-  booked,
+  fresh,
+  bookedAndSent,
   pendingKinds,
   activeReminders,
   sendAll,
@@ -23,8 +22,7 @@ import {
 
 describe('AppointmentState: patient replies', () => {
   it('a confirm sets CONFIRMED, acknowledges once and queues one CONFIRM callback with a fixed body', () => {
-    const state = booked();
-    sendAll(state, NOW);
+    const state = bookedAndSent();
     expect(state.applyPatientReply(reply('CONFIRM'), NOW)).toBe(true);
     expect(state.applyPatientReply(reply('CONFIRM'), NOW)).toBe(false);
     expect(state.data.status).toBe('CONFIRMED');
@@ -44,8 +42,7 @@ describe('AppointmentState: patient replies', () => {
   });
 
   it('a cancel request stops reminders, acknowledges and queues a CANCEL callback', () => {
-    const state = booked();
-    sendAll(state, NOW);
+    const state = bookedAndSent();
     state.applyPatientReply(reply('CANCEL_REQUEST'), NOW);
     expect(state.data.status).toBe('CANCEL_REQUESTED');
     expect(activeReminders(state)).toEqual([]);
@@ -54,8 +51,7 @@ describe('AppointmentState: patient replies', () => {
   });
 
   it('the workflow cannot finish while a callback is still on its way to the EHR', () => {
-    const state = booked();
-    sendAll(state, NOW);
+    const state = bookedAndSent();
     state.applyPatientReply(reply('CONFIRM'), NOW);
     sendAll(state, NOW);
     const late = START_MS + 100 * HOUR_MS;
@@ -65,8 +61,7 @@ describe('AppointmentState: patient replies', () => {
   });
 
   it('an opt-out by text stops reminders and later texts; opt-in re-plans', () => {
-    const state = booked();
-    sendAll(state, NOW);
+    const state = bookedAndSent();
     state.applyPatientReply(reply('OPT_OUT'), NOW);
     expect(state.data.optedOut).toBe(true);
     expect(activeReminders(state)).toEqual([]);
@@ -75,8 +70,7 @@ describe('AppointmentState: patient replies', () => {
   });
 
   it('delivery reports only move a text forward', () => {
-    const state = booked();
-    sendAll(state, NOW);
+    const state = bookedAndSent();
     const sid = state.data.messages[0]?.sid ?? '';
     expect(state.recordDelivery({ messageSid: sid, status: 'delivered' })).toBe(true);
     expect(state.recordDelivery({ messageSid: sid, status: 'sent' })).toBe(false);
@@ -87,8 +81,7 @@ describe('AppointmentState: patient replies', () => {
   });
 
   it('an undelivered report records the carrier error', () => {
-    const state = booked();
-    sendAll(state, NOW);
+    const state = bookedAndSent();
     const sid = state.data.messages[0]?.sid ?? '';
     state.recordDelivery({ messageSid: sid, status: 'undelivered', errorCode: 30003 });
     expect(state.view().messages[0]).toMatchObject({
@@ -101,7 +94,7 @@ describe('AppointmentState: patient replies', () => {
 describe('AppointmentState: a cancel request the clinic or the patient takes back (rules 2)', () => {
   /** Booked, texted, then the patient replied "2". */
   function cancelRequested(rules?: RulesVersion): AppointmentState {
-    const state = new AppointmentState(initialStateData(APPOINTMENT_ID), rules);
+    const state = fresh(rules);
     state.applyEvent(envelope('BOOKED', { eventId: 'book-1' }), NOW);
     sendAll(state, NOW);
     state.applyPatientReply(reply('CANCEL_REQUEST'), NOW);
@@ -161,8 +154,7 @@ describe('AppointmentState: a cancel request the clinic or the patient takes bac
   });
 
   it.each(['CANCELED', 'NOSHOWED'] as const)('START after %s plans no reminders', (closing) => {
-    const state = booked();
-    sendAll(state, NOW);
+    const state = bookedAndSent();
     state.applyEvent(envelope(closing), NOW);
     state.applyPatientReply(reply('OPT_OUT'), NOW);
     state.applyPatientReply(reply('OPT_IN'), NOW);
@@ -184,8 +176,7 @@ describe('AppointmentState: a cancel request the clinic or the patient takes bac
 
 describe('AppointmentState: a new phone number moves the appointment (rules 2)', () => {
   it("the new number is not prompted until a prompt reaches it, and the old number's STOP does not bind it", () => {
-    const state = booked();
-    sendAll(state, NOW);
+    const state = bookedAndSent();
     expect(state.prompted()).toBe(true);
     state.applyPatientReply(
       { kind: 'OPT_OUT', messageSid: 'SMstop', replyText: 'STOP', receivedAt: iso(NOW) },
@@ -203,7 +194,7 @@ describe('AppointmentState: a new phone number moves the appointment (rules 2)',
   });
 
   it('on the first rules a prompt to any number counted and an opt-out stayed', () => {
-    const state = new AppointmentState(initialStateData(APPOINTMENT_ID), FIRST_RULES);
+    const state = fresh(FIRST_RULES);
     state.applyEvent(envelope('BOOKED'), NOW);
     sendAll(state, NOW);
     state.applyPatientReply(

@@ -14,12 +14,12 @@ import {
   envelope,
   booked,
   sendAll,
+  bookedAndSent,
 } from './fixtures';
 
 describe('AppointmentState: due reminders and delivery results', () => {
   it('queues nothing before sendAt and queues the reminder exactly at sendAt', () => {
-    const state = booked();
-    sendAll(state, NOW);
+    const state = bookedAndSent();
     const firstMs = Date.parse(FIRST_SEND);
     expect(state.queueDueReminders(firstMs - 1)).toBe(0);
     expect(state.pendingMessages()).toEqual([]);
@@ -54,8 +54,7 @@ describe('AppointmentState: due reminders and delivery results', () => {
   });
 
   it('skips a reminder whose timer fires only after the appointment began', () => {
-    const state = booked();
-    sendAll(state, NOW);
+    const state = bookedAndSent();
     expect(state.queueDueReminders(START_MS)).toBe(0);
     expect(state.pendingMessages()).toEqual([]);
     expect(state.data.reminders.map((r) => [r.status, r.note])).toEqual([

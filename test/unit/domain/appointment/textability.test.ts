@@ -3,8 +3,7 @@
  * texts and reminders are skipped with the reason, the view says why, and a later event with a
  * number makes it textable, starting with the booking text the patient never got.
  */
-import { AppointmentState } from '../../../../src/domain/appointment/appointmentState';
-import { initialStateData } from '../../../../src/domain/appointment/stateData';
+import type { AppointmentState } from '../../../../src/domain/appointment/appointmentState';
 import { untextableReasonOf } from '../../../../src/domain/appointment/textability';
 import type {
   AppointmentEvent,
@@ -12,13 +11,10 @@ import type {
   EventEnvelope,
   PhoneProblem,
 } from '../../../../src/shared/appointment';
-import { DEFAULT_POLICY } from '../../../helpers/policy';
+import { NOW, START, FIRST_SEND, POLICY, fresh } from './fixtures';
 
-const NOW = Date.parse('2026-12-01T17:00:00.000Z');
-const START = '2026-12-04T17:00:00.000Z';
-const FIRST_SEND_MS = Date.parse('2026-12-02T17:00:00.000Z');
+const FIRST_SEND_MS = Date.parse(FIRST_SEND);
 const PHONE = '+13035550123';
-const POLICY = DEFAULT_POLICY;
 
 let sequence = 0;
 
@@ -56,7 +52,7 @@ describe('an appointment without a number that can be texted', () => {
   test.each(['NO_PHONE', 'INVALID_PHONE', 'MASKED_PHONE', 'NOT_MOBILE'] as const)(
     'booked with %s: recorded, the booking text skipped with the reason, reminders kept',
     (problem) => {
-      const state = new AppointmentState(initialStateData('A1'));
+      const state = fresh();
       apply(state, 'BOOKED', problem);
       expect(state.data.status).toBe('BOOKED');
       expect(texts(state)).toEqual([['BOOKED', 'SKIPPED', problem]]);
@@ -74,7 +70,7 @@ describe('an appointment without a number that can be texted', () => {
   );
 
   test('a later event with a number makes it textable: the booking text first, then the next reminder', () => {
-    const state = new AppointmentState(initialStateData('A1'));
+    const state = fresh();
     apply(state, 'BOOKED', 'NOT_MOBILE');
     apply(state, 'MODIFIED', PHONE);
     expect(state.view().untextable).toBeUndefined();
@@ -87,7 +83,7 @@ describe('an appointment without a number that can be texted', () => {
 
   test('a re-sent booking or a reschedule with a number also starts with the booking text', () => {
     for (const later of ['BOOKED', 'RESCHEDULED'] as const) {
-      const state = new AppointmentState(initialStateData('A1'));
+      const state = fresh();
       apply(state, 'BOOKED', 'NO_PHONE');
       apply(state, later, PHONE);
       expect([later, state.pendingMessages().map((m) => m.kind)]).toEqual([later, ['BOOKED']]);
@@ -95,7 +91,7 @@ describe('an appointment without a number that can be texted', () => {
   });
 
   test('a patient who was already texted gets the ordinary text when the number comes back', () => {
-    const state = new AppointmentState(initialStateData('A1'));
+    const state = fresh();
     apply(state, 'BOOKED', PHONE);
     state.recordSent(state.pendingMessages()[0]?.key ?? '', { sid: 'SM1', status: 'queued' }, NOW);
     apply(state, 'MODIFIED', 'INVALID_PHONE');
@@ -104,7 +100,7 @@ describe('an appointment without a number that can be texted', () => {
   });
 
   test('a number the EHR replaces with one that cannot be texted: texts not yet sent are skipped', () => {
-    const state = new AppointmentState(initialStateData('A1'));
+    const state = fresh();
     apply(state, 'BOOKED', PHONE);
     expect(state.pendingMessages().map((m) => m.kind)).toEqual(['BOOKED']);
     apply(state, 'MODIFIED', 'NOT_MOBILE');
@@ -119,7 +115,7 @@ describe('an appointment without a number that can be texted', () => {
 
   test('an event that sends no number, or a masked one, keeps the number known (a bare cancel)', () => {
     for (const problem of ['NO_PHONE', 'MASKED_PHONE'] as const) {
-      const state = new AppointmentState(initialStateData('A1'));
+      const state = fresh();
       apply(state, 'BOOKED', PHONE);
       state.recordSent(state.pendingMessages()[0]?.key ?? '', { sid: 'SM1', status: 'queued' }, NOW);
       apply(state, 'CANCELED', problem);
@@ -131,7 +127,7 @@ describe('an appointment without a number that can be texted', () => {
   });
 
   test('an appointment already begun when booked is recorded as APPOINTMENT_PASSED', () => {
-    const state = new AppointmentState(initialStateData('A1'));
+    const state = fresh();
     expect(state.applyEvent(envelope('BOOKED', PHONE, '2026-11-30T17:00:00.000Z'), NOW)).toBe('applied');
     expect(state.view().untextable).toBe('APPOINTMENT_PASSED');
     expect(texts(state)).toEqual([['BOOKED', 'SKIPPED', 'APPOINTMENT_PASSED']]);
