@@ -8,7 +8,6 @@ import type { Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { CancelledFailure } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import express, { type Response } from 'express';
@@ -30,6 +29,7 @@ import {
   type EhrCallbackResult,
 } from '../../src/activities/ehrCallback';
 import { EhrCallbackStore, createEhrCallbackReceiverRouter } from '../../src/sandbox/ehrCallbackReceiver';
+import { failureOf } from '../helpers/failures';
 import { freePort } from '../helpers/ports';
 
 const SECRET = 'test-callback-secret';
@@ -96,17 +96,6 @@ function runAttempt(
 ): Promise<EhrCallbackResult> {
   const env = new MockActivityEnvironment({ attempt }, { logger: sdkLogger });
   return env.run(notifyEhr, input);
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const error: unknown = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof ApplicationFailure)) {
-    throw new Error(`expected an ApplicationFailure, got ${String(error)}`);
-  }
-  return error;
 }
 
 beforeAll(async () => {

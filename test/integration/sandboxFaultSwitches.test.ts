@@ -8,7 +8,6 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import express from 'express';
@@ -42,6 +41,7 @@ import {
   type TwilioSandboxRouter,
 } from '../../src/sandbox/twilioSandbox';
 import { SANDBOX_TEST_AUTH_TOKEN } from '../helpers/config';
+import { failureOf } from '../helpers/failures';
 import { freePort, nonLoopbackAddress } from '../helpers/ports';
 import { waitFor } from '../helpers/processes';
 
@@ -110,16 +110,6 @@ function runAttempt<I, O>(
     { logger: sdkLogger },
   );
   return env.run<[I], O, (input: I) => Promise<O>>(fn, input);
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const error: unknown = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof ApplicationFailure))
-    throw new Error(`expected an ApplicationFailure, got ${String(error)}`);
-  return error;
 }
 
 async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {

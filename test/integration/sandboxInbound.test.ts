@@ -11,31 +11,16 @@ import request from 'supertest';
 import twilio from 'twilio';
 import { SANDBOX_ACCOUNT_SID, SANDBOX_FROM_NUMBER } from '../../src/activities/twilioClient';
 import { createApp } from '../../src/api/app';
-import { twilioWebhooksRouter, type ConversationPort } from '../../src/api/twilioWebhooks';
-import type { DeliveryReport, InboundText } from '../../src/shared/phone';
+import { twilioWebhooksRouter } from '../../src/api/twilioWebhooks';
 import { logger } from '../../src/log';
 import { SandboxMessageStore } from '../../src/sandbox/messageStore';
 import { sandboxInboundRouter } from '../../src/sandbox/sandboxInbound';
 import { createSandboxPublicRouter } from '../../src/sandbox/twilioSandbox';
+import { RecordingPort } from '../helpers/recordingPort';
 import { freePort } from '../helpers/ports';
 import { SANDBOX_TEST_AUTH_TOKEN } from '../helpers/config';
 
 const quiet = logger.child({}, { level: 'silent' });
-
-class RecordingPort implements ConversationPort {
-  readonly inbound: InboundText[] = [];
-  readonly statuses: DeliveryReport[] = [];
-  failing = false;
-
-  async deliverInbound(sms: InboundText): Promise<void> {
-    if (this.failing) throw new Error('Temporal is unavailable');
-    this.inbound.push(sms);
-  }
-
-  async deliverStatus(status: DeliveryReport): Promise<void> {
-    this.statuses.push(status);
-  }
-}
 
 interface WebhookRequest {
   signature: string | undefined;
@@ -53,7 +38,7 @@ let server: Server;
 let apiOrigin: string;
 let publicBaseUrl: string;
 let app: Express;
-const port = new RecordingPort();
+const port = new RecordingPort({ statusesFail: false });
 /** What reached /v1/twilio/inbound on the wire, seen before the webhook router checks it. */
 const webhookRequests: WebhookRequest[] = [];
 

@@ -6,7 +6,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import express from 'express';
@@ -31,6 +30,7 @@ import { renderMessage } from '../../src/domain/messages/render';
 import { DEFAULT_TEMPLATES } from '../../src/domain/messages/templates';
 import { SandboxMessageStore } from '../../src/sandbox/messageStore';
 import { createTwilioSandboxRouter, type TwilioSandboxRouter } from '../../src/sandbox/twilioSandbox';
+import { failureOf } from '../helpers/failures';
 import { freePort } from '../helpers/ports';
 import { SANDBOX_TEST_AUTH_TOKEN } from '../helpers/config';
 
@@ -94,16 +94,6 @@ function runAttempt(
     { logger: sdkLogger },
   );
   return env.run(activities.sendSms, input);
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const error: unknown = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof ApplicationFailure))
-    throw new Error(`expected an ApplicationFailure, got ${String(error)}`);
-  return error;
 }
 
 beforeAll(async () => {

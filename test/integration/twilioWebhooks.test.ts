@@ -13,11 +13,11 @@ import twilio from 'twilio';
 import { createSandboxTwilioClient, sandboxTwilioBaseUrl } from '../../src/activities/twilioClient';
 import { createApp } from '../../src/api/app';
 import { twilioWebhooksRouter, type ConversationPort } from '../../src/api/twilioWebhooks';
-import type { DeliveryReport, InboundText } from '../../src/shared/phone';
 import { logger, type Logger } from '../../src/log';
 import { SandboxMessageStore } from '../../src/sandbox/messageStore';
 import { createTwilioSandboxRouter, type TwilioSandboxRouter } from '../../src/sandbox/twilioSandbox';
 import { capturingLogger } from '../helpers/logLines';
+import { RecordingPort } from '../helpers/recordingPort';
 import { freePort } from '../helpers/ports';
 import { SANDBOX_TEST_AUTH_TOKEN } from '../helpers/config';
 
@@ -32,22 +32,6 @@ const CLINIC = '+15005550006';
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
 
 /** The conversation side, in memory: records what it is handed, or fails while `failing` is set. */
-class RecordingPort implements ConversationPort {
-  readonly inbound: InboundText[] = [];
-  readonly statuses: DeliveryReport[] = [];
-  failing = false;
-
-  async deliverInbound(sms: InboundText): Promise<void> {
-    if (this.failing) throw new Error('Temporal is unavailable');
-    this.inbound.push(sms);
-  }
-
-  async deliverStatus(status: DeliveryReport): Promise<void> {
-    if (this.failing) throw new Error('Temporal is unavailable');
-    this.statuses.push(status);
-  }
-}
-
 let sidCounter = 0;
 const nextSid = (): string => `SM${(++sidCounter).toString(16).padStart(32, '0')}`;
 
