@@ -518,4 +518,11 @@ export async function fuzzIngress<C>(
         (problems.length > 20 ? `\n… and ${problems.length - 20} more` : ''),
     );
   }
+  // A run that accepted nothing (signing or seeding broke) or refused nothing proves nothing about the other side.
+  if (stats.accepted === 0 || stats.rejected === 0) {
+    throw new Error(
+      `${name}: ${stats.accepted} input(s) accepted and ${stats.rejected} rejected in ${numRuns} batches: ` +
+        'a fuzz run must exercise both sides',
+    );
+  }
 }

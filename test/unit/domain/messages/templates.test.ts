@@ -16,8 +16,22 @@ import { OUTBOUND_KINDS } from '../../../../src/shared/appointment';
 
 const LANGUAGES = ['en', 'es'] as const;
 const KINDS_ASKING_TO_CONFIRM: readonly MessageKind[] = ['BOOKED', 'REMINDER'];
-/** The texts an appointment sends (the phone conversation sends the rest). */
-const APPOINTMENT_KINDS: readonly MessageKind[] = OUTBOUND_KINDS;
+/** The texts an appointment sends (the phone conversation sends the rest); written out, so a kind dropped from src fails here. */
+const APPOINTMENT_KINDS: readonly MessageKind[] = [
+  'BOOKED',
+  'RESCHEDULED',
+  'MODIFIED',
+  'CONFIRMED',
+  'CANCELED',
+  'NOSHOWED',
+  'REMINDER',
+  'REPLY_CONFIRMED',
+  'REPLY_CANCEL_REQUESTED',
+];
+
+test('the appointment kinds are exactly OUTBOUND_KINDS', () => {
+  expect([...OUTBOUND_KINDS]).toEqual(APPOINTMENT_KINDS);
+});
 
 /** Exactly `length` characters, so the "realistic long values" really are that long. */
 function exactly(length: number, text: string): string {
