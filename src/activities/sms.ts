@@ -122,8 +122,10 @@ export const TRANSIENT_TWILIO_ERROR_CODES: ReadonlySet<number> = new Set([14107,
 const CLOCK_SKEW_MS = 60_000;
 /**
  * Before `notBefore` (a run's start, Temporal's clock): Twilio's creation times are whole seconds, and its clock
- * and Temporal's may differ a little. Kept short: an identical text to the same number from another appointment
- * sent just before this run started would be taken for this one's (its delivery report would then go there).
+ * and Temporal's may differ a little. Kept short. The window runs from there to now, so over the whole run (weeks
+ * for an appointment): an identical text to the same number from another appointment in that time (same patient,
+ * provider, place and time: a duplicate booking of one slot) would be taken for this one's, and its delivery
+ * report would then go to the other appointment.
  */
 const RUN_START_MARGIN_MS = 2_000;
 /** Statuses of a message that never left Twilio: a retry may send it again. */
