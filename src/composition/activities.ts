@@ -10,6 +10,7 @@ import type { ActivityDeps } from '../activities';
 import { loadTemplates } from '../activities/sms';
 import { createTwilioClient, sandboxTwilioBaseUrl, twilioSender } from '../activities/twilioClient';
 import type { AppConfig } from '../config';
+import { TWILIO_STATUS_PATH } from '../http/twilioPaths';
 import { logger as rootLogger } from '../log';
 import { temporalConnectionOptions } from '../temporal/connectionOptions';
 import { dataConverterOf } from '../temporal/dataConverter';
@@ -22,7 +23,7 @@ export function activityDepsFromConfig(config: AppConfig): ActivityDeps {
     sender: twilioSender(config),
     // Delivery callbacks need a reachable public URL; the sandbox reports delivery itself.
     // In sandbox mode the sandbox reports delivery to this URL too, signed like Twilio.
-    statusCallbackUrl: `${config.publicBaseUrl}/v1/twilio/status`,
+    statusCallbackUrl: `${config.publicBaseUrl}${TWILIO_STATUS_PATH}`,
     ehrCallback: env.EHR_CALLBACK_URL
       ? { url: env.EHR_CALLBACK_URL, secret: env.EHR_CALLBACK_SECRET ?? '' }
       : {

@@ -11,6 +11,7 @@ import { administratorPhoneRouter } from '../api/admin/administratorPhonePage';
 import { phoneAssetsRouter } from '../api/admin/phoneAssets';
 import { virtualPhoneRouter } from '../api/admin/virtualPhonePage';
 import type { AppConfig } from '../config';
+import { TWILIO_STATUS_PATH } from '../http/twilioPaths';
 import type { Logger } from '../log';
 import { createEhrCallbackReceiverRouter, EhrCallbackStore } from '../sandbox/ehrCallbackReceiver';
 import { loopbackOnly } from '../sandbox/loopbackOnly';
@@ -93,7 +94,7 @@ function sandboxRouter(
       store,
       authToken: config.sandboxTwilioAuthToken,
       logger,
-      statusCallbackPrefix: `${config.publicBaseUrl}/v1/twilio/status`,
+      statusCallbackPrefix: `${config.publicBaseUrl}${TWILIO_STATUS_PATH}`,
     }),
     createSandboxPublicRouter(store),
     sandboxInboundRouter(inbound),

@@ -31,6 +31,7 @@
  * each new text but never answers its create, so the sender's call times out and its retry must find the text
  * (src/activities/sms.ts) instead of sending it again. Listing and fetching answer normally in that mode.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { SANDBOX_ACCOUNT_SID, SANDBOX_FROM_NUMBER, SANDBOX_TWILIO_PATH } from '../activities/twilioClient';
@@ -110,7 +111,6 @@ const ACCOUNT_SID = /^AC[0-9a-fA-F]{32}$/;
 /** Callbacks owed from before a restart are posted only for texts whose status changed this recently. */
 const RESUME_CALLBACKS_WITHIN_MS = 24 * 60 * 60 * 1000;
 
-/** Form fields of a create request; urlencoded values arrive as strings (or arrays when repeated, which we refuse). */
 /**
  * The Twilio REST emulation. Mount it at the app root (it prefixes its own routes with `basePath`) and point a
  * sandbox SDK client (createSandboxTwilioClient) at `<origin><basePath>`.
@@ -379,8 +379,4 @@ function isAccount(req: Request, sid: string, token: string): boolean {
     pathAccount === sid &&
     sameSecret(credentials.password, token)
   );
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

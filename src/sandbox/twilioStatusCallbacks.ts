@@ -2,6 +2,7 @@
  * Twilio's status callbacks as the sandbox sends them: one signed form per status, retried as the URL's connection
  * overrides ask (the fragment is stripped before the request and the signature), answering whether it landed.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log';
 import type { SandboxMessage } from './messageStore';
 import { postSignedTwilioForm } from './signedTwilioPost';
@@ -119,8 +120,4 @@ async function attemptCallback(
     // Aborted by our timeout: the server took the request but did not answer in time; otherwise no connection.
     return { kind: timeout.aborted ? 'rt' : 'ct' };
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -12,7 +12,7 @@
  * written and the rate, at most once per `--progress-interval` (1 s), and a final line.
  *
  * This module is the command; snapshotExport/ has its arguments, the export, the CSV rows and the
- * progress lines, re-exported here for code that runs an export itself (tests, other tools).
+ * progress lines (code that runs an export itself imports them from there).
  */
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
