@@ -7,7 +7,8 @@ import express, { Router, type RequestHandler } from 'express';
 import { acknowledgmentCode, buildAck, type AckError, type AckOutcome } from '../domain/hl7/ack';
 import { untextableReasonOf } from '../domain/appointment/textability';
 import { countEhrEvent, hl7Acks } from '../metrics/registry';
-import { HL7_ERROR_CODES, mapSiuMessage } from '../domain/hl7/siuMapping';
+import { HL7_ERROR_CODES } from '../domain/hl7/problems';
+import { mapSiuMessage } from '../domain/hl7/siuMapping';
 import type { Hl7Header } from '../domain/hl7/header';
 import {
   TemporalUnavailableError,

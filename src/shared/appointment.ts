@@ -8,7 +8,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { CURRENT_RULES, type RulesVersion } from './rulesVersion';
 
 /** The EHR events that text the patient; OPTED-IN and OPTED-OUT change the opt-out state only. */
-export const TEXTED_EVENT_TYPES = [
+const TEXTED_EVENT_TYPES = [
   'BOOKED',
   'RESCHEDULED',
   'MODIFIED',

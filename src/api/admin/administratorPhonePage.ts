@@ -7,6 +7,7 @@
 import { Router } from 'express';
 import { html, layout, sendPage } from './html';
 import type { SandboxMessageStore } from '../../sandbox/messageStore';
+import { SIGN_IN_PATH } from './paths';
 
 export const ADMINISTRATOR_PHONE_PATH = '/sandbox/administrator-phone';
 
@@ -22,12 +23,12 @@ export function administratorPhoneRouter(deps: {
       </p>
       ${
         texts.length === 0
-          ? html`<p>No text yet: ask for a code at <a href="/admin/sign-in">sign-in</a>.</p>`
+          ? html`<p>No text yet: ask for a code at <a href="${SIGN_IN_PATH}">sign-in</a>.</p>`
           : html`<ol class="plain" aria-live="polite">
               ${texts.map((t) => html`<li><time datetime="${t.createdAt}">${t.createdAt}</time>: ${t.body}</li>`)}
             </ol>`
       }
-      <p><a href="/admin/sign-in">Back to sign-in</a></p>`;
+      <p><a href="${SIGN_IN_PATH}">Back to sign-in</a></p>`;
     sendPage(res, 200, layout({ title: 'Administrator’s virtual phone', body }));
   });
 }

@@ -13,7 +13,7 @@
 import type { Client } from '@temporalio/client';
 import { Router, type RequestHandler, type Response } from 'express';
 import type { SnapshotStore } from '../../activities/snapshots/port';
-import { ehrIdentifier } from '../../domain/events/canonicalEvent';
+import { ehrIdentifier } from '../../domain/events/ingestRules';
 import { TemporalUnavailableError, type AppointmentGateway } from '../../ingest/appointmentGateway';
 import type { Logger } from '../../log';
 import { buildVisibilityQuery, parsePageTrail, parseSearchForm } from './appointments/searchQuery';

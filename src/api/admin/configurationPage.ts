@@ -22,8 +22,8 @@ import type { LiveCheckResult } from './checks/runner';
 import { configurationProblems, configurationRisks } from './configuration/findings';
 import { settingRows } from './configuration/settingRows';
 import { configurationBody } from './configuration/view';
-import { layout, sendPage, type SafeHtml } from './html';
-import type { OperatorLocals } from './operatorConsole';
+import { sendPage, type SafeHtml } from './html';
+import { operatorLayout } from './pageParts';
 import { CONFIGURATION_PATH } from './paths';
 
 export interface ConfigurationPageDeps {
@@ -46,25 +46,19 @@ export function readDotenvFile(file: string): Record<string, string> | undefined
   }
 }
 
-/** The page for the checks' results: the `.env` file read again, findings worked out now. */
-export function configurationPage(
-  deps: ConfigurationPageDeps,
-  checks: readonly LiveCheckResult[],
-  csrfToken: string,
-): SafeHtml {
+/** The page's body for the checks' results: the `.env` file read again, findings worked out now. */
+function pageBody(deps: ConfigurationPageDeps, checks: readonly LiveCheckResult[]): SafeHtml {
   const dotenvFile = deps.readDotenvFile();
   const problems = configurationProblems(deps.config, deps.environment, dotenvFile);
   const findings = [...problems, ...configurationRisks(deps.config)];
   const rows = settingRows(deps.config, deps.environment, dotenvFile, findings);
-  const body = configurationBody({ sandbox: deps.config.sandbox, checks, problems, findings, rows });
-  return layout({ title: 'Configuration', body, signedIn: { csrfToken } });
+  return configurationBody({ sandbox: deps.config.sandbox, checks, problems, findings, rows });
 }
 
 /** GET /admin/configuration. */
 export function configurationRouter(deps: ConfigurationPageDeps): Router {
   return Router().get(CONFIGURATION_PATH, async (_req, res) => {
-    const operator = res.locals.operator as OperatorLocals;
     const checks = await deps.liveChecks();
-    sendPage(res, 200, configurationPage(deps, checks, operator.csrfToken));
+    sendPage(res, 200, operatorLayout(res, 'Configuration', pageBody(deps, checks)));
   });
 }

@@ -12,9 +12,9 @@
 import { Router } from 'express';
 import type { AppConfig } from '../../config';
 import { copyScriptRouter } from './assetsCopy';
-import { layout, sendPage, type SafeHtml } from './html';
+import { sendPage } from './html';
 import { integrationBody } from './integration/view';
-import type { OperatorLocals } from './operatorConsole';
+import { operatorLayout } from './pageParts';
 import { INTEGRATION_PATH } from './paths';
 
 export interface IntegrationPageDeps {
@@ -23,18 +23,13 @@ export interface IntegrationPageDeps {
   now?: () => Date;
 }
 
-export function integrationPage(deps: IntegrationPageDeps, csrfToken: string): SafeHtml {
-  const body = integrationBody(deps.config, (deps.now ?? (() => new Date()))());
-  return layout({ title: 'Integration', body, signedIn: { csrfToken } });
-}
-
 /** GET /admin/integration and the copy buttons' script. */
 export function integrationRouter(deps: IntegrationPageDeps): Router {
   const router = Router();
   router.use(copyScriptRouter());
   router.get(INTEGRATION_PATH, (_req, res) => {
-    const operator = res.locals.operator as OperatorLocals;
-    sendPage(res, 200, integrationPage(deps, operator.csrfToken));
+    const body = integrationBody(deps.config, (deps.now ?? (() => new Date()))());
+    sendPage(res, 200, operatorLayout(res, 'Integration', body));
   });
   return router;
 }

@@ -11,7 +11,7 @@
  */
 import { Router, type RequestHandler, type Response } from 'express';
 import { DateTime, type Zone } from 'luxon';
-import { normalisePhone } from '../../domain/events/canonicalEvent';
+import { normalisePhone } from '../../domain/events/ingestRules';
 import { MAX_REPLY_CHARACTERS } from '../../domain/replies/parseReply';
 import { resolveZone } from '../../domain/time/zone';
 import type { SandboxMessage, SandboxMessageStore } from '../../sandbox/messageStore';

@@ -14,17 +14,14 @@ const MAX_IGNORED_EVENTS = 50;
 export type ApplyOutcome = 'applied' | 'duplicate' | 'stale' | 'unknown-time';
 
 /** The event with its own time, or the time of the appointment as known; undefined when neither exists. */
-export function withKnownTiming(
-  event: IngestedEvent,
-  known: AppointmentEvent | null,
-): AppointmentEvent | undefined {
+function withKnownTiming(event: IngestedEvent, known: AppointmentEvent | null): AppointmentEvent | undefined {
   if (isTimed(event)) return event;
   if (!known) return undefined;
   return { ...event, start: known.start, localStart: known.localStart, timeZone: known.timeZone };
 }
 
 /** The known number when the event sent none or a masked one: that says nothing about the number. */
-export function withKnownPhone(
+function withKnownPhone(
   event: AppointmentEvent | undefined,
   known: AppointmentEvent | null,
 ): AppointmentEvent | undefined {

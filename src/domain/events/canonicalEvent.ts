@@ -23,8 +23,9 @@ import {
 } from './ingestRules';
 import { readTextablePhone } from '../phone/textablePhone';
 
-// Their home is ingestRules.ts; callers import them from here too.
-export { ehrIdentifier, normalisePhone, patientIdentifier };
+// Its home is ingestRules.ts. Kept only for src/api/ehrEvents.ts and src/api/twilioWebhooks.ts: point them
+// at ingestRules.ts, then delete this line.
+export { ehrIdentifier };
 
 const optionalText = (max: number) =>
   z

@@ -109,7 +109,7 @@ export function readLanguageTag(text: string, { names = false }: LanguageOptions
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Phone numbers (the patient's number to text: readTextablePhone, re-exported above)
+// Phone numbers (the patient's number to text is readTextablePhone, in ../phone/textablePhone.ts)
 // ---------------------------------------------------------------------------------------------------------------
 
 /**

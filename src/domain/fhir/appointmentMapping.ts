@@ -28,7 +28,7 @@ import { readLocation } from './location';
 import { readPatient } from './patient';
 import { readProvider } from './practitioner';
 import type { FhirProblem } from './problems';
-import { findAppointment, readParticipants } from './references';
+import { FHIR_ID, findAppointment, readParticipants } from './references';
 import type { FhirMappingContext, Scope } from './scope';
 import { appointmentSchema, parseAs, type AppointmentRead } from './shapes';
 import { isAttended, readStatus } from './status';
@@ -51,9 +51,6 @@ export interface UnresolvedReferences {
 export type FhirMappingResult =
   | { ok: true; event: IngestedEvent; unresolved?: UnresolvedReferences }
   | { ok: false; problems: FhirProblem[]; unresolved?: UnresolvedReferences };
-
-/** FHIR `id` (versionId is one): the spec's own pattern. */
-const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
 export function mapFhirAppointment(input: unknown, context: FhirMappingContext): FhirMappingResult {
   const problems: FhirProblem[] = [];

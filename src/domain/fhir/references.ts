@@ -4,10 +4,9 @@
  * `Type/id`), and the id the EHR knows a person by. FHIR lets the same resource be referenced several ways,
  * and a contained resource's id means nothing outside its container, so these rules live in one place.
  */
+import { isJsonObject, type Json } from './json';
 import type { FhirProblem } from './problems';
 import { bundleSchema, parseAs, type AppointmentRead } from './shapes';
-
-export type Json = Record<string, unknown>;
 
 /** A resource found in the input, with where it is (for FHIRPath) and, when contained, its container. */
 export interface Located {
@@ -32,15 +31,14 @@ export interface Participant {
 }
 
 /** Bundle types that carry an Appointment with its resources to us; others (searchset, history…) are refused. */
-export const SUPPORTED_BUNDLE_TYPES = ['transaction', 'batch', 'collection', 'message'] as const;
+const SUPPORTED_BUNDLE_TYPES = ['transaction', 'batch', 'collection', 'message'] as const;
+
+/** A FHIR `id` (a versionId is one): the spec's own pattern. */
+export const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
 /** `Type/id` at the end of a relative or absolute reference, optionally versioned. */
 export const TYPED_REFERENCE =
   /(?:^|\/)([A-Z][A-Za-z]{1,63})\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
-
-export function isJsonObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** The Appointment of the input, alone or as the one Appointment entry of a supported Bundle. */
 export function findAppointment(

@@ -5,6 +5,7 @@
  * imports (the ingest workflow imports its types and the workflow id from here).
  */
 import type { IngestedEvent } from '../../shared/appointment';
+import { isJsonObject, type Json } from './json';
 import type { FhirProblem } from './problems';
 
 /**
@@ -40,8 +41,6 @@ export const MAPPED_FIELDS: Readonly<Record<ReadableType, readonly string[]>> = 
   PractitionerRole: ['id', 'identifier', 'name', 'telecom', 'practitioner'],
   Location: ['id', 'identifier', 'name', 'address'],
 };
-
-type Json = Record<string, unknown>;
 
 /** `Type/id` (optionally `/_history/v`) relative to the base. */
 const RELATIVE_REFERENCE =
@@ -109,10 +108,6 @@ export function withResolvedResources(input: unknown, resolved: Readonly<Record<
     return { ...input, entry: [...entries, ...added] };
   }
   return { resourceType: 'Bundle', type: 'collection', entry: [{ resource: input }, ...added] };
-}
-
-function isJsonObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

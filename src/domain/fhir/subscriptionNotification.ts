@@ -11,6 +11,7 @@
  *
  * A full resource comes with the notification's other entries, so a Patient sent alongside resolves.
  */
+import { isJsonObject, type Json } from './json';
 
 export type NotificationType =
   'handshake' | 'heartbeat' | 'event-notification' | 'query-status' | 'query-event';
@@ -29,11 +30,6 @@ export type NotificationReading =
   | { ok: true; type: NotificationType; appointments: NotifiedAppointment[] }
   | { ok: false; diagnostics: string; expression?: string };
 
-type Json = Record<string, unknown>;
-
-const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 const NOTIFICATION_TYPES: ReadonlySet<string> = new Set([
   'handshake',
   'heartbeat',
@@ -47,7 +43,7 @@ const NOTIFICATION_TYPES: ReadonlySet<string> = new Set([
  * request URL names, if any.
  */
 export function readNotification(body: unknown, urlReference?: string): NotificationReading {
-  if (body === undefined || (isObject(body) && Object.keys(body).length === 0)) {
+  if (body === undefined || (isJsonObject(body) && Object.keys(body).length === 0)) {
     // R4 rest-hook with an empty payload: only the URL can name the appointment.
     return urlReference
       ? {
@@ -57,7 +53,7 @@ export function readNotification(body: unknown, urlReference?: string): Notifica
         }
       : { ok: true, type: 'heartbeat', appointments: [] };
   }
-  if (!isObject(body))
+  if (!isJsonObject(body))
     return { ok: false, diagnostics: 'The notification must be a FHIR resource (a JSON object)' };
   if (body.resourceType === 'Appointment') {
     return {
@@ -77,8 +73,8 @@ export function readNotification(body: unknown, urlReference?: string): Notifica
           : 'resourceType',
     };
   }
-  const entries = Array.isArray(body.entry) ? body.entry.filter(isObject) : [];
-  const status = isObject(entries[0]?.resource) ? entries[0].resource : undefined;
+  const entries = Array.isArray(body.entry) ? body.entry.filter(isJsonObject) : [];
+  const status = isJsonObject(entries[0]?.resource) ? entries[0].resource : undefined;
   const read =
     body.type === 'subscription-notification' && status?.resourceType === 'SubscriptionStatus'
       ? readSubscriptionStatus(status)
@@ -99,7 +95,7 @@ export function readNotification(body: unknown, urlReference?: string): Notifica
   const rest = entries
     .slice(1)
     .flatMap((e) =>
-      isObject(e.resource)
+      isJsonObject(e.resource)
         ? [{ ...(typeof e.fullUrl === 'string' ? { fullUrl: e.fullUrl } : {}), resource: e.resource }]
         : [],
     );
@@ -135,23 +131,23 @@ export function readNotification(body: unknown, urlReference?: string): Notifica
 
 function readSubscriptionStatus(status: Json): { type: NotificationType; focus: string[] } | undefined {
   if (typeof status.type !== 'string' || !NOTIFICATION_TYPES.has(status.type)) return undefined;
-  const events = Array.isArray(status.notificationEvent) ? status.notificationEvent.filter(isObject) : [];
+  const events = Array.isArray(status.notificationEvent) ? status.notificationEvent.filter(isJsonObject) : [];
   return {
     type: status.type as NotificationType,
     focus: events.flatMap((e) =>
-      isObject(e.focus) && typeof e.focus.reference === 'string' ? [e.focus.reference] : [],
+      isJsonObject(e.focus) && typeof e.focus.reference === 'string' ? [e.focus.reference] : [],
     ),
   };
 }
 
 function readBackportParameters(parameters: Json): { type: NotificationType; focus: string[] } | undefined {
-  const parts = Array.isArray(parameters.parameter) ? parameters.parameter.filter(isObject) : [];
+  const parts = Array.isArray(parameters.parameter) ? parameters.parameter.filter(isJsonObject) : [];
   const type = parts.find((p) => p.name === 'type')?.valueCode;
   if (typeof type !== 'string' || !NOTIFICATION_TYPES.has(type)) return undefined;
   const focus = parts
     .filter((p) => p.name === 'notification-event')
-    .flatMap((p) => (Array.isArray(p.part) ? p.part.filter(isObject) : []))
-    .filter((part) => part.name === 'focus' && isObject(part.valueReference))
+    .flatMap((p) => (Array.isArray(p.part) ? p.part.filter(isJsonObject) : []))
+    .filter((part) => part.name === 'focus' && isJsonObject(part.valueReference))
     .flatMap((part) => {
       const reference = (part.valueReference as Json).reference;
       return typeof reference === 'string' ? [reference] : [];

@@ -12,7 +12,7 @@ import type { Scope } from './scope';
 import type { AppointmentRead, ExtensionRead } from './shapes';
 
 /** The core extension with an IANA zone (R5 name, also published for R4) and its R4 core predecessor. */
-export const TIMEZONE_EXTENSION_URLS = [
+const TIMEZONE_EXTENSION_URLS = [
   'http://hl7.org/fhir/StructureDefinition/timezone',
   'http://hl7.org/fhir/StructureDefinition/tz-code',
 ] as const;

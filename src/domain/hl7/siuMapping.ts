@@ -24,9 +24,6 @@ import {
 import { appointmentLocation, personnel } from './resources';
 import { readEventTime, readStart } from './timing';
 
-// The module's contract as before the split: src/api/hl7.ts, ack.ts and the tests import these from here.
-export { HL7_ERROR_CODES, SIU_TRIGGER_EVENTS };
-
 export type SiuMappingResult =
   | { ok: true; event: IngestedEvent; controlId: string; header: Hl7Header; warnings: Hl7Problem[] }
   | { ok: false; code: 'AE' | 'AR'; controlId?: string; header?: Hl7Header; errors: Hl7Problem[] };

@@ -5,7 +5,7 @@
  * one free-text value (the appointment id) is quoted with `\` and `"` escaped besides; a value that
  * cannot be written safely is refused, never passed through. Nothing is queried for a form with errors.
  */
-import { ehrIdentifier } from '../../../domain/events/canonicalEvent';
+import { ehrIdentifier } from '../../../domain/events/ingestRules';
 import {
   APPOINTMENT_STATUSES,
   APPOINTMENT_WORKFLOW_TYPE,

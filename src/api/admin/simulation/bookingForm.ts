@@ -2,6 +2,7 @@
  * The simulation page's booking form as data: what the operator typed (trimmed, to fill the form
  * again), its defaults, and what is wrong with it, field by field, in the operator's words. Pure.
  */
+import { FIELD_LIMITS } from '../../../domain/events/ingestRules';
 import { readTextablePhone } from '../../../domain/phone/textablePhone';
 
 export interface BookingForm {
@@ -76,6 +77,8 @@ export function minutesAhead(amount: string, unit: string): number | string {
   return minutes;
 }
 
+const atMost = (limit: number): string => `At most ${limit} characters.`;
+
 export type CheckedBooking =
   { ok: true; phone: string; minutes: number } | { ok: false; errors: FieldErrors };
 
@@ -83,15 +86,16 @@ export type CheckedBooking =
 export function checkBooking(input: BookingForm, defaultCountry: string): CheckedBooking {
   const errors: FieldErrors = {};
   if (!input.firstName) errors.firstName = 'Enter the patient’s first name.';
-  else if (input.firstName.length > 100) errors.firstName = 'At most 100 characters.';
-  if (input.lastName.length > 100) errors.lastName = 'At most 100 characters.';
+  else if (input.firstName.length > FIELD_LIMITS.name) errors.firstName = atMost(FIELD_LIMITS.name);
+  if (input.lastName.length > FIELD_LIMITS.name) errors.lastName = atMost(FIELD_LIMITS.name);
   const phone = readTextablePhone(input.phone, defaultCountry);
   if (!phone.ok) errors.phone = PHONE_PROBLEM_MESSAGES[phone.problem] ?? 'Enter a mobile number.';
   const minutes = minutesAhead(input.amount, input.unit);
   if (typeof minutes === 'string') errors.amount = minutes;
-  if (input.location.length > 200) errors.location = 'At most 200 characters.';
-  if (input.providerFirstName.length > 100) errors.providerFirstName = 'At most 100 characters.';
-  if (input.providerLastName.length > 100) errors.providerLastName = 'At most 100 characters.';
+  if (input.location.length > FIELD_LIMITS.location) errors.location = atMost(FIELD_LIMITS.location);
+  if (input.providerFirstName.length > FIELD_LIMITS.name)
+    errors.providerFirstName = atMost(FIELD_LIMITS.name);
+  if (input.providerLastName.length > FIELD_LIMITS.name) errors.providerLastName = atMost(FIELD_LIMITS.name);
   if (Object.keys(errors).length > 0 || typeof minutes === 'string' || !phone.ok)
     return { ok: false, errors };
   return { ok: true, phone: phone.phone, minutes };
