@@ -5,42 +5,15 @@
  */
 import path from 'node:path';
 import { config as loadDotenv } from 'dotenv';
-import { z } from 'zod';
 import { projectRoot } from '../paths';
 import { formatBytes } from './build';
 import { Cluster, stopClusterAt } from './cluster';
-
-const optionalPort = z
-  .string()
-  .optional()
-  .transform((v) => (v === undefined || v.trim() === '' ? undefined : Number(v)))
-  .pipe(z.number().int().min(1).max(65_535).optional());
+import { parseClusterSettings, type ClusterSettings } from './settings';
 
 /** The profile's settings (README "Cluster profile"); `.env` is read as `npm start` reads it. */
-const settingsSchema = z.object({
-  CLUSTER_DATA_DIR: z.string().default('.cluster'),
-  CLUSTER_TEMPORAL_PORT: optionalPort,
-  CLUSTER_POSTGRES_PORT: optionalPort,
-  CLUSTER_TEMPORAL_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('warn'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-});
-
-function settings(): z.output<typeof settingsSchema> {
+function settings(): ClusterSettings {
   loadDotenv({ path: path.join(projectRoot, '.env'), quiet: true });
-  const blankIsUnset = (v: string | undefined): string | undefined =>
-    v === undefined || v.trim() === '' ? undefined : v;
-  const parsed = settingsSchema.safeParse({
-    CLUSTER_DATA_DIR: blankIsUnset(process.env.CLUSTER_DATA_DIR),
-    CLUSTER_TEMPORAL_PORT: process.env.CLUSTER_TEMPORAL_PORT,
-    CLUSTER_POSTGRES_PORT: process.env.CLUSTER_POSTGRES_PORT,
-    CLUSTER_TEMPORAL_LOG_LEVEL: blankIsUnset(process.env.CLUSTER_TEMPORAL_LOG_LEVEL),
-    TEMPORAL_NAMESPACE: blankIsUnset(process.env.TEMPORAL_NAMESPACE),
-  });
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `  - ${issue.path.join('.')}: ${issue.message}`);
-    throw new Error(`Cluster profile settings have problems:\n${problems.join('\n')}`);
-  }
-  return parsed.data;
+  return parseClusterSettings(process.env);
 }
 
 const log = (line: string): void => console.log(`[cluster] ${line}`);
@@ -54,6 +27,7 @@ async function up(): Promise<void> {
     namespace: s.TEMPORAL_NAMESPACE,
     frontendPort: s.CLUSTER_TEMPORAL_PORT ?? 'prefer-default',
     ...(s.CLUSTER_POSTGRES_PORT === undefined ? {} : { postgresPort: s.CLUSTER_POSTGRES_PORT }),
+    ...(s.CLUSTER_POSTGRES_BIN_DIR === undefined ? {} : { postgresBinDir: s.CLUSTER_POSTGRES_BIN_DIR }),
     stopOnExit: false,
     temporalLogLevel: s.CLUSTER_TEMPORAL_LOG_LEVEL,
   });
@@ -85,7 +59,7 @@ async function up(): Promise<void> {
 async function down(): Promise<void> {
   const s = settings();
   const dataDir = path.resolve(projectRoot, s.CLUSTER_DATA_DIR);
-  const stopped = await stopClusterAt(dataDir, log);
+  const stopped = await stopClusterAt(dataDir, log, s.CLUSTER_POSTGRES_BIN_DIR);
   log(stopped ? `stopped (data kept in ${dataDir})` : `nothing was running on ${dataDir}`);
 }
 

@@ -63,6 +63,8 @@ export interface ClusterOptions {
   frontendPort: number | 'prefer-default' | 'free';
   /** A fixed PostgreSQL port for a new data folder (default: a free one). */
   postgresPort?: number;
+  /** Folder with PostgreSQL's binaries (CLUSTER_POSTGRES_BIN_DIR); default: from the environment, else Debian's newest or PATH. */
+  postgresBinDir?: string;
   /** Kill what this process started when it exits (tests), or leave it running (`cluster:up`). */
   stopOnExit: boolean;
   /** Temporal's own log level (CLUSTER_TEMPORAL_LOG_LEVEL). */
@@ -184,7 +186,7 @@ export class Cluster {
     const dataDir = path.resolve(options.dataDir);
     const buildStarted = Date.now();
     const build = await ensureTemporalServerBuild(log, TEMPORAL_SERVER_VERSION);
-    const binDir = ensurePostgres(log);
+    const binDir = ensurePostgres(log, options.postgresBinDir);
     const buildSeconds = build.builtNow ? (Date.now() - buildStarted) / 1000 : 0;
     const started = Date.now();
     mkdirSync(path.join(dataDir, 'logs'), { recursive: true, mode: 0o700 });
@@ -326,12 +328,16 @@ export class Cluster {
 }
 
 /** `cluster:down`: stops what runs on this data folder (Temporal, then PostgreSQL); false when nothing ran. */
-export async function stopClusterAt(dataDir: string, log: (line: string) => void): Promise<boolean> {
+export async function stopClusterAt(
+  dataDir: string,
+  log: (line: string) => void,
+  postgresBinDir?: string,
+): Promise<boolean> {
   const state = readClusterState(dataDir);
   if (!state) return false;
   const temporal = new TemporalServer(dataDir, state.ports.frontend.grpc);
   const postgres = new PostgresInstance({
-    binDir: findPostgresBinDir() ?? '',
+    binDir: findPostgresBinDir(postgresBinDir) ?? '',
     dataDir,
     port: state.ports.postgres,
     log,

@@ -21,6 +21,7 @@ import path from 'node:path';
 import { ensureDebianPackage } from '../temporal/debianPackage';
 import { findOnPath, isExecutable, type ToolLog } from '../temporal/toolInstaller';
 import { isAlive, readPidFile, startDaemon, stopProcess, tailOf, type Daemon } from './processes';
+import { postgresBinDirSetting } from './settings';
 
 /** Debian bookworm's `postgresql` (PostgreSQL 15); a newer one from a security update or release works too. */
 export const POSTGRES_DEBIAN_PACKAGE = {
@@ -43,9 +44,8 @@ function hasAll(dir: string): boolean {
   return REQUIRED.every((exe) => isExecutable(path.join(dir, exe)));
 }
 
-/** Where PostgreSQL's server binaries are: CLUSTER_POSTGRES_BIN_DIR, Debian's newest, or PATH. */
-export function findPostgresBinDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const explicit = env.CLUSTER_POSTGRES_BIN_DIR;
+/** Where PostgreSQL's server binaries are: `explicit` (CLUSTER_POSTGRES_BIN_DIR), Debian's newest, or PATH. */
+export function findPostgresBinDir(explicit: string | undefined): string | undefined {
   if (explicit) {
     if (hasAll(explicit)) return path.resolve(explicit);
     throw new PostgresError(`CLUSTER_POSTGRES_BIN_DIR=${explicit} lacks one of ${REQUIRED.join(', ')}`);
@@ -68,12 +68,16 @@ export function findPostgresBinDir(env: NodeJS.ProcessEnv = process.env): string
   return undefined;
 }
 
-/** The binaries' folder, installing Debian's package first when none is found (root with apt only). */
-export function ensurePostgres(log: ToolLog): string {
-  const found = findPostgresBinDir();
+/**
+ * The binaries' folder, installing Debian's package first when none is found (root with apt only).
+ * `binDir` is CLUSTER_POSTGRES_BIN_DIR; left out (the cluster tests' global setup), it is read from
+ * the environment with the CLI's schema.
+ */
+export function ensurePostgres(log: ToolLog, binDir: string | undefined = postgresBinDirSetting()): string {
+  const found = findPostgresBinDir(binDir);
   if (found) return found;
   ensureDebianPackage(POSTGRES_DEBIAN_PACKAGE, log);
-  const installed = findPostgresBinDir();
+  const installed = findPostgresBinDir(binDir);
   if (installed) return installed;
   throw new PostgresError(
     [

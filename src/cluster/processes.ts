@@ -6,6 +6,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface DaemonOptions {
   cwd: string;
@@ -90,8 +91,6 @@ export function readPidFile(file: string): number | undefined {
     return undefined;
   }
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls until the process is gone; true when it went within the time. */
 export async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {

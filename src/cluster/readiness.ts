@@ -6,17 +6,16 @@
  * started after `cluster:up` returns never meets "namespace not found".
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection, isGrpcServiceError } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { SEARCH_ATTRIBUTES } from '../shared/temporal';
-import { ensureSearchAttributes } from '../temporal/connection';
+import { connectWithRetry, ensureSearchAttributes } from '../temporal/connection';
 
 /** docker-compose's temporal-namespace job: `temporal operator namespace create --retention 72h`. */
 export const NAMESPACE_RETENTION_HOURS = 72;
 const GRPC_NOT_FOUND = 5;
 const PROBE_TASK_QUEUE = 'cluster-readiness-probe';
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Retries `step` until it succeeds, the deadline passes or the wait is aborted (a service died). */
 async function untilDone<T>(
@@ -35,7 +34,11 @@ async function untilDone<T>(
     }
   }
   if (signal.aborted) throw new Error(`cluster not ready: ${what}: aborted`);
-  throw new Error(
+  throw notReady(what, lastError);
+}
+
+function notReady(what: string, lastError: unknown): Error {
+  return new Error(
     `cluster not ready: ${what}: ${lastError instanceof Error ? lastError.message : String(lastError)}`,
   );
 }
@@ -71,16 +74,12 @@ export async function prepareAndProbe(
   signal: AbortSignal,
 ): Promise<ReadinessResult> {
   const deadline = Date.now() + timeoutMs;
-  const connection = await untilDone('connect', deadline, signal, async () => {
-    const candidate = await Connection.connect({ address, connectTimeout: 2_000 });
-    try {
-      await candidate.workflowService.getSystemInfo({});
-      return candidate;
-    } catch (err) {
-      await candidate.close();
-      throw err;
-    }
-  });
+  const connection = await connectWithRetry(address, { timeoutMs: deadline - Date.now(), signal }).catch(
+    (err: unknown) => {
+      if (signal.aborted) throw new Error('cluster not ready: connect: aborted');
+      throw notReady('connect', err instanceof Error && err.cause !== undefined ? err.cause : err);
+    },
+  );
   try {
     const namespaceCreated = await untilDone('namespace', deadline, signal, () =>
       ensureNamespace(connection, namespace),

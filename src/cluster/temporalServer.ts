@@ -121,7 +121,6 @@ export class TemporalServer {
     return path.join(this.runDir, `temporal-${service}.pid`);
   }
 
-  /** Starts the services that are not running. */
   /**
    * Starts the services that are not running: the frontend first, the others once it listens.
    * Started together on a new database, they race to write the cluster's metadata record and all

@@ -38,7 +38,8 @@ const timeOfDay = z.string().check((ctx) => {
 
 const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number like +15551234567');
 const port = z.coerce.number().int().min(1).max(65535);
-const optionalString = z
+/** Unset or blank: undefined; otherwise trimmed. */
+export const optionalString = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
@@ -73,7 +74,8 @@ export const DEFAULT_TEMPORAL_SDK_METRICS_ADDRESS = '127.0.0.1:9464';
 /** Default of WORKER_METRICS_PORT: the standalone worker's /metrics (`npm run worker`). */
 export const DEFAULT_WORKER_METRICS_PORT = 9465;
 
-const optionalPort = optionalString
+/** Unset or blank: undefined; otherwise a port number 1-65535. */
+export const optionalPort = optionalString
   .transform((v) => (v === undefined ? undefined : Number(v)))
   .pipe(z.number({ message: 'must be a port number' }).int().min(1).max(65535).optional());
 

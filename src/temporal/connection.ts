@@ -1,4 +1,5 @@
 /** Connecting to Temporal, waiting for it to come up, and registering our search attributes. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
@@ -17,22 +18,36 @@ const INDEXED_VALUE_TYPE: Record<string, temporal.api.enums.v1.IndexedValueType>
   KEYWORD_LIST: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
 };
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export interface ConnectWithRetryOptions {
+  timeoutMs?: number;
+  logger?: Logger;
+  /** Stops retrying (checked before each attempt); the error then says `aborted`. */
+  signal?: AbortSignal;
+}
 
-/** Retries until the frontend answers, so start-up tolerates a dev server or cluster still booting. */
+/**
+ * Retries until the frontend answers, so start-up tolerates a dev server or cluster still booting.
+ * A connection whose frontend does not answer is closed before the next try. The error thrown at the
+ * deadline (or on abort) carries the last attempt's error as `cause`.
+ */
 export async function connectWithRetry(
   target: string | TemporalConnectionOptions,
-  { timeoutMs = 60_000, logger }: { timeoutMs?: number; logger?: Logger } = {},
+  { timeoutMs = 60_000, logger, signal }: ConnectWithRetryOptions = {},
 ): Promise<Connection> {
   const options = typeof target === 'string' ? { address: target } : target;
   const address = options.address;
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   let attempt = 0;
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && !signal?.aborted) {
     try {
       const connection = await Connection.connect({ ...options, connectTimeout: 2_000 });
-      await connection.workflowService.getSystemInfo({});
+      try {
+        await connection.workflowService.getSystemInfo({});
+      } catch (err) {
+        await connection.close();
+        throw err;
+      }
       return connection;
     } catch (err) {
       lastError = err;
@@ -41,7 +56,10 @@ export async function connectWithRetry(
       await sleep(500);
     }
   }
-  throw new Error(`Temporal at ${address} did not answer within ${timeoutMs / 1000}s: ${String(lastError)}`);
+  if (signal?.aborted) throw new Error(`connecting to Temporal at ${address}: aborted`, { cause: lastError });
+  throw new Error(`Temporal at ${address} did not answer within ${timeoutMs / 1000}s: ${String(lastError)}`, {
+    cause: lastError,
+  });
 }
 
 export async function connectWorkerWithRetry(

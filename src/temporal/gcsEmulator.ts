@@ -9,10 +9,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, createWriteStream } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { freePort } from '../ports';
 import {
   goBinDir,
   goMarker,
@@ -167,7 +167,7 @@ export async function startGcsEmulator(options: GcsEmulatorOptions = {}): Promis
   // A port picked by us can be taken by someone else before the emulator binds it: pick again.
   const attempts = options.port === undefined ? 3 : 1;
   for (let attempt = 1; ; attempt++) {
-    const port = options.port ?? (await freeLoopbackPort(host));
+    const port = options.port ?? (await freePort(host));
     try {
       return await startOnce(binary, host, port, options);
     } catch (error) {
@@ -272,19 +272,6 @@ export async function createBucket(endpoint: string, bucket: string): Promise<vo
       `creating bucket ${bucket} on ${endpoint} failed: HTTP ${response.status} ${body.slice(0, 200)}`,
     );
   }
-}
-
-function freeLoopbackPort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port')),
-      );
-    });
-  });
 }
 
 // ---------------------------------------------------------------------------------------------
