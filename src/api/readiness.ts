@@ -25,9 +25,13 @@ export interface Readiness {
 
 /** Missing this many heartbeats in a row means gone: one lost or late heartbeat is tolerated. */
 const MISSED_HEARTBEATS = 3;
-/** A killed worker counts as gone this long after its last heartbeat (6 s). */
-export { WORKER_HEARTBEAT_INTERVAL_MS };
+/** A killed worker of ours counts as gone this long after its last heartbeat (6 s; goneAfterMs). */
 export const WORKER_GONE_AFTER_MS = MISSED_HEARTBEATS * WORKER_HEARTBEAT_INTERVAL_MS;
+/**
+ * WORKER_GONE_AFTER_MS as the texts that explain a worker counted gone say it ("6 s"): /readyz's detail
+ * and the console's "Worker polling" check. Our workers' heartbeat interval makes it goneAfterMs for them.
+ */
+export const WORKER_GONE_AFTER_TEXT = `${WORKER_GONE_AFTER_MS / 1000} s`;
 /** Without heartbeats: a worker re-polls at least once a minute (the server's long-poll expiry). */
 export const POLLER_FRESH_MS = 90_000;
 /** The SDK's longest heartbeat interval: bounds what a worker's own heartbeats make us wait for. */
@@ -131,7 +135,7 @@ export function temporalReadiness(
             ready: false,
             temporal: 'reachable',
             worker: 'not-polling',
-            detail: `no worker on task queue ${taskQueue}: the last one stopped or has not sent a heartbeat for ${WORKER_GONE_AFTER_MS / 1000} s`,
+            detail: `no worker on task queue ${taskQueue}: the last one stopped or has not sent a heartbeat for ${WORKER_GONE_AFTER_TEXT}`,
           };
     }
     try {

@@ -1,6 +1,6 @@
 /** Live checks of Temporal: the API's client gets an answer, and a worker polls the task queue. */
 import type { Client } from '@temporalio/client';
-import { temporalReadiness, type Readiness } from '../../readiness';
+import { temporalReadiness, WORKER_GONE_AFTER_TEXT, type Readiness } from '../../readiness';
 import { LIVE_CHECK_TIMEOUT_MS, type LiveCheck } from './runner';
 
 /**
@@ -33,7 +33,7 @@ export function temporalChecks(probe: () => Promise<Readiness>, taskQueue: strin
         if (r.worker === 'not-polling') {
           return {
             outcome: 'failed',
-            reason: `no worker alive on task queue “${taskQueue}” (no heartbeat for 6 s): start one (npm run worker)`,
+            reason: `no worker alive on task queue “${taskQueue}” (no heartbeat for ${WORKER_GONE_AFTER_TEXT}): start one (npm run worker)`,
           };
         }
         return {
