@@ -3,16 +3,17 @@
  * When Temporal cannot answer in time the gateway throws TemporalUnavailableError: 503 + Retry-After (errors.ts).
  */
 import { untextableReasonOf } from '../domain/appointment/textability';
-import express, { Router } from 'express';
+import { Router } from 'express';
 import { BODY_LIMIT } from './app';
-import { ehrIdentifier, parseCanonicalEvent } from '../domain/events/canonicalEvent';
+import { parseCanonicalEvent } from '../domain/events/canonicalEvent';
+import { ehrIdentifier } from '../domain/events/ingestRules';
 import {
   UNKNOWN_APPOINTMENT,
   UnknownAppointmentError,
   type AppointmentGateway,
 } from '../ingest/appointmentGateway';
 import { HttpError } from '../http/httpError';
-import { MAX_JSON_DEPTH, nestedDeeperThan } from './jsonDepth';
+import { jsonBody } from './jsonDepth';
 import { countEhrEvent } from '../metrics/registry';
 
 export interface EhrEventsDeps {
@@ -24,18 +25,13 @@ export interface EhrEventsDeps {
 export function ehrEventsRouter({ gateway, defaultCountry, auth }: EhrEventsDeps): Router {
   const router = Router();
 
-  // After auth: an unauthenticated sender's body is never read.
-  const jsonBody = express.json({ limit: BODY_LIMIT });
-  router.post('/v1/ehr/events', auth, jsonBody, async (req, res) => {
+  // After auth: an unauthenticated sender's body is never read. A body nested too deeply is refused
+  // before anything reads it (400 invalid_event, src/api/errors.ts).
+  const body = jsonBody({ limit: BODY_LIMIT }, () => countEhrEvent('json', 'refused'));
+  router.post('/v1/ehr/events', auth, ...body, async (req, res) => {
     if (!req.is('application/json')) {
       countEhrEvent('json', 'refused');
       throw new HttpError(415, 'unsupported_media_type', 'Send the event as Content-Type: application/json');
-    }
-    if (nestedDeeperThan(req.body)) {
-      countEhrEvent('json', 'refused');
-      throw new HttpError(400, 'invalid_event', '1 invalid field(s)', [
-        { field: '(body)', message: `must not nest more than ${MAX_JSON_DEPTH} levels deep` },
-      ]);
     }
     const parsed = parseCanonicalEvent(req.body, { defaultCountry, receivedAt: new Date().toISOString() });
     if (!parsed.ok) {

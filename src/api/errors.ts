@@ -3,6 +3,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { TemporalUnavailableError } from '../ingest/appointmentGateway';
 import type { Logger } from '../log';
 import { HttpError } from '../http/httpError';
+import { isTooDeep, MAX_JSON_DEPTH } from './jsonDepth';
 
 export const notFound: RequestHandler = (req, res) => {
   res.status(404).json({ error: { code: 'not_found', message: `No route for ${req.method} ${req.path}` } });
@@ -43,6 +44,17 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     if (parserError.type === 'entity.parse.failed') {
       res.status(400).json({ error: { code: 'invalid_json', message: 'Body is not valid JSON' } });
+      return;
+    }
+    if (isTooDeep(err)) {
+      // jsonBody (jsonDepth.ts): answered as an invalid field of the event.
+      res.status(400).json({
+        error: {
+          code: 'invalid_event',
+          message: '1 invalid field(s)',
+          details: [{ field: '(body)', message: `must not nest more than ${MAX_JSON_DEPTH} levels deep` }],
+        },
+      });
       return;
     }
     if (typeof parserError.status === 'number' && parserError.status >= 400 && parserError.status < 500) {

@@ -6,7 +6,7 @@
  * the FHIR ingest workflow instead, which reads them from the EHR first: 202 with `resolving: true`.
  */
 import { untextableReasonOf } from '../domain/appointment/textability';
-import express, { Router, type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
+import { Router, type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { mapFhirAppointment, type UnresolvedReferences } from '../domain/fhir/appointmentMapping';
 import { operationOutcome } from '../domain/fhir/problems';
@@ -21,7 +21,7 @@ import type { Logger } from '../log';
 import { appointmentWorkflowId } from '../shared/appointment';
 import { BODY_LIMIT } from './app';
 import { HttpError } from '../http/httpError';
-import { MAX_JSON_DEPTH, nestedDeeperThan } from './jsonDepth';
+import { isTooDeep, jsonBody, MAX_JSON_DEPTH } from './jsonDepth';
 import { countEhrEvent, type EventFormat } from '../metrics/registry';
 
 export const FHIR_APPOINTMENT_PATH = '/v1/ehr/fhir';
@@ -55,8 +55,8 @@ export function fhirRouter({
   const log = logger.child({ component: 'fhir-ingest' });
   const router = Router();
   // The app's own parser reads application/json only; this one reads FHIR's media type too (and skips a body
-  // already parsed).
-  const parseBody = express.json({ type: FHIR_JSON_MEDIA_TYPES, limit: BODY_LIMIT });
+  // already parsed). A body nested too deeply is refused before anything reads it (tooDeep, fhirErrors).
+  const body = jsonBody({ type: FHIR_JSON_MEDIA_TYPES, limit: BODY_LIMIT });
 
   const requireFhirJson: RequestHandler = (req, res, next) => {
     if (req.is(FHIR_JSON_MEDIA_TYPES)) {
@@ -74,7 +74,7 @@ export function fhirRouter({
 
   const ingest = fhirIngest({ gateway, defaultCountry, defaultTimezone, references, log });
 
-  router.post(FHIR_APPOINTMENT_PATH, auth, requireFhirJson, parseBody, async (req, res) => {
+  router.post(FHIR_APPOINTMENT_PATH, auth, requireFhirJson, ...body, async (req, res) => {
     const answer = await ingest(req.body, new Date().toISOString());
     if (answer.ok) res.status(answer.status).json(answer.body);
     else sendOutcome(res, 400, answer.issues);
@@ -99,7 +99,7 @@ export interface FhirIngestDeps {
 }
 
 /**
- * Maps a FHIR Appointment or Bundle and hands it over: to its appointment workflow (202, 200 when
+ * Maps a FHIR Appointment or Bundle (its depth already bounded: jsonBody) and hands it over: to its appointment workflow (202, 200 when
  * resent), or, when FHIR_BASE_URL is set and it only references what it needs, to the ingest
  * workflow that reads those first (202 `resolving`). Temporal unavailable throws (503 at the route).
  */
@@ -117,10 +117,6 @@ export function fhirIngest({
     throw err;
   };
   return async (body: unknown, receivedAt: string): Promise<FhirIngestAnswer> => {
-    if (nestedDeeperThan(body)) {
-      countEhrEvent(format, 'refused');
-      return { ok: false, issues: [tooDeep] };
-    }
     const mapped = mapFhirAppointment(body, {
       defaultCountry,
       defaultTimezone,
@@ -209,7 +205,7 @@ export function fhirIngest({
   }
 }
 
-/** The refusal of a body nested deeper than MAX_JSON_DEPTH (jsonDepth.ts). */
+/** The refusal of a body nested deeper than MAX_JSON_DEPTH (jsonBody, jsonDepth.ts; answered by fhirErrors). */
 export const tooDeep: Issue = {
   code: 'invalid',
   diagnostics: `The resource nests more than ${MAX_JSON_DEPTH} levels deep`,
@@ -256,6 +252,10 @@ export function fhirErrors(log: Logger, format?: EventFormat): ErrorRequestHandl
     if (err instanceof HttpError) {
       const code: Issue['code'] = err.status === 401 ? 'login' : err.status === 403 ? 'forbidden' : 'invalid';
       sendOutcome(res, err.status, [{ code, diagnostics: err.message }]);
+      return;
+    }
+    if (isTooDeep(err)) {
+      sendOutcome(res, 400, [tooDeep]);
       return;
     }
     const parserError = err as BodyParserError;

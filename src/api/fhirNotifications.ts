@@ -8,8 +8,9 @@
  * by the notification, and the appointment workflow dedupes versions besides.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import express, { Router, type Request, type Response } from 'express';
+import { Router, type RequestHandler, type Request, type Response } from 'express';
 import { readNotification, type NotifiedAppointment } from '../domain/fhir/subscriptionNotification';
+import { FHIR_ID } from '../domain/fhir/references';
 import { notifiedIngestEventId } from '../domain/fhir/resolvedReferences';
 import { BODY_LIMIT } from './app';
 import {
@@ -17,27 +18,25 @@ import {
   fhirErrors,
   fhirIngest,
   sendOutcome,
-  tooDeep,
   type FhirIngestAnswer,
   type FhirRouterDeps,
   type Issue,
 } from './fhir';
-
-import { nestedDeeperThan } from './jsonDepth';
+import { jsonBody } from './jsonDepth';
 import { countEhrEvent } from '../metrics/registry';
 
 export const FHIR_NOTIFICATIONS_PATH = '/v1/ehr/fhir/notifications';
-
-const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
 export function fhirNotificationsRouter(deps: FhirRouterDeps): Router {
   const log = deps.logger.child({ component: 'fhir-notifications' });
   const ingest = fhirIngest({ ...deps, log, format: 'fhir_notification' });
   const router = Router();
-  const parseBody = express.json({ type: FHIR_JSON_MEDIA_TYPES, limit: BODY_LIMIT });
+  // The body is parsed, then the URL's id checked, then the body's depth (refuseTooDeep: before the key
+  // below (JSON.stringify) and the ingest, since what nests too deeply cannot be read safely; answered by
+  // fhirErrors, which counts it refused).
+  const [parseBody, refuseTooDeep] = jsonBody({ type: FHIR_JSON_MEDIA_TYPES, limit: BODY_LIMIT });
 
-  const handle = async (req: Request, res: Response): Promise<void> => {
-    const receivedAt = new Date().toISOString();
+  const requireFhirId: RequestHandler = (req, res, next) => {
     const id = typeof req.params.id === 'string' ? req.params.id : undefined;
     if (id !== undefined && !FHIR_ID.test(id)) {
       sendOutcome(res, 400, [
@@ -45,14 +44,14 @@ export function fhirNotificationsRouter(deps: FhirRouterDeps): Router {
       ]);
       return;
     }
+    next();
+  };
+
+  const handle = async (req: Request, res: Response): Promise<void> => {
+    const receivedAt = new Date().toISOString();
+    const id = typeof req.params.id === 'string' ? req.params.id : undefined;
     const urlReference = id === undefined ? undefined : `Appointment/${id}`;
     const body: unknown = req.body;
-    // Before the key below (JSON.stringify) and the ingest: what nests too deeply cannot be read safely.
-    if (nestedDeeperThan(body)) {
-      countEhrEvent('fhir_notification', 'refused');
-      sendOutcome(res, 400, [tooDeep]);
-      return;
-    }
     const read = readNotification(body, urlReference);
     if (!read.ok) {
       countEhrEvent('fhir_notification', 'refused');
@@ -140,9 +139,10 @@ export function fhirNotificationsRouter(deps: FhirRouterDeps): Router {
     };
   }
 
-  router.post(FHIR_NOTIFICATIONS_PATH, deps.auth, parseBody, handle);
-  router.put(`${FHIR_NOTIFICATIONS_PATH}/Appointment/:id`, deps.auth, parseBody, handle);
-  router.post(`${FHIR_NOTIFICATIONS_PATH}/Appointment/:id`, deps.auth, parseBody, handle);
+  const reading = [deps.auth, parseBody, requireFhirId, refuseTooDeep];
+  router.post(FHIR_NOTIFICATIONS_PATH, ...reading, handle);
+  router.put(`${FHIR_NOTIFICATIONS_PATH}/Appointment/:id`, ...reading, handle);
+  router.post(`${FHIR_NOTIFICATIONS_PATH}/Appointment/:id`, ...reading, handle);
   router.use(FHIR_NOTIFICATIONS_PATH, fhirErrors(log, 'fhir_notification'));
   return router;
 }

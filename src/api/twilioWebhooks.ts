@@ -13,7 +13,7 @@ import express, { Router, type Request, type RequestHandler } from 'express';
 import { MAX_REPLY_CHARACTERS } from '../domain/replies/parseReply';
 import twilio from 'twilio';
 import { z } from 'zod';
-import { ehrIdentifier } from '../domain/events/canonicalEvent';
+import { ehrIdentifier } from '../domain/events/ingestRules';
 import type { Logger } from '../log';
 import { HttpError } from '../http/httpError';
 import { TWILIO_INBOUND_PATH, TWILIO_STATUS_PATH } from '../http/twilioPaths';

@@ -23,10 +23,6 @@ import {
 } from './ingestRules';
 import { readTextablePhone } from '../phone/textablePhone';
 
-// Its home is ingestRules.ts. Kept only for src/api/ehrEvents.ts and src/api/twilioWebhooks.ts: point them
-// at ingestRules.ts, then delete this line.
-export { ehrIdentifier };
-
 const optionalText = (max: number) =>
   z
     .string()
