@@ -1,12 +1,26 @@
 /** The Express app: thin handlers that parse, authenticate, validate and hand work to Temporal. */
-import express, { type Express, type Router } from 'express';
+import express, { type Express, type Request, type Router } from 'express';
 import { pinoHttp } from 'pino-http';
+import { TWILIO_INBOUND_PATH, TWILIO_STATUS_PATH } from '../http/twilioPaths';
 import type { Logger } from '../log';
 import { METRICS_PATH, metricsHandler, type MetricsEndpointOptions } from '../metrics/endpoint';
 import { errorHandler, notFound } from './errors';
 import type { Readiness } from './readiness';
 
 export const BODY_LIMIT = '256kb';
+
+/**
+ * Paths whose routes parse their own forms, with their own limits: the console's (consoleForms, 16 KB,
+ * everything under /admin), the codec sign-in's (4 KB) and the Twilio webhooks' (64 KB). A parser skips a
+ * body already read, so the app-wide one must leave these alone for those limits to apply.
+ */
+const OWN_FORM_PATHS = new Set(['/codec/sign-in', TWILIO_INBOUND_PATH, TWILIO_STATUS_PATH]);
+
+/** Routing's spelling of a path: no query, case-insensitive, a trailing slash ignored. */
+function parsesItsOwnForms(url: string | undefined): boolean {
+  const path = (url ?? '').split('?', 1)[0]?.toLowerCase().replace(/\/+$/, '') ?? '';
+  return path === '/admin' || path.startsWith('/admin/') || OWN_FORM_PATHS.has(path);
+}
 
 export interface AppDependencies {
   logger: Logger;
@@ -62,7 +76,14 @@ export function createApp({
       },
     }),
   );
-  app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT }));
+  app.use(
+    express.urlencoded({
+      extended: false,
+      limit: BODY_LIMIT,
+      type: (req) =>
+        Boolean((req as Request).is('application/x-www-form-urlencoded')) && !parsesItsOwnForms(req.url),
+    }),
+  );
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

@@ -374,6 +374,48 @@ describe('sessions end', () => {
   });
 });
 
+describe('console forms', () => {
+  // consoleForms (src/api/admin/pageParts.ts) reads the console's forms with a 16 KB limit; the app-wide
+  // parser (256 KB) leaves /admin to it (src/api/app.ts).
+  const padding = (bytes: number): string => 'x'.repeat(bytes);
+
+  test('a sign-in form over 16 KB is refused (413); one under it is read', async () => {
+    const api = await startApi();
+    const browser = new ConsoleClient(api.base);
+    const form = await browser.get('/admin/sign-in');
+    const csrf = csrfOf(await form.text());
+    const tooLarge = await browser.post('/admin/sign-in/password', {
+      csrf,
+      password: PASSWORD,
+      padding: padding(17 * 1024),
+    });
+    expect(tooLarge.status).toBe(413);
+    expect(await tooLarge.json()).toMatchObject({ error: { code: 'payload_too_large' } });
+    const read = await browser.post('/admin/sign-in/password', {
+      csrf,
+      password: PASSWORD,
+      padding: padding(8 * 1024),
+    });
+    expect(read.status).toBe(303);
+    expect(read.headers.get('location')).toBe('/admin/sign-in');
+  });
+
+  test('a signed-in console form over 16 KB is refused (413); a normal one still works', async () => {
+    const api = await startApi();
+    const browser = new ConsoleClient(api.base);
+    const token = await signIn(api, browser);
+    for (const route of ['/admin/simulation/appointments', '/admin/phone/reply', '/admin/sign-out']) {
+      const res = await browser.post(route, { csrf: token, padding: padding(17 * 1024) });
+      expect({ route, status: res.status }).toEqual({ route, status: 413 });
+    }
+    // Still signed in; a form of ordinary size is read (its CSRF field included).
+    expect((await browser.get('/admin')).status).toBe(200);
+    const out = await browser.post('/admin/sign-out', { csrf: token, padding: padding(1024) });
+    expect(out.status).toBe(303);
+    expect(out.headers.get('location')).toBe('/admin/sign-in');
+  });
+});
+
 test('the codec server answers a signed-in console operator, and nobody else without its token', async () => {
   const api = await startApi({ PAYLOAD_CODEC_KEYS: newCodecKeyEntry('k1') });
   const browser = new ConsoleClient(api.base);

@@ -56,14 +56,16 @@ beforeAll(async () => {
   apiOrigin = `http://127.0.0.1:${listenPort}`;
   publicBaseUrl = `http://localhost:${listenPort}`;
 
-  const wiretap: Router = express.Router().post('/v1/twilio/inbound', (req, _res, next) => {
-    webhookRequests.push({
-      signature: req.header('x-twilio-signature'),
-      userAgent: req.header('user-agent'),
-      params: { ...(req.body as Record<string, string>) },
+  const wiretap: Router = express
+    .Router()
+    .post('/v1/twilio/inbound', express.urlencoded({ extended: false }), (req, _res, next) => {
+      webhookRequests.push({
+        signature: req.header('x-twilio-signature'),
+        userAgent: req.header('user-agent'),
+        params: { ...(req.body as Record<string, string>) },
+      });
+      next();
     });
-    next();
-  });
   app = createApp({
     logger: quiet,
     readiness,

@@ -119,6 +119,14 @@ describe('POST /v1/twilio/inbound', () => {
     expect(receivedAt).toBeLessThanOrEqual(Date.now());
   });
 
+  test('a form over the webhooks’ 64 KB limit is refused 413 and routes nothing; one just under goes through', async () => {
+    const port = new RecordingPort();
+    await postInbound(appWith(port), inboundForm('x'.repeat(70_000))).expect(413);
+    expect(port.inbound).toEqual([]);
+    await postInbound(appWith(port), inboundForm('x'.repeat(60_000))).expect(200);
+    expect(port.inbound).toHaveLength(1); // its Body kept to Twilio's longest (1,600 characters)
+  });
+
   test('an empty Body (a picture without text) is still a valid inbound message', async () => {
     const port = new RecordingPort();
     const form = { ...inboundForm(''), NumMedia: '1' };

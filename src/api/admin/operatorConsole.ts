@@ -16,6 +16,7 @@ import type { Logger } from '../../log';
 import { clientAddress, cookiesOf, idTag, sameSecret } from '../../http/security';
 import { AttemptLimiter, SIGN_IN_LIMITS, type AttemptLimits } from './attemptLimiter';
 import { CONSOLE_CSS, CONSOLE_CSS_PATH, setConsoleHeaders } from './html';
+import { consoleForms } from './pageParts';
 import { CONSOLE_PATH, SIGN_IN_PATH, SIGN_OUT_PATH } from './paths';
 import type { SecondFactor } from './secondFactor';
 import { SessionStore, type Session, type SessionLimits } from './sessions';
@@ -142,12 +143,15 @@ export function createOperatorConsole(deps: OperatorConsoleDeps): OperatorConsol
     }
     steps.show(req, res);
   });
-  router.post(`${SIGN_IN_PATH}/password`, steps.password);
-  router.post(`${SIGN_IN_PATH}/code`, steps.code);
-  router.post(`${SIGN_IN_PATH}/restart`, steps.restart);
+  // The console's forms are read by its own parser (16 KB): the app-wide one leaves /admin alone (app.ts).
+  const forms = consoleForms();
+  router.post(`${SIGN_IN_PATH}/password`, forms, steps.password);
+  router.post(`${SIGN_IN_PATH}/code`, forms, steps.code);
+  router.post(`${SIGN_IN_PATH}/restart`, forms, steps.restart);
 
-  // Everything else under /admin needs a session, including pages other routers add after this one.
-  router.use(CONSOLE_PATH, requireOperator);
+  // Everything else under /admin needs a session, including pages other routers add after this one
+  // (their CSRF field is in the form, so the form is read first).
+  router.use(CONSOLE_PATH, forms, requireOperator);
 
   router.post(SIGN_OUT_PATH, (req, res) => {
     const id = cookiesOf(req)[SESSION_COOKIE];
